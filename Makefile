@@ -1,0 +1,32 @@
+# The two commands: `make run` (set up, then build the graph) and `make test` (set up, then test).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: run test system-deps bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# Java (HermiT) and Chromium (browser tests) from Debian, when missing and when we may install them.
+system-deps:
+	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless chromium >/dev/null; \
+	  else echo "note: java and/or chromium missing; install default-jre-headless and chromium (Debian) for the reasoner and browser tests"; fi; \
+	fi
+
+run: system-deps $(VENV)/.installed
+	$(VENV)/bin/ipvkg build
+
+test: system-deps $(VENV)/.installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+clean:
+	rm -rf build .pytest_cache

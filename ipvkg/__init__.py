@@ -1,0 +1,20 @@
+"""ipvkg: a knowledge graph of interventions for survivors of intimate partner violence.
+
+The public API is small; the ``ipvkg`` command wraps it.
+
+>>> import ipvkg
+>>> sorted(q.name for q in ipvkg.list_questions())[:2]
+['component_domain', 'component_outcome']
+"""
+
+from .build import build, load_and_validate
+from .classify import classify, explain
+from .errors import InputError, IpvkgError, Problem
+from .queries import list_questions, run_question
+from .store import open_store
+from .vocab import load_vocabulary
+
+__version__ = "0.1.0"
+
+__all__ = ["build", "load_and_validate", "classify", "explain", "open_store", "run_question", "list_questions",
+           "load_vocabulary", "Problem", "InputError", "IpvkgError", "__version__"]

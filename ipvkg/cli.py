@@ -1,0 +1,240 @@
+"""The ``ipvkg`` command: a thin layer over the Python API. Every error is one clear message, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError, IpvkgError
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise IpvkgError(f"--param takes NAME=VALUE, got {pair!r}")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+def cmd_build(a: argparse.Namespace) -> int:
+    from .build import build
+
+    result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures)
+    return result.exit_code
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from .build import load_and_validate
+
+    result = load_and_validate(a.data, keep_going=True)
+    for p in result.problems:
+        print(p)
+    errors = len(result.errors)
+    print(f"{len(result.studies)} valid studies; {errors} error(s), {len(result.warnings)} warning(s)")
+    return 1 if errors else 0
+
+
+def _store_from_data(data: str):
+    from .build import Dataset, load_and_validate, ontology_lines
+    from .namespaces import DATA_GRAPH, ONTOLOGY_GRAPH
+    from .vocab import load_vocabulary
+
+    vocab = load_vocabulary()
+    load = load_and_validate(data, vocab=vocab)
+    return Dataset({ONTOLOGY_GRAPH: ontology_lines(vocab), DATA_GRAPH: load.lines}).store()
+
+
+def cmd_classify(a: argparse.Namespace) -> int:
+    from .classify import classify, definitions, group_of
+    from .output import write_atomic
+    from .build import turtle
+
+    store = _store_from_data(a.data)
+    c = classify(store, a.reasoner)
+    if c.message:
+        print(c.message)
+        return 0
+    write_atomic(Path(a.out) / "inferred.ttl", turtle(c.inferred_lines()))
+    d = definitions()
+    counts: dict[object, int] = {}
+    for f in c.facts:
+        g = group_of(c.types.get(f.iri, ()), d)
+        counts[g] = counts.get(g, 0) + 1
+    for g in sorted(counts, key=lambda x: (x is None, x)):
+        print(f"group {g if g else 'none'}: {counts[g]} intervention(s)")
+    print(f"{len(c.inferred_lines())} inferred types ({c.reasoner}) written to {Path(a.out) / 'inferred.ttl'}")
+    return 0
+
+
+def cmd_explain(a: argparse.Namespace) -> int:
+    from .classify import definitions, explain, intervention_facts
+    from .namespaces import study_iri
+
+    store = _store_from_data(a.data)
+    facts = [f for f in intervention_facts(store) if f.study == study_iri(a.study)]
+    if not facts:
+        raise IpvkgError(f"no study {a.study!r} in {a.data} (give a record key, e.g. tiwari2005)")
+    d = definitions()
+    for f in facts:
+        e = explain(f, d)
+        head = f"group {e.group}: {e.group_label}" if e.group else "no review group"
+        print(f"{a.study} / {e.label}: {head}")
+        for r in e.reasons:
+            print(f"  because it {r}" if e.group else f"  {r}")
+    return 0
+
+
+def cmd_query(a: argparse.Namespace) -> int:
+    from .queries import format_table, list_questions, run_question
+    from .store import open_store
+
+    if a.list:
+        for q in list_questions():
+            print(f"{q.name}: {q.question}")
+            for p in q.params:
+                req = "required" if p.required else (f"default {p.default}" if p.default else "optional")
+                print(f"    --param {p.name}=...  ({p.kind}, {req}) {p.description}")
+        return 0
+    if not a.name:
+        raise IpvkgError("name a question (see `ipvkg query --list`) or a .rq file")
+    store = open_store(a.store, graph=a.graph, timeout=a.timeout)
+    table = run_question(store, a.name, _params(a.param), timeout=a.timeout)
+    print(format_table(table, a.format))
+    return 0
+
+
+def cmd_network(a: argparse.Namespace) -> int:
+    from .pictures import network_command
+
+    return network_command(a)
+
+
+def cmd_gapmap(a: argparse.Namespace) -> int:
+    from .pictures import gapmap_command
+
+    return gapmap_command(a)
+
+
+def cmd_link(a: argparse.Namespace) -> int:
+    from .link import link_command
+
+    return link_command(a)
+
+
+def cmd_publish(a: argparse.Namespace) -> int:
+    from .publish import publish_command
+
+    return publish_command(a)
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    from .publish import serve_command
+
+    return serve_command(a)
+
+
+def cmd_docs(a: argparse.Namespace) -> int:
+    from .docs import docs_command
+
+    return docs_command(a)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ipvkg", description="A knowledge graph of IPV interventions: build, validate, "
+                                "classify, query, draw, link and publish.")
+    p.add_argument("--version", action="version", version=f"ipvkg {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    b = add("build", cmd_build, "Build the graph from data/: validate, classify, answer the headline questions, "
+            "write RDF and pictures to build/.")
+    b.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file")
+    b.add_argument("--out", default="build", help="output directory (default: build)")
+    b.add_argument("--keep-going", action="store_true",
+                   help=f"leave out invalid records, report them in rejected.json, exit 3")
+    b.add_argument("--reasoner", choices=["auto", "hermit", "rules"], default="auto",
+                   help="HermiT (needs Java), closed-world rules (agree with HermiT, fast), or auto")
+    b.add_argument("--no-pictures", action="store_true", help="skip the network and gap-map pictures")
+
+    v = add("validate", cmd_validate, "Check the records and the SHACL shapes; exit 1 on any error.")
+    v.add_argument("--data", default="data")
+
+    c = add("classify", cmd_classify, "Classify interventions into the review's groups (HermiT) and write "
+            "inferred.ttl.")
+    c.add_argument("--data", default="data")
+    c.add_argument("--out", default="build")
+    c.add_argument("--reasoner", choices=["auto", "hermit", "rules"], default="auto")
+
+    e = add("explain", cmd_explain, "Explain which review group a study's interventions fall in, and why.")
+    e.add_argument("study", help="the study's record key, e.g. tiwari2005")
+    e.add_argument("--data", default="data")
+
+    q = add("query", cmd_query, "Answer a competency question (queries/*.rq) or any .rq file.")
+    q.add_argument("name", nargs="?", help="question name or .rq path")
+    q.add_argument("--list", action="store_true", help="list the questions with their parameters")
+    q.add_argument("--param", action="append", metavar="NAME=VALUE", help="a parameter value (repeatable)")
+    q.add_argument("--store", default=None, help="memory:[PATH] (default memory:build), oxigraph:DIR or sparql:URL")
+    q.add_argument("--graph", default=None, help="for sparql: a named graph to query as the default graph")
+    q.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
+    q.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a remote endpoint")
+
+    n = add("network", cmd_network, "Write the intervention network (GraphML, GEXF, JSON, PNG, SVG, HTML).")
+    n.add_argument("--store", default=None)
+    n.add_argument("--out", default="build")
+    n.add_argument("--format", action="append", choices=["graphml", "gexf", "json", "png", "svg", "html"])
+
+    g = add("gapmap", cmd_gapmap, "Write the evidence-and-gap map (PNG, SVG, HTML, CSV).")
+    g.add_argument("--store", default=None)
+    g.add_argument("--out", default="build")
+    g.add_argument("--format", action="append", choices=["png", "svg", "html", "csv"])
+
+    lk = add("link", cmd_link, "Merge another evidence graph and align its studies and outcomes with ours.")
+    lk.add_argument("other", help="an RDF file (any syntax) or sparql:URL")
+    lk.add_argument("--build", default="build", help="our built graph (default build)")
+    lk.add_argument("--out", default="build/linked", help="where to write the linked dataset")
+
+    pb = add("publish", cmd_publish, "Load the built graph into a SPARQL 1.1 server (Graph Store Protocol), "
+             "replacing one named graph.")
+    pb.add_argument("--endpoint", required=True, help="the server's base URL, e.g. http://127.0.0.1:7878")
+    pb.add_argument("--graph", default="https://w3id.org/ipvkg/graph/all", help="the named graph to replace")
+    pb.add_argument("--build", default="build")
+    pb.add_argument("--retries", type=int, default=3)
+    pb.add_argument("--timeout", type=float, default=60.0)
+
+    sv = add("serve", cmd_serve, "Serve the built graph read-only with Oxigraph on 127.0.0.1.")
+    sv.add_argument("--build", default="build")
+    sv.add_argument("--bind", default="127.0.0.1:7878", help="host:port (default 127.0.0.1:7878)")
+    sv.add_argument("--location", default=None, help="Oxigraph store directory (default build/store)")
+
+    d = add("docs", cmd_docs, "Write the ontology's HTML documentation to build/docs/.")
+    d.add_argument("--out", default="build/docs")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"ipvkg {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except IpvkgError as exc:
+        print(f"ipvkg {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"ipvkg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

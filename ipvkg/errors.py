@@ -1,0 +1,74 @@
+"""Problems found in input, reported in the record's own terms (file, record, place, field)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem with one record: where it is and what to do about it.
+
+    >>> str(Problem("data/studies/x.yaml", "x", "sample_size", "'about 50' is not a whole number",
+    ...             hint="write the number as stated, e.g. 50", line=7))
+    "data/studies/x.yaml:7: record x, field sample_size: 'about 50' is not a whole number (hint: write the number as stated, e.g. 50)"
+    """
+
+    file: str
+    record: str | None
+    field: str | None
+    message: str
+    where: str | None = None
+    hint: str | None = None
+    line: int | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        place = self.file + (f":{self.line}" if self.line else "")
+        parts = []
+        if self.record:
+            parts.append(f"record {self.record}")
+        if self.where:
+            parts.append(self.where)
+        if self.field:
+            parts.append(f"field {self.field}")
+        text = f"{place}: " + (", ".join(parts) + ": " if parts else "") + self.message
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class IpvkgError(Exception):
+    """An error the user can act on; the CLI prints it in one line, without a traceback."""
+
+    exit_code = 2
+
+
+class InputError(IpvkgError):
+    """Records that cannot be loaded or do not validate; carries every problem found."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem], summary: str | None = None):
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, str(p)))
+        lines = [str(p) for p in self.problems]
+        head = summary or f"{len(self.problems)} problem(s) in the input"
+        super().__init__(head + ":\n" + "\n".join("  " + line for line in lines))
+
+
+@dataclass
+class Report:
+    """Problems collected while loading or validating, grouped by severity."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors

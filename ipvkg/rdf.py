@@ -1,0 +1,400 @@
+"""Typed records -> RDF, as sorted N-Triples lines with deterministic IRIs and provenance.
+
+The output is a sorted list of N-Triples lines, so the same records always give byte-identical
+files, and the lines load unchanged into Oxigraph, rdflib or any other store. Terms are built with
+pyoxigraph, which validates IRIs and escapes literals.
+
+>>> from ipvkg.records import StudyRecord, Location
+>>> lines, origins = records_to_ntriples([])
+>>> lines
+[]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Iterator
+
+from pyoxigraph import Literal, NamedNode
+
+from . import namespaces as ns
+from .records import Finding, Intervention, StudyRecord, Term
+from .reviews import ReviewRecord
+from .vocab import Vocabulary, load_vocabulary
+
+SEED_REVIEW = "ogbe2020"  # the review whose groups `curator_group` numbers refer to
+
+_I = {name: NamedNode(ns.IPV + name) for name in (
+    "Study", "Publication", "Population", "Intervention", "Comparator", "Finding", "Review", "ReviewCategory",
+    "hasDesign", "evaluates", "hasComparator", "hasPopulation", "hasFinding", "findingOf", "reportedIn",
+    "curatorGroup", "hasCategory", "trialRegistration", "hasCharacteristic", "setting", "hasComponent", "targets",
+    "deliveredBy", "deliveryMode", "intervention", "comparedWith", "outcome", "instrument", "direction",
+    "estimateType", "pmid", "doi", "pmcid", "sourceRead", "countryCode", "year", "sampleSize", "sampleSizeNote",
+    "followUpLabel", "followUpWeeks", "recordKey", "recordFile", "curatorGroupReason", "curatorNote", "curator",
+    "curationDate", "title", "description", "name", "authors", "journal", "reportRole", "sessions", "hours",
+    "durationWeeks", "intensityDescription", "timePointWeeks", "timePointLabel", "estimate", "ciLower", "ciUpper",
+    "ciLevel", "pValue", "pRelation", "quote", "findingNumber", "screenedFullTexts", "includedStudies",
+    "searchStartYear", "searchEndYear", "searchedDatabase", "conclusion", "groupNumber", "Baseline",
+    "categoryClass")}
+RDF_TYPE = NamedNode(ns.RDF + "type")
+RDFS_LABEL = NamedNode(ns.RDFS + "label")
+PROV_SOURCE = NamedNode(ns.PROV + "hadPrimarySource")
+PROV_DERIVED = NamedNode(ns.PROV + "wasDerivedFrom")
+XSD_INTEGER = NamedNode(ns.XSD + "integer")
+XSD_DECIMAL = NamedNode(ns.XSD + "decimal")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the statements about one subject came from, for reports in the record's own terms."""
+
+    file: str
+    record: str
+    where: str | None = None
+    line: int | None = None
+
+
+_INT = re.compile(r"^[+-]?\d+$")
+_DEC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(day|week|month|year)s?\b", re.I)
+_WEEKS_PER = {"day": Decimal(1) / Decimal(7), "week": Decimal(1), "month": Decimal(52) / Decimal(12),
+              "year": Decimal(52)}
+
+
+def integer_literal(value: Any) -> Literal:
+    """A whole number as xsd:integer; anything else keeps its own type so that the shapes flag it.
+
+    >>> integer_literal("120").value, integer_literal(2.5).datatype.value.rsplit('#')[1]
+    ('120', 'decimal')
+    """
+    if isinstance(value, bool):
+        return Literal(str(value).lower(), datatype=NamedNode(ns.XSD + "boolean"))
+    if isinstance(value, int) or (isinstance(value, str) and _INT.match(value.strip())):
+        return Literal(str(int(value)), datatype=XSD_INTEGER)
+    return decimal_literal(value)
+
+
+def decimal_literal(value: Any) -> Literal:
+    """A number as xsd:decimal (fixed notation); a non-number stays a plain string for the shapes to flag.
+
+    >>> decimal_literal(0.001).value, decimal_literal("1e-3").value, decimal_literal("about 3").datatype.value
+    ('0.001', '0.001', 'http://www.w3.org/2001/XMLSchema#string')
+    """
+    if isinstance(value, bool):
+        return Literal(str(value))
+    if isinstance(value, Decimal):
+        value = str(value)
+    if isinstance(value, (int, float)) or (isinstance(value, str) and (_DEC.match(value.strip()) or _sci(value))):
+        try:
+            d = Decimal(str(value).strip())
+        except InvalidOperation:
+            return Literal(str(value))
+        if d.is_finite():
+            text = format(d.normalize(), "f") if d != 0 else "0"
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            return Literal(text, datatype=XSD_DECIMAL)
+    return Literal(str(value))
+
+
+def _sci(value: str) -> bool:
+    return bool(re.match(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$", value.strip()))
+
+
+def weeks(text: Any) -> Decimal | None:
+    """Weeks after baseline for '12 months', '6 weeks', '2 years', '10 days'; None if not of that form.
+
+    >>> weeks("12 months"), weeks("6 weeks postpartum"), weeks("post-intervention")
+    (Decimal('52'), Decimal('6'), None)
+    """
+    m = _DURATION.match(str(text)) if text is not None else None
+    if not m:
+        return None
+    value = Decimal(m.group(1)) * _WEEKS_PER[m.group(2).lower()]
+    return value.quantize(Decimal("0.01")).normalize()
+
+
+def iri_or_literal(value: Any) -> NamedNode | Literal:
+    """An IRI if ``value`` is one (the shapes then check its form), else a string literal they will flag."""
+    text = str(value).strip()
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$", text):
+        try:
+            return NamedNode(text)
+        except ValueError:
+            pass
+    return Literal(text)
+
+
+def _string(value: Any) -> Literal:
+    return Literal(str(value))
+
+
+def publication_iri(rec_id: str, index: int, pmid: Any, doi: Any) -> str:
+    if pmid:
+        return ns.data_iri("publication", "pmid", str(pmid).strip())
+    if doi:
+        return ns.data_iri("publication", "doi", str(doi).strip().lower())
+    return ns.data_iri("publication", rec_id, index + 1)
+
+
+def clean_doi(doi: str) -> str:
+    """A bare DOI from a DOI, doi: CURIE or doi.org URL.
+
+    >>> clean_doi("https://doi.org/10.1/ABC")
+    '10.1/ABC'
+    """
+    return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", str(doi).strip(), flags=re.I)
+
+
+def category_iri(review: str, number: Any) -> str:
+    return ns.data_iri("review", review, "group", str(number).strip())
+
+
+class _Emitter:
+    def __init__(self) -> None:
+        self.lines: set[str] = set()
+        self.origins: dict[str, Origin] = {}
+
+    def add(self, s: NamedNode, p: NamedNode, o: Any) -> None:
+        if o is None:
+            return
+        self.lines.add(f"{s} {p} {o} .")
+
+    def value(self, s: NamedNode, p: NamedNode, v: Any, make=_string) -> None:
+        if v is not None and v != "":
+            self.add(s, p, make(v))
+
+
+def study_triples(rec: StudyRecord, out: _Emitter, vocab: Vocabulary) -> None:
+    """Emit one study's statements into ``out`` and note the origin of each subject."""
+    origin = lambda where=None, line=None: Origin(rec.location.file, rec.id, where, line)  # noqa: E731
+    s = NamedNode(ns.study_iri(rec.id))
+    out.origins[s.value] = origin(None, rec.location.line)
+    out.add(s, RDF_TYPE, _I["Study"])
+    out.add(s, RDFS_LABEL, Literal(study_label(rec), language="en"))
+    out.value(s, _I["recordKey"], rec.id)
+    out.value(s, _I["recordFile"], rec.location.file)
+    out.value(s, _I["title"], rec.title)
+    if rec.design:
+        out.add(s, _I["hasDesign"], NamedNode(rec.design.iri))
+    for c in rec.countries:
+        out.value(s, _I["countryCode"], c)
+    out.value(s, _I["year"], rec.year, integer_literal)
+    out.value(s, _I["sampleSize"], rec.sample_size, integer_literal)
+    out.value(s, _I["sampleSizeNote"], rec.sample_size_note)
+    out.value(s, _I["followUpLabel"], rec.follow_up)
+    out.value(s, _I["followUpWeeks"], weeks(rec.follow_up), decimal_literal)
+    for reg in rec.trial_registration:
+        out.add(s, _I["trialRegistration"], NamedNode(ns.registration_iri(reg)))
+    if rec.curator_group is not None:
+        out.add(s, _I["curatorGroup"], NamedNode(category_iri(SEED_REVIEW, rec.curator_group)))
+    out.value(s, _I["curatorGroupReason"], rec.curator_group_reason)
+    out.value(s, _I["curator"], rec.curator)
+    out.value(s, _I["curationDate"], rec.curation_date)
+    out.value(s, _I["curatorNote"], rec.curation_note)
+
+    if rec.population_description or rec.characteristics or rec.settings:
+        pop = NamedNode(ns.data_iri("study", rec.id, "population"))
+        out.origins[pop.value] = origin("population")
+        out.add(s, _I["hasPopulation"], pop)
+        out.add(pop, RDF_TYPE, _I["Population"])
+        out.add(pop, RDFS_LABEL, Literal(f"population of {study_label(rec)}", language="en"))
+        out.value(pop, _I["description"], rec.population_description)
+        for t in rec.characteristics:
+            out.add(pop, _I["hasCharacteristic"], NamedNode(t.iri))
+        for t in rec.settings:
+            out.add(pop, _I["setting"], NamedNode(t.iri))
+
+    for arm in rec.interventions:
+        intervention_triples(rec, arm, s, out, origin, vocab)
+    for comp in rec.comparators:
+        c = NamedNode(ns.data_iri("comparator", rec.id, comp.key))
+        out.origins[c.value] = origin(f"comparator {comp.key}", comp.line)
+        out.add(s, _I["hasComparator"], c)
+        out.add(c, RDF_TYPE, _I["Comparator"])
+        out.add(c, RDFS_LABEL, Literal(str(comp.description or comp.key), language="en"))
+        out.value(c, _I["description"], comp.description)
+
+    pubs: dict[str, NamedNode] = {}
+    for i, rep in enumerate(rec.reports):
+        doi = clean_doi(rep.doi) if rep.doi else None
+        p = NamedNode(publication_iri(rec.id, i, rep.pmid, doi))
+        for key in (rep.pmid, rep.doi, doi, rep.pmcid):
+            if key:
+                pubs[str(key)] = p
+        out.origins[p.value] = origin(f"report {i + 1}", rep.line)
+        out.add(s, _I["reportedIn"], p)
+        out.add(p, RDF_TYPE, _I["Publication"])
+        out.value(p, _I["reportRole"], rep.role)
+        out.value(p, _I["title"], rep.title)
+        if rep.title:
+            out.add(p, RDFS_LABEL, Literal(str(rep.title), language="en"))
+        out.value(p, _I["year"], rep.year, integer_literal)
+        out.value(p, _I["journal"], rep.journal)
+        if rep.authors:
+            out.value(p, _I["authors"], ", ".join(rep.authors))
+        if rep.pmid:
+            out.add(p, _I["pmid"], NamedNode(ns.pmid_iri(str(rep.pmid))))
+        if doi:
+            out.add(p, _I["doi"], iri_or_literal(ns.doi_iri(doi)))
+        if rep.pmcid:
+            out.add(p, _I["pmcid"], NamedNode(ns.pmcid_iri(str(rep.pmcid))))
+        if rep.source_url:
+            src = iri_or_literal(rep.source_url)
+            out.add(p, _I["sourceRead"], src)
+            out.add(s, PROV_SOURCE, src)
+
+    for f in rec.findings:
+        finding_triples(rec, f, s, pubs, out, origin)
+
+
+def study_label(rec: StudyRecord) -> str:
+    """'Tiwari 2005' from the main report's first author and the study year, else the record key."""
+    main = next((r for r in rec.reports if str(r.role or "").lower() == "main"), rec.reports[0] if rec.reports else None)
+    if main and main.authors:
+        first = main.authors[0].strip()
+        surname = first.split(",")[0].split()[0] if "," in first else first.split()[0]
+        year = rec.year or main.year
+        return f"{surname} {year}" if year else surname
+    return rec.id
+
+
+def intervention_triples(rec: StudyRecord, arm: Intervention, study: NamedNode, out: _Emitter, origin, vocab) -> None:
+    i = NamedNode(ns.data_iri("intervention", rec.id, arm.key))
+    out.origins[i.value] = origin(f"intervention {arm.key}", arm.line)
+    out.add(study, _I["evaluates"], i)
+    out.add(i, RDF_TYPE, _I["Intervention"])
+    out.add(i, RDFS_LABEL, Literal(str(arm.name or arm.key), language="en"))
+    out.value(i, _I["name"], arm.name)
+    for kind, prop, terms in (("component", "hasComponent", arm.components), ("target", "targets", arm.targets)):
+        for t in terms:
+            part = NamedNode(ns.data_iri("intervention", rec.id, arm.key, kind, ns.local_name(t.iri)))
+            out.origins[part.value] = origin(f"intervention {arm.key}", arm.line)
+            out.add(i, _I[prop], part)
+            out.add(part, RDF_TYPE, NamedNode(t.iri))
+            out.add(part, RDFS_LABEL, Literal(f"{vocab.label(t.iri)} in {arm.name or arm.key}", language="en"))
+    for t in arm.delivered_by:
+        out.add(i, _I["deliveredBy"], NamedNode(t.iri))
+    for t in arm.modes:
+        out.add(i, _I["deliveryMode"], NamedNode(t.iri))
+    out.value(i, _I["sessions"], arm.sessions, decimal_literal)
+    out.value(i, _I["hours"], arm.hours, decimal_literal)
+    out.value(i, _I["durationWeeks"], arm.weeks, decimal_literal)
+    out.value(i, _I["intensityDescription"], arm.intensity_description)
+
+
+_P_PREFIX = re.compile(r"^\s*(<=|>=|<|>|=|≤)\s*(.+)$")
+
+
+def finding_triples(rec: StudyRecord, f: Finding, study: NamedNode, pubs: dict[str, NamedNode], out: _Emitter,
+                    origin) -> None:
+    n = NamedNode(ns.data_iri("finding", rec.id, f.number))
+    out.origins[n.value] = origin(f.describe(), f.line)
+    out.add(study, _I["hasFinding"], n)
+    out.add(n, _I["findingOf"], study)
+    out.add(n, RDF_TYPE, _I["Finding"])
+    out.add(n, RDFS_LABEL, Literal(f"{study_label(rec)}: {f.describe()}", language="en"))
+    out.add(n, _I["findingNumber"], integer_literal(f.number))
+    if f.intervention:
+        out.add(n, _I["intervention"], NamedNode(ns.data_iri("intervention", rec.id, f.intervention)))
+    if f.comparator == "baseline":
+        out.add(n, _I["comparedWith"], _I["Baseline"])
+    elif f.comparator:
+        out.add(n, _I["comparedWith"], NamedNode(ns.data_iri("comparator", rec.id, f.comparator)))
+    for prop, term in (("outcome", f.outcome), ("instrument", f.instrument), ("direction", f.direction),
+                       ("estimateType", f.estimate_type)):
+        if term is not None:
+            out.add(n, _I[prop], NamedNode(term.iri))
+    out.value(n, _I["timePointLabel"], f.time_point)
+    out.value(n, _I["timePointWeeks"], weeks(f.time_point), decimal_literal)
+    for prop, value in (("estimate", f.estimate), ("ciLower", f.ci_lower), ("ciUpper", f.ci_upper),
+                        ("ciLevel", f.ci_level)):
+        out.value(n, _I[prop], value, decimal_literal)
+    p_value, p_relation = f.p_value, f.p_relation
+    if isinstance(p_value, str) and p_relation is None and (m := _P_PREFIX.match(p_value)):
+        p_relation, p_value = m.group(1).replace("≤", "<="), m.group(2)
+    out.value(n, _I["pValue"], p_value, decimal_literal)
+    out.value(n, _I["pRelation"], p_relation)
+    out.value(n, _I["quote"], f.quote)
+    if f.reported_in is not None and f.reported_in in pubs:
+        out.add(n, _I["reportedIn"], pubs[f.reported_in])
+
+
+def review_triples(rev: ReviewRecord, out: _Emitter, group_classes: dict[int, str]) -> None:
+    r = NamedNode(ns.data_iri("review", rev.id))
+    origin = Origin(rev.file, rev.id, None, None)
+    out.origins[r.value] = origin
+    out.add(r, RDF_TYPE, _I["Review"])
+    out.add(r, RDFS_LABEL, Literal(rev.label, language="en"))
+    out.value(r, _I["recordKey"], rev.id)
+    out.value(r, _I["recordFile"], rev.file)
+    out.value(r, _I["title"], rev.title)
+    out.value(r, _I["year"], rev.year, integer_literal)
+    out.value(r, _I["screenedFullTexts"], rev.screened_full_texts, integer_literal)
+    out.value(r, _I["includedStudies"], rev.included_studies, integer_literal)
+    out.value(r, _I["searchStartYear"], rev.search_start_year, integer_literal)
+    out.value(r, _I["searchEndYear"], rev.search_end_year, integer_literal)
+    for db in rev.databases:
+        out.value(r, _I["searchedDatabase"], db)
+    out.value(r, _I["conclusion"], rev.conclusion)
+    out.value(r, _I["curator"], rev.curator)
+    out.value(r, _I["curationDate"], rev.curation_date)
+    p = NamedNode(publication_iri(rev.id, 0, rev.pmid, rev.doi))
+    out.origins[p.value] = Origin(rev.file, rev.id, "citation", None)
+    out.add(r, _I["reportedIn"], p)
+    out.add(p, RDF_TYPE, _I["Publication"])
+    out.value(p, _I["title"], rev.title)
+    if rev.title:
+        out.add(p, RDFS_LABEL, Literal(rev.title, language="en"))
+    out.value(p, _I["year"], rev.year, integer_literal)
+    out.value(p, _I["journal"], rev.journal)
+    out.value(p, _I["authors"], ", ".join(rev.authors) if rev.authors else None)
+    if rev.pmid:
+        out.add(p, _I["pmid"], NamedNode(ns.pmid_iri(rev.pmid)))
+    if rev.doi:
+        out.add(p, _I["doi"], iri_or_literal(ns.doi_iri(clean_doi(rev.doi))))
+    if rev.pmcid:
+        out.add(p, _I["pmcid"], NamedNode(ns.pmcid_iri(rev.pmcid)))
+    if rev.source_url:
+        out.add(p, _I["sourceRead"], iri_or_literal(rev.source_url))
+        out.add(r, PROV_SOURCE, iri_or_literal(rev.source_url))
+    for g in rev.groups:
+        c = NamedNode(category_iri(rev.id, g.number))
+        out.origins[c.value] = Origin(rev.file, rev.id, f"group {g.number}", None)
+        out.add(r, _I["hasCategory"], c)
+        out.add(c, RDF_TYPE, _I["ReviewCategory"])
+        out.add(c, RDFS_LABEL, Literal(g.label, language="en"))
+        out.value(c, _I["groupNumber"], g.number, integer_literal)
+        out.value(c, _I["includedStudies"], g.included_studies, integer_literal)
+        out.value(c, _I["description"], g.description)
+        if g.number in group_classes:
+            out.add(c, _I["categoryClass"], NamedNode(group_classes[g.number]))
+
+
+def group_classes(vocab: Vocabulary) -> dict[int, str]:
+    """Review group number -> the defined class that formalises it, read from the ontology."""
+    import rdflib
+
+    pred = rdflib.URIRef(ns.IPV + "reviewGroupNumber")
+    return {int(o): str(s) for s, o in vocab.graph.subject_objects(pred)}
+
+
+def records_to_ntriples(studies: Iterable[StudyRecord], reviews: Iterable[ReviewRecord] = (),
+                        vocab: Vocabulary | None = None) -> tuple[list[str], dict[str, Origin]]:
+    """Sorted N-Triples lines for the records, and the origin of every subject IRI."""
+    vocab = vocab or load_vocabulary()
+    out = _Emitter()
+    for rev in reviews:
+        review_triples(rev, out, group_classes(vocab))
+    for rec in studies:
+        study_triples(rec, out, vocab)
+    return sorted(out.lines), out.origins
+
+
+def iter_study_ntriples(rec: StudyRecord, vocab: Vocabulary) -> Iterator[str]:
+    """The N-Triples lines of one study (unsorted), for streaming builds."""
+    out = _Emitter()
+    study_triples(rec, out, vocab)
+    return iter(out.lines)

@@ -1,0 +1,309 @@
+"""Places that hold the graph, behind one interface, chosen by one selector string.
+
+=====================  ==========================================================
+selector               backend
+=====================  ==========================================================
+``memory:``            an empty in-memory Oxigraph store
+``memory:PATH``        in memory, loaded from a build directory or an RDF file
+``oxigraph:DIR``       an Oxigraph store on disk (created if missing)
+``sparql:URL``         any SPARQL 1.1 endpoint (SPARQLWrapper); read-only here
+=====================  ==========================================================
+
+>>> store = open_store("memory:")
+>>> store.add_ntriples(['<http://a> <http://b> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .'], "http://g")
+>>> store.select("SELECT ?o WHERE { ?s ?p ?o }").rows
+[{'o': 1}]
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pyoxigraph as ox
+
+from . import namespaces as ns
+from .errors import IpvkgError
+
+Value = Any  # an IRI (str), a number, a bool or a string
+
+_NUMERIC = {ns.XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger",
+                                 "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong")}
+_FLOAT = {ns.XSD + t for t in ("decimal", "double", "float")}
+
+
+class StoreError(IpvkgError):
+    """A store or endpoint that cannot be reached or refuses a request."""
+
+
+@dataclass
+class ResultTable:
+    """The answer to a SELECT query: variable names and one dict per row."""
+
+    variables: list[str]
+    rows: list[dict[str, Value]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def to_dataframe(self):
+        """The rows as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise IpvkgError("to_dataframe needs pandas: pip install pandas") from exc
+        return pd.DataFrame(self.rows, columns=self.variables)
+
+
+def python_value(kind: str, value: str, datatype: str | None = None) -> Value:
+    """One RDF term (as its kind, lexical value and datatype) as a plain Python value."""
+    if kind in ("uri", "iri"):
+        return value
+    if kind == "bnode":
+        return "_:" + value
+    if datatype in _NUMERIC:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if datatype in _FLOAT:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if datatype == ns.XSD + "boolean":
+        return value in ("true", "1")
+    return value
+
+
+def _ox_value(term: Any) -> Value:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return python_value("uri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return python_value("bnode", term.value)
+    return python_value("literal", term.value, term.datatype.value if term.datatype else None)
+
+
+class GraphStore(ABC):
+    """A place that holds the graph and answers SPARQL SELECT queries."""
+
+    selector: str
+
+    @abstractmethod
+    def select(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+               timeout: float | None = None) -> ResultTable:
+        """Run a SELECT query with variables bound to ``bindings``.
+
+        Every backend binds through one mechanism, :func:`with_values` (a VALUES block of RDF terms
+        serialised by pyoxigraph), so answers agree across stores and no value is pasted as text.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the store."""
+
+
+class OxigraphStore(GraphStore):
+    """An Oxigraph store in memory (``path=None``) or on disk; the default graph is the union of all graphs."""
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+        self.path = Path(path) if path else None
+        self.selector = f"oxigraph:{path}" if path else "memory:"
+        try:
+            if path is None:
+                self.store = ox.Store()
+            elif read_only:
+                self.store = ox.Store.read_only(str(path))
+            else:
+                self.store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the Oxigraph store at {path}: {exc}") from exc
+
+    def add_ntriples(self, lines: Iterable[str] | bytes, graph: str) -> None:
+        """Add N-Triples (lines or bytes) to the named graph ``graph``."""
+        data = lines if isinstance(lines, bytes) else "\n".join(lines).encode()
+        self.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+
+    def load_file(self, path: Path, graph: str | None = None) -> None:
+        """Load an RDF file (format from its suffix); quads keep their graphs."""
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) if path.suffix != ".nq" else ox.RdfFormat.N_QUADS
+        if fmt is None:
+            raise StoreError(f"{path}: unknown RDF format; use .ttl, .nt, .nq, .trig, .rdf or .jsonld")
+        kwargs = {"to_graph": ox.NamedNode(graph)} if graph and not fmt.supports_datasets else {}
+        try:
+            self.store.bulk_load(path=str(path), format=fmt, **kwargs)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise StoreError(f"{path}: cannot load: {exc}") from exc
+
+    def replace_graph(self, graph: str, data: bytes, fmt: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> None:
+        """Replace one named graph: load into a staging graph, then MOVE it over in one update transaction."""
+        g = ox.NamedNode(graph)
+        staging = ox.NamedNode(graph + "-staging")
+        if staging in set(self.store.named_graphs()):
+            self.store.remove_graph(staging)
+        try:
+            self.store.bulk_load(data, format=fmt, to_graph=staging)
+        except (SyntaxError, ValueError) as exc:
+            self.store.remove_graph(staging)
+            raise StoreError(f"cannot load the graph: {exc}") from exc
+        # IRIs are serialised by pyoxigraph (validated), not pasted from user text
+        self.store.update(f"MOVE SILENT GRAPH {staging} TO GRAPH {g}")
+
+    def select(self, query: str, bindings=None, timeout=None) -> ResultTable:
+        try:
+            result = self.store.query(with_values(query, bindings or {}), use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise StoreError(f"the query does not parse: {exc}") from exc
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreError("only SELECT queries return rows")
+        variables = [v.value for v in result.variables]
+        rows = [{name: _ox_value(sol[name]) for name in variables} for sol in result]
+        return ResultTable(variables, rows)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def dump_nquads(self) -> bytes:
+        return self.store.dump(format=ox.RdfFormat.N_QUADS)
+
+    def close(self) -> None:
+        self.store.flush() if self.path else None
+
+
+def _first_group_brace(query: str) -> int:
+    """The index of the '{' that opens the query's WHERE group (outside strings, IRIs and comments)."""
+    i, n = 0, len(query)
+    upper = query.upper()
+    construct = upper.lstrip().startswith("CONSTRUCT") or "CONSTRUCT" in upper.split("WHERE")[0]
+    depth_skip = construct
+    while i < n:
+        c = query[i]
+        if c == "#":
+            j = query.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c in "\"'":
+            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
+            j = query.find(quote, i + len(quote))
+            while j > 0 and query[j - 1] == "\\":
+                j = query.find(quote, j + 1)
+            i = n if j < 0 else j + len(quote)
+            continue
+        if c == "<" and (m := query.find(">", i)) > 0 and " " not in query[i:m] and "\n" not in query[i:m]:
+            i = m + 1
+            continue
+        if c == "{":
+            if depth_skip:  # skip a CONSTRUCT template
+                depth, i = 1, i + 1
+                while i < n and depth:
+                    depth += {"{": 1, "}": -1}.get(query[i], 0)
+                    i += 1
+                depth_skip = False
+                continue
+            return i
+        i += 1
+    raise StoreError("the query has no WHERE group to bind parameters in")
+
+
+def with_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with a VALUES block for ``bindings`` opening its WHERE group.
+
+    Values are serialised as RDF terms by pyoxigraph (IRIs validated, literals escaped), so a value can
+    never change the query's structure.
+
+    >>> with_values("SELECT ?s WHERE { ?s ?p ?o }", {"o": ox.Literal('x" } UNION { ?s ?p ?o } #')})
+    'SELECT ?s WHERE { VALUES (?o) { ("x\\\\" } UNION { ?s ?p ?o } #") } ?s ?p ?o }'
+    """
+    if not bindings:
+        return query
+    at = _first_group_brace(query) + 1
+    names = sorted(bindings)
+    block = " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(str(bindings[n]) for n in names) + ") }"
+    return query[:at] + block + query[at:]
+
+
+class SparqlEndpointStore(GraphStore):
+    """Any SPARQL 1.1 endpoint, through SPARQLWrapper; ``graph`` becomes the query's default graph."""
+
+    def __init__(self, url: str, graph: str | None = None, timeout: float = 30.0):
+        self.url, self.graph, self.timeout = url, graph, timeout
+        self.selector = f"sparql:{url}"
+
+    def select(self, query: str, bindings=None, timeout=None) -> ResultTable:
+        from SPARQLWrapper import JSON, POST, SPARQLWrapper
+        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+        client = SPARQLWrapper(self.url)
+        client.setQuery(with_values(query, bindings or {}))
+        client.setReturnFormat(JSON)
+        client.setMethod(POST)
+        client.setTimeout(int(timeout or self.timeout))
+        if self.graph:
+            client.addDefaultGraph(self.graph)
+        try:
+            data = client.queryAndConvert()
+        except SPARQLWrapperException as exc:
+            raise StoreError(f"{self.url} refused the query: {str(exc).splitlines()[0]}") from None
+        except urllib.error.HTTPError as exc:
+            raise StoreError(f"{self.url} answered HTTP {exc.code} {exc.reason}") from None
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, (socket.timeout, TimeoutError)):
+                raise StoreError(f"{self.url} did not answer within {timeout or self.timeout:g} s "
+                                 "(raise --timeout, or check the server)") from None
+            raise StoreError(f"cannot reach {self.url}: {reason}") from None
+        except (socket.timeout, TimeoutError):
+            raise StoreError(f"{self.url} did not answer within {timeout or self.timeout:g} s "
+                             "(raise --timeout, or check the server)") from None
+        except (ConnectionError, json.JSONDecodeError, ValueError) as exc:
+            raise StoreError(f"{self.url} gave no usable SPARQL results: {exc}") from None
+        if not isinstance(data, dict) or "head" not in data:
+            raise StoreError(f"{self.url} did not return SPARQL JSON results")
+        variables = data["head"].get("vars", [])
+        rows = []
+        for b in data.get("results", {}).get("bindings", []):
+            rows.append({v: (python_value(b[v]["type"], b[v]["value"], b[v].get("datatype")) if v in b else None)
+                         for v in variables})
+        return ResultTable(variables, rows)
+
+
+DEFAULT_BUILD = Path("build")
+
+
+def open_store(selector: str | None = None, graph: str | None = None, timeout: float = 30.0) -> GraphStore:
+    """Open the store a selector names (see the module docstring); default: the built graph in memory."""
+    selector = selector or f"memory:{DEFAULT_BUILD}"
+    kind, _, rest = selector.partition(":")
+    if kind == "memory":
+        store = OxigraphStore()
+        if rest:
+            load_build_into(store, Path(rest))
+        return store
+    if kind == "oxigraph":
+        if not rest:
+            raise StoreError("oxigraph: needs a directory, e.g. oxigraph:build/store")
+        return OxigraphStore(rest)
+    if kind == "sparql":
+        if not rest.startswith(("http://", "https://")):
+            raise StoreError(f"sparql: needs an http(s) endpoint URL, got {rest!r}")
+        return SparqlEndpointStore(rest, graph=graph, timeout=timeout)
+    raise StoreError(f"unknown store selector {selector!r}; use memory:[PATH], oxigraph:DIR or sparql:URL")
+
+
+def load_build_into(store: OxigraphStore, path: Path) -> None:
+    """Load a build directory's dataset (build/dataset.nq) or a single RDF file into ``store``."""
+    if path.is_dir():
+        dataset = path / "dataset.nq"
+        if not dataset.exists():
+            raise StoreError(f"{path} holds no built graph ({dataset} is missing); run `ipvkg build` first")
+        store.load_file(dataset)
+    elif path.exists():
+        store.load_file(path, graph=ns.DATA_GRAPH)
+    else:
+        raise StoreError(f"{path}: no such build directory or RDF file; run `ipvkg build` first")

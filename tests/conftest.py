@@ -1,0 +1,137 @@
+"""Shared fixtures: the shipped data built once, the small hand-made fixture data set, record helpers."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "tests" / "fixtures" / "small"
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def vocab():
+    from ipvkg.vocab import load_vocabulary
+
+    return load_vocabulary()
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory):
+    """The shipped data/ built once (with pictures) into a temporary folder."""
+    from ipvkg.build import build
+
+    out = tmp_path_factory.mktemp("shipped-build")
+    return build(ROOT / "data", out, echo=lambda *a: None)
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory):
+    """The small fixture data set built (HermiT) into a temporary folder."""
+    from ipvkg.build import build
+
+    out = tmp_path_factory.mktemp("small-build")
+    return build(SMALL, out, reasoner="hermit", pictures=False, echo=lambda *a: None)
+
+
+def base_record() -> dict:
+    """A valid study record (fixture A) as a dict, to mutate in tests."""
+    return yaml.safe_load((SMALL / "studies" / "fixa.yaml").read_text())
+
+
+@pytest.fixture
+def record():
+    return copy.deepcopy(base_record())
+
+
+def write_data(tmp_path: Path, *records: dict, reviews: bool = True) -> Path:
+    """A data directory with the given study records (and the seed review)."""
+    data = tmp_path / "data"
+    (data / "studies").mkdir(parents=True, exist_ok=True)
+    if reviews:
+        (data / "reviews").mkdir(exist_ok=True)
+        shutil.copy(SMALL / "reviews" / "ogbe2020.yaml", data / "reviews" / "ogbe2020.yaml")
+    for rec in records:
+        (data / "studies" / f"{rec['id']}.yaml").write_text(yaml.safe_dump(rec, sort_keys=False))
+    return data
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    """File name -> sha256 for every file under ``path`` (to prove nothing changed)."""
+    if not path.exists():
+        return {}
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m ipvkg ARGS`` as a user would."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "ipvkg", *args], cwd=cwd or ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OxigraphServer:
+    """A real Oxigraph server (``oxigraph`` from PyPI) on 127.0.0.1, stopped by PID."""
+
+    def __init__(self, location: Path | None = None, read_only: bool = False, union: bool = False):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+        cmd = [exe, "serve-read-only" if read_only else "serve", "--bind", f"127.0.0.1:{self.port}"]
+        if location is not None:
+            cmd += ["--location", str(location)]
+        if union:
+            cmd += ["--union-default-graph"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/query?query=ASK%7B%7D", timeout=1)
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"oxigraph exited: {self.proc.stderr.read().decode()}")
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("oxigraph did not start within 30 s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def oxigraph_server():
+    servers = []
+
+    def start(**kwargs) -> OxigraphServer:
+        servers.append(OxigraphServer(**kwargs))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.stop()
