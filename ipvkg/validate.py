@@ -36,9 +36,7 @@ def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontolo
     ontology = ontology if ontology is not None else load_vocabulary().graph
     conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
                                             advanced=True, allow_warnings=True)
-    if conforms:
-        return []
-    out = []
+    out = []  # with allow_warnings, a graph with only warnings "conforms" but still has results
     for r in results.subjects(rdflib.RDF.type, SH.ValidationResult):
         get = lambda p: results.value(r, p)  # noqa: E731
         out.append({"focus": _s(get(SH.focusNode)), "path": _s(get(SH.resultPath)), "value": _term(get(SH.value)),

@@ -1,0 +1,212 @@
+"""Every competency question answered on the small fixture, with the expected rows worked out by hand from
+tests/fixtures/small (three invented studies: fixa = advocacy RCT, fixb = group CBT cluster RCT, fixc = mentoring
+pre-post); safe parameters; clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_cli, SMALL
+from ipvkg.queries import QueryError, format_table, get_question, list_questions, run_question
+from ipvkg.store import StoreError
+
+
+@pytest.fixture(scope="module")
+def store(small_build):
+    return small_build.store
+
+
+def ask(store, name, **params):
+    return run_question(store, name, params).rows
+
+
+def project(rows, *keys):
+    return sorted(tuple(r[k] for k in keys) for r in rows)
+
+
+def test_component_outcome(store):
+    rows = ask(store, "component_outcome")
+    assert project(rows, "component", "outcome", "studies", "findings", "improved", "no_difference", "worsened",
+                   "mixed") == sorted([
+        ("advocacy", "depression", 1, 1, 1, 0, 0, 0), ("advocacy", "physical IPV", 1, 1, 0, 1, 0, 0),
+        ("advocacy", "social support", 1, 1, 1, 0, 0, 0),
+        ("safety planning", "depression", 1, 1, 1, 0, 0, 0), ("safety planning", "physical IPV", 1, 1, 0, 1, 0, 0),
+        ("safety planning", "social support", 1, 1, 1, 0, 0, 0),
+        ("support group", "PTSD", 1, 1, 1, 0, 0, 0), ("support group", "depression", 1, 1, 0, 0, 1, 0),
+        ("cognitive behavioural therapy", "PTSD", 1, 1, 1, 0, 0, 0),
+        ("cognitive behavioural therapy", "depression", 1, 1, 0, 0, 1, 0),
+        ("mentoring", "self-esteem", 1, 1, 0, 0, 0, 1)])
+
+
+def test_component_outcome_within_mental_health(store):
+    rows = ask(store, "component_outcome", within="mental health")
+    assert len(rows) == 7
+    assert {r["outcome"] for r in rows} == {"depression", "PTSD", "self-esteem"}
+
+
+def test_component_domain(store):
+    rows = ask(store, "component_domain")
+    assert project(rows, "component", "outcome_domain", "studies", "findings", "improved") == sorted([
+        ("advocacy", "mental health", 1, 1, 1), ("advocacy", "IPV recurrence", 1, 1, 0),
+        ("advocacy", "social support", 1, 1, 1), ("safety planning", "mental health", 1, 1, 1),
+        ("safety planning", "IPV recurrence", 1, 1, 0), ("safety planning", "social support", 1, 1, 1),
+        ("support group", "mental health", 1, 2, 1), ("cognitive behavioural therapy", "mental health", 1, 2, 1),
+        ("mentoring", "mental health", 1, 1, 0)])
+
+
+def test_studies_by_design_country(store):
+    assert project(ask(store, "studies_by_design_country"), "design", "country", "studies") == [
+        ("RCT", "US", 1), ("cluster RCT", "AU", 1), ("pre-post", "HK", 1)]
+    # RCT includes its subclass cluster RCT
+    assert project(ask(store, "studies_by_design_country", within_design="RCT"), "design") == [("RCT",), ("cluster RCT",)]
+
+
+def test_findings_for_outcome(store):
+    rows = ask(store, "findings_for_outcome", within="depression")
+    assert project(rows, "study", "instrument", "direction", "estimate", "ci_lower", "ci_upper") == [
+        ("Alpha 2005", "CES-D", "improved", -2.0, -3.5, -0.5), ("Beta 2010", "BDI-II", "worsened", None, None, None)]
+
+
+def test_effect_estimates(store):
+    rows = ask(store, "effect_estimates")
+    assert project(rows, "outcome", "estimate_type", "estimate") == [
+        ("depression", "mean difference", -2.0), ("physical IPV", "odds ratio", 0.8)]
+
+
+def test_improved_mental_health(store):
+    rows = ask(store, "improved_mental_health")
+    assert project(rows, "study", "outcome", "population", "settings") == [
+        ("Alpha 2005", "depression", "pregnant", "antenatal clinic"),
+        ("Beta 2010", "PTSD", "shelter resident", "shelter")]
+
+
+def test_evidence_gaps(store, vocab):
+    rows = ask(store, "evidence_gaps")
+    domains = {r["outcome_domain"] for r in rows} | {"mental health"}
+    present = {("advocacy", "mental health"), ("advocacy", "IPV recurrence"), ("advocacy", "social support"),
+               ("safety planning", "mental health"), ("safety planning", "IPV recurrence"),
+               ("safety planning", "social support"), ("support group", "mental health"),
+               ("cognitive behavioural therapy", "mental health"), ("mentoring", "mental health")}
+    components = {"advocacy", "safety planning", "support group", "cognitive behavioural therapy", "mentoring"}
+    expected = {(c, d) for c in components for d in domains} - present
+    assert set(project(rows, "component", "outcome_domain")) == expected
+    assert ("mentoring", "social support") in expected and ("advocacy", "quality of life") in expected
+
+
+def test_studies_by_setting(store):
+    assert project(ask(store, "studies_by_setting"), "study", "country", "setting", "sample_size") == [
+        ("Alpha 2005", "US", "antenatal clinic", 100), ("Beta 2010", "AU", "shelter", 200),
+        ("Gamma 2015", "HK", "community setting", 30)]
+    assert project(ask(store, "studies_by_setting", setting_filter="shelter"), "study") == [("Beta 2010",)]
+
+
+def test_psychotherapy_with_community(store):
+    assert project(ask(store, "psychotherapy_with_community"), "study", "psychotherapy", "community_part") == [
+        ("Beta 2010", "cognitive behavioural therapy", "support group")]
+
+
+def test_follow_up(store):
+    assert [(r["study"], r["follow_up_weeks"]) for r in ask(store, "follow_up")] == [("Alpha 2005", 52.0),
+                                                                                     ("Beta 2010", 26.0)]
+    assert [r["study"] for r in ask(store, "follow_up", min_weeks="30")] == ["Alpha 2005"]
+
+
+def test_instruments_per_outcome(store):
+    assert project(ask(store, "instruments_per_outcome"), "outcome", "instrument", "studies") == sorted([
+        ("depression", "CES-D", 1), ("depression", "BDI-II", 1), ("physical IPV", "CTS2", 1),
+        ("social support", "MOS social support survey", 1), ("PTSD", "PCL", 1),
+        ("self-esteem", "Rosenberg Self-Esteem Scale", 1)])
+
+
+def test_ipv_recurrence(store):
+    assert project(ask(store, "ipv_recurrence"), "study", "outcome", "direction") == [
+        ("Alpha 2005", "physical IPV", "no difference")]
+
+
+def test_special_populations(store):
+    assert project(ask(store, "special_populations"), "population", "study") == [
+        ("pregnant", "Alpha 2005"), ("shelter resident", "Beta 2010")]
+
+
+def test_worse_or_no_difference(store):
+    assert project(ask(store, "worse_or_no_difference"), "study", "outcome", "direction") == [
+        ("Alpha 2005", "physical IPV", "no difference"), ("Beta 2010", "depression", "worsened")]
+
+
+def test_group_counts(store):
+    assert project(ask(store, "group_counts"), "group", "published", "curated", "inferred") == [
+        (1, 15, 1, 1), (2, 3, 0, 0), (3, 6, 1, 1), (4, 3, 1, 1)]
+
+
+def test_interventions_by_group(store):
+    assert project(ask(store, "interventions_by_group"), "study", "inferred_group", "curator_group") == [
+        ("Alpha 2005", 1, 1), ("Beta 2010", 4, 4), ("Gamma 2015", 3, 3)]
+
+
+def test_every_question_has_a_test_and_a_header():
+    tested = {name[5:] for name in globals() if name.startswith("test_")}
+    for q in list_questions():
+        assert q.question.endswith("?"), q.name
+        assert q.title, q.name
+        if not q.name.startswith(("network", "gapmap", "federated", "picture")):
+            assert q.name in tested, f"question {q.name} has no test with expected rows"
+
+
+INJECTIONS = ['x" } UNION { ?s ?p ?o } #', "<http://evil>", "depression> } UNION { ?s ?p ?o", "'; DROP ALL"]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_in_a_label_parameter_is_a_clear_error(store, value):
+    with pytest.raises(QueryError, match="unknown outcome label"):
+        run_question(store, "findings_for_outcome", {"within": value})
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_in_a_string_or_iri_parameter_adds_no_rows(store, tmp_path, value):
+    q = tmp_path / "by_title.rq"
+    q.write_text("# title: by title\n# question: Which study has this title?\n"
+                 "# param: ?t (string): the title\n"
+                 "PREFIX ipv: <https://w3id.org/ipvkg/ontology#>\nSELECT ?s WHERE { ?s ipv:title ?t }\n")
+    assert run_question(store, str(q), {"t": "Fixture A advocacy trial"}).rows == [
+        {"s": "https://w3id.org/ipvkg/data/study/fixa"}]
+    assert run_question(store, str(q), {"t": value}).rows == []
+    iri_q = tmp_path / "by_iri.rq"
+    iri_q.write_text("# title: t\n# question: What has this IRI as subject?\n# param: ?s (iri): a subject\n"
+                     "SELECT ?p WHERE { ?s ?p ?o }\n")
+    try:
+        rows = run_question(store, str(iri_q), {"s": value}).rows
+    except QueryError as exc:
+        assert "is not an IRI" in str(exc)
+    else:
+        assert rows == []
+
+
+def test_unknown_and_missing_parameters_and_bad_queries(store, tmp_path):
+    with pytest.raises(QueryError, match="has no parameter 'nosuch'"):
+        run_question(store, "component_outcome", {"nosuch": "1"})
+    with pytest.raises(QueryError, match="needs --param within"):
+        run_question(store, "findings_for_outcome", {})
+    with pytest.raises(QueryError, match="did you mean"):
+        get_question("component_outcomes")
+    bad = tmp_path / "bad.rq"
+    bad.write_text("# title: bad\n# question: Broken?\nSELECT ?x WHERE { ?x ?y }\n")
+    with pytest.raises(StoreError, match="does not parse"):
+        run_question(store, str(bad))
+
+
+def test_formats(store):
+    table = run_question(store, "follow_up")
+    assert format_table(table, "csv").splitlines()[0] == "study,design,follow_up,follow_up_weeks"
+    assert format_table(table, "tsv").splitlines()[1].split("\t")[0] == "Alpha 2005"
+    assert '"study": "Alpha 2005"' in format_table(table, "json")
+    assert format_table(table, "table").endswith("(2 rows)")
+
+
+def test_cli_list_and_errors(small_build):
+    r = run_cli("query", "--list")
+    assert r.returncode == 0 and "component_outcome:" in r.stdout and "--param within=" in r.stdout
+    out = small_build.outputs[0].parent
+    r = run_cli("query", "findings_for_outcome", "--store", f"memory:{out}", "--param", "within=depresion")
+    assert r.returncode != 0 and "did you mean 'depression'" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("query", "follow_up", "--store", f"memory:{out}", "--format", "csv")
+    assert r.returncode == 0 and r.stdout.splitlines()[1].startswith("Alpha 2005,")
