@@ -234,7 +234,7 @@ def study_triples(rec: StudyRecord, out: _Emitter, vocab: Vocabulary) -> None:
         out.value(p, _I["year"], rep.year, integer_literal)
         out.value(p, _I["journal"], rep.journal)
         if rep.authors:
-            out.value(p, _I["authors"], ", ".join(rep.authors))
+            out.value(p, _I["authors"], "; ".join(rep.authors))
         if rep.pmid:
             out.add(p, _I["pmid"], NamedNode(ns.pmid_iri(str(rep.pmid))))
         if doi:
@@ -350,7 +350,7 @@ def review_triples(rev: ReviewRecord, out: _Emitter, group_classes: dict[int, st
         out.add(p, RDFS_LABEL, Literal(rev.title, language="en"))
     out.value(p, _I["year"], rev.year, integer_literal)
     out.value(p, _I["journal"], rev.journal)
-    out.value(p, _I["authors"], ", ".join(rev.authors) if rev.authors else None)
+    out.value(p, _I["authors"], "; ".join(rev.authors) if rev.authors else None)
     if rev.pmid:
         out.add(p, _I["pmid"], NamedNode(ns.pmid_iri(rev.pmid)))
     if rev.doi:

@@ -185,7 +185,8 @@ class _Reader:
 
     def problem(self, path: Path_, message: str, hint: str | None = None, where: str | None = None) -> None:
         fld = ".".join(str(p) for p in path if not isinstance(p, int)) or None
-        self.problems.append(Problem(self.file, self.record, fld, message, where=where, hint=hint,
+        self.problems.append(Problem(self.file, self.record, fld, message, where=where,
+                                     hint=hint or "data/TEMPLATE.yaml shows this field's form",
                                      line=self.line(path)))
 
     def check_keys(self, mapping: dict, schema: dict, path: Path_, where: str | None = None) -> None:

@@ -3,6 +3,10 @@
 A SHACL result names a focus node and a path; ipvkg turns it into "file: record, finding 2
 (depression, BDI-II), field ci_lower: CI lower bound is above the upper bound (value 3.1)" using the
 origin of each subject (kept by the RDF stage) and the ``ipv:recordField`` of each property.
+
+Two engines give the same results (tests/test_scale_agreement.py checks it): ``"sparql"`` (default)
+compiles the shapes into SPARQL run by Oxigraph over the whole graph (:mod:`ipvkg.shacl_sparql`,
+seconds at 100,000 studies); ``"pyshacl"`` runs pyshacl on an rdflib graph (minutes at 10,000).
 """
 
 from __future__ import annotations
@@ -10,12 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
-from .errors import Problem
+from . import namespaces as ns
+from .errors import IpvkgError, Problem
 from .rdf import Origin
 from .vocab import Vocabulary, load_vocabulary
+
+ENGINES = ("sparql", "pyshacl")
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 
@@ -102,16 +110,56 @@ _HINTS = {
 }
 
 
-def _hint(field: str | None) -> str | None:
-    return _HINTS.get(field or "")
+def _hint(field: str | None) -> str:
+    return _HINTS.get(field or "", "correct the value in the record; data/TEMPLATE.yaml shows each field's form")
+
+
+def ontology_ntriples(vocab: Vocabulary) -> bytes:
+    """The ontology graph as N-Triples bytes (what the validators see beside the data)."""
+    return vocab.graph.serialize(format="nt", encoding="utf-8")
+
+
+def validation_store(lines: Iterable[str] | bytes, vocab: Vocabulary) -> ox.Store:
+    """An in-memory Oxigraph store with the data lines and the ontology in their named graphs."""
+    store = ox.Store()
+    data = lines if isinstance(lines, bytes) else "\n".join(lines).encode()
+    if data:
+        store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(ns.DATA_GRAPH))
+    store.bulk_load(ontology_ntriples(vocab), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(ns.ONTOLOGY_GRAPH))
+    return store
+
+
+def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, jobs: int = 1,
+                 progress=None) -> list[dict[str, str | None]]:
+    """The SPARQL engine's results for a store holding the data and ontology graphs (see ``validation_store``).
+
+    Only the data and ontology graphs are validated (as pyshacl sees them), whatever else the store holds.
+    """
+    from .shacl_sparql import sparql_results
+
+    shapes = shapes if shapes is not None else load_shapes()
+    return sparql_results(store, shapes, jobs=jobs, default_graph=[ns.DATA_GRAPH, ns.ONTOLOGY_GRAPH],
+                          progress=progress)
 
 
 def validate_lines(lines: Iterable[str], origins: dict[str, Origin], vocab: Vocabulary | None = None,
-                   shapes: rdflib.Graph | None = None) -> list[Problem]:
-    """Validate N-Triples lines with the shapes; return the problems in the record's own terms."""
+                   shapes: rdflib.Graph | None = None, engine: str = "sparql", jobs: int = 1,
+                   store: ox.Store | None = None, progress=None) -> list[Problem]:
+    """Validate N-Triples lines with the shapes; return the problems in the record's own terms.
+
+    ``engine="sparql"`` (default) runs the compiled shapes on Oxigraph (``jobs`` threads); pass ``store``
+    when the lines are already loaded (data graph + ontology graph, see :func:`validation_store`) to
+    skip loading them again. ``engine="pyshacl"`` runs pyshacl on an rdflib graph of the lines.
+    """
     vocab = vocab or load_vocabulary()
-    data = rdflib.Graph()
-    data.parse(data="\n".join(lines), format="nt")
-    results = shacl_results(data, shapes, vocab.graph)
+    if engine == "sparql":
+        results = fast_results(store if store is not None else validation_store(lines, vocab), shapes, jobs,
+                               progress)
+    elif engine == "pyshacl":
+        data = rdflib.Graph()
+        data.parse(data="\n".join(lines), format="nt")
+        results = shacl_results(data, shapes, vocab.graph)
+    else:
+        raise IpvkgError(f"unknown validation engine {engine!r}; use {' or '.join(ENGINES)}")
     return sorted({result_to_problem(r, origins, vocab) for r in results},
                   key=lambda p: (p.file, p.line or 0, str(p)))
