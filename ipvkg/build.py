@@ -191,15 +191,17 @@ def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: b
 
 
 def write_graph_files(staging: Staging, dataset: Dataset, vocab: Vocabulary) -> None:
-    """ipvkg.nt/.ttl/.jsonld (asserted data), inferred.ttl, dataset.nq (all named graphs)."""
+    """ipvkg.nt/.ttl/.jsonld (asserted data), inferred.ttl, dataset.nq (all named graphs), schema.jsonld, void.ttl."""
     data = dataset.graphs[ns.DATA_GRAPH]
     staging.path("ipvkg.nt").write_text("\n".join(data) + "\n")
     staging.path("ipvkg.ttl").write_bytes(turtle(data))
     staging.path("inferred.ttl").write_bytes(turtle(dataset.graphs.get(ns.INFERRED_GRAPH, [])))
     staging.path("dataset.nq").write_bytes(dataset.nquads())
-    from .linking import jsonld
+    from .linking import jsonld, write_exports
 
     staging.path("ipvkg.jsonld").write_text(jsonld(data))
+    # schema.org view of each study and the VoID/DCAT description (they list the files written above)
+    write_exports(dataset.store(), staging)
 
 
 def turtle(lines: list[str]) -> bytes:
@@ -224,7 +226,7 @@ def print_summary(result: BuildResult, component_outcome: ResultTable, echo: Cal
             echo(f"  {p}")
     echo("\nStudies per review group (published = Ogbe et al. 2020; curated = curator's judgement; "
          f"inferred = {result.classification.reasoner}):")
-    echo(format_table(ResultTable(["group", "label", "published", "curated", "inferred"], s["groups"])))
+    echo(format_table(ResultTable(["group", "label", "published", "curated", "inferred"], s["groups"]), max_width=90))
     echo("\nComponent -> outcome domain (studies, findings, findings by direction; by outcome: component_outcome.csv):")
     echo(format_table(component_outcome))
     echo(f"\nwrote {len(result.outputs)} files to {result.outputs[0].parent if result.outputs else '-'}")
