@@ -210,3 +210,9 @@ def test_cli_list_and_errors(small_build):
     assert r.returncode != 0 and "did you mean 'depression'" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("query", "follow_up", "--store", f"memory:{out}", "--format", "csv")
     assert r.returncode == 0 and r.stdout.splitlines()[1].startswith("Alpha 2005,")
+
+
+def test_rows_as_a_dataframe(store):
+    frame = run_question(store, "follow_up").to_dataframe()
+    assert list(frame.columns) == ["study", "design", "follow_up", "follow_up_weeks"]
+    assert frame["follow_up_weeks"].tolist() == [52.0, 26.0]
