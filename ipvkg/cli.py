@@ -200,6 +200,7 @@ def parser() -> argparse.ArgumentParser:
     lk.add_argument("other", help="an RDF file (any syntax) or sparql:URL")
     lk.add_argument("--build", default="build", help="our built graph (default build)")
     lk.add_argument("--out", default="build/linked", help="where to write the linked dataset")
+    lk.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a remote endpoint")
 
     pb = add("publish", cmd_publish, "Load the built graph into a SPARQL 1.1 server (Graph Store Protocol), "
              "replacing one named graph.")
@@ -208,6 +209,9 @@ def parser() -> argparse.ArgumentParser:
     pb.add_argument("--build", default="build")
     pb.add_argument("--retries", type=int, default=3)
     pb.add_argument("--timeout", type=float, default=60.0)
+    pb.add_argument("--store-url", default=None, help="Graph Store Protocol URL if not ENDPOINT/store (Fuseki: .../data)")
+    pb.add_argument("--query-url", default=None, help="SPARQL query URL if not ENDPOINT/query")
+    pb.add_argument("--update-url", default=None, help="SPARQL update URL if not ENDPOINT/update")
 
     sv = add("serve", cmd_serve, "Serve the built graph read-only with Oxigraph on 127.0.0.1.")
     sv.add_argument("--build", default="build")

@@ -1,63 +1,202 @@
-"""Links to other vocabularies and graphs: SSSOM mappings, JSON-LD with a documented context.
+"""Links to other vocabularies and graphs: SSSOM mappings, identifier IRIs, and exports for others.
 
-The mappings (``ontology/mappings.sssom.tsv``) say which external term (MeSH, schema.org, ...) each
-ontology term matches; each row records the page its external ID was read from.
+* ``ontology/mappings.sssom.tsv`` says which external term (MeSH, schema.org, WHO RESPECT, BCIO) each
+  ontology term matches; each row records the page its external ID was read from.
+* Identifiers are IRIs with one convention (docs/linking.md): identifiers.org for PMIDs, PMC IDs and
+  trial registrations, https://doi.org/ for DOIs. :func:`parse_identifier` reads the many other
+  forms other graphs use (``PMID: 123``, ``https://pubmed.ncbi.nlm.nih.gov/123/``, ``doi:10....``).
+* :func:`write_exports` writes the schema.org view of each study (``schema.jsonld``) and a VoID/DCAT
+  description of the built dataset (``void.ttl``).
+
+>>> parse_identifier("https://pubmed.ncbi.nlm.nih.gov/16101604/")
+('pmid', '16101604')
+>>> identifier_iri(*parse_identifier("DOI: 10.1111/J.1471-0528.2005.00709.X"))
+'https://doi.org/10.1111/j.1471-0528.2005.00709.x'
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+from urllib.parse import unquote
 
+import pyoxigraph as ox
 import rdflib
+import yaml
 
 from . import namespaces as ns
 from .errors import IpvkgError
 
+if TYPE_CHECKING:  # only for type hints: build imports this module
+    from .output import Staging
+    from .store import OxigraphStore
+
 ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
 MAPPINGS_FILE = ONTOLOGY_DIR / "mappings.sssom.tsv"
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
+#: IRIs minted by ipvkg for the strategies of RESPECT women (WHO/UN Women 2019), which publishes none.
+RESPECT = "https://w3id.org/ipvkg/respect#"
 SSSOM_PREFIXES = {"ipv": ns.IPV, "skos": ns.SKOS, "mesh": "http://id.nlm.nih.gov/mesh/", "schema": ns.SCHEMA,
-                  "semapv": "https://w3id.org/semapv/vocab/", "owl": ns.OWL, "rdfs": ns.RDFS}
+                  "semapv": "https://w3id.org/semapv/vocab/", "owl": ns.OWL, "rdfs": ns.RDFS,
+                  "BCIO": "http://humanbehaviourchange.org/ontology/BCIO_", "respect": RESPECT}
 MAPPING_PREDICATES = {"skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
                       "skos:relatedMatch"}
+MAPPING_COLUMNS = ["subject_id", "subject_label", "predicate_id", "object_id", "object_label",
+                   "mapping_justification", "source", "comment"]
+DATASET_IRI = "https://w3id.org/ipvkg/dataset"
 
+
+# --- SSSOM ------------------------------------------------------------------------------------
 
 def expand(curie: str) -> str:
     """A full IRI for a CURIE of the SSSOM prefix map (or a full IRI as it is).
 
     >>> expand("mesh:D003863")
     'http://id.nlm.nih.gov/mesh/D003863'
+    >>> expand("BCIO:011003")
+    'http://humanbehaviourchange.org/ontology/BCIO_011003'
     """
     if curie.startswith(("http://", "https://")):
         return curie
     prefix, _, local = curie.partition(":")
     if prefix not in SSSOM_PREFIXES:
-        raise IpvkgError(f"{MAPPINGS_FILE.name}: unknown prefix {prefix!r} in {curie!r}")
+        raise IpvkgError(f"{MAPPINGS_FILE.name}: unknown prefix {prefix!r} in {curie!r}; "
+                         f"known: {', '.join(sorted(SSSOM_PREFIXES))}")
     return SSSOM_PREFIXES[prefix] + local
 
 
+def read_metadata(path: Path = MAPPINGS_FILE) -> dict[str, Any]:
+    """The SSSOM metadata block (the leading ``#`` lines, YAML)."""
+    if not path.exists():
+        return {}
+    block = [line[1:] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    try:
+        meta = yaml.safe_load("\n".join(block)) or {}
+    except yaml.YAMLError as exc:
+        raise IpvkgError(f"{path.name}: the metadata block is not valid YAML: {exc}") from None
+    return meta if isinstance(meta, dict) else {}
+
+
 def read_mappings(path: Path = MAPPINGS_FILE) -> list[dict[str, str]]:
-    """The rows of the SSSOM TSV (comment lines with '#' are its metadata block)."""
+    """The rows of the SSSOM TSV, checked: SKOS predicate, known prefixes, a justification and a source URL."""
     if not path.exists():
         return []
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    rows = list(csv.DictReader(lines, delimiter="\t"))
+    reader = csv.DictReader(lines, delimiter="\t")
+    missing = [c for c in MAPPING_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise IpvkgError(f"{path.name}: missing column(s) {', '.join(missing)}; the header must be "
+                         + "\t".join(MAPPING_COLUMNS))
+    rows = list(reader)
     for i, row in enumerate(rows, start=1):
+        where = f"{path.name}: row {i} ({row.get('subject_id')} -> {row.get('object_id')})"
         if row.get("predicate_id") not in MAPPING_PREDICATES:
-            raise IpvkgError(f"{path.name}: row {i}: predicate {row.get('predicate_id')!r} is not a SKOS mapping "
-                             "predicate")
+            raise IpvkgError(f"{where}: predicate {row.get('predicate_id')!r} is not a SKOS mapping predicate")
+        if not str(row.get("mapping_justification", "")).startswith("semapv:"):
+            raise IpvkgError(f"{where}: mapping_justification must be a semapv: term, e.g. "
+                             "semapv:ManualMappingCuration")
+        if not str(row.get("source", "")).startswith(("http://", "https://")):
+            raise IpvkgError(f"{where}: source must be the URL of the page the external ID was read on")
+        expand(row["subject_id"]), expand(row["object_id"])
     return rows
 
 
 def mapping_lines(path: Path = MAPPINGS_FILE) -> list[str]:
-    """The mappings as sorted N-Triples (subject predicate object)."""
+    """The mappings as sorted N-Triples (subject predicate object), plus labels of the RESPECT IRIs we mint.
+
+    >>> any("core#exactMatch" in line for line in mapping_lines())
+    True
+    """
     out = set()
     for row in read_mappings(path):
-        out.add(f"<{expand(row['subject_id'])}> <{expand(row['predicate_id'])}> <{expand(row['object_id'])}> .")
+        s, p, o = (ox.NamedNode(expand(row[k])) for k in ("subject_id", "predicate_id", "object_id"))
+        out.add(f"{s} {p} {o} .")
+        if o.value.startswith(RESPECT):  # ours to define: say what the minted IRI stands for
+            out.add(f"{o} <{ns.RDFS}label> {ox.Literal(row['object_label'], language='en')} .")
+            out.add(f"{o} <{ns.DCTERMS}source> {ox.NamedNode(row['source'])} .")
     return sorted(out)
 
+
+def mappings_by_subject(path: Path = MAPPINGS_FILE) -> dict[str, list[dict[str, str]]]:
+    """Full subject IRI -> its mapping rows (object IRIs expanded into ``object_iri``)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for row in read_mappings(path):
+        out.setdefault(expand(row["subject_id"]), []).append({**row, "object_iri": expand(row["object_id"])})
+    return out
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+_ID_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("nct", re.compile(r"\b(NCT\d{8})\b", re.I)),
+    ("isrctn", re.compile(r"\b(ISRCTN\d{8})\b", re.I)),
+    ("actrn", re.compile(r"\b(ACTRN\d{14})\b", re.I)),
+    ("pmcid", re.compile(r"(?:identifiers\.org/pmc:|/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/|\bpmcid:?\s*|\b)"
+                         r"(PMC\d+)\b", re.I)),
+    ("pmid", re.compile(r"(?:identifiers\.org/pubmed:|pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/|"
+                        r"info:pmid/|\bpmid\s*[:=]?\s*|\bpubmed\s*[:=]\s*)(\d{1,9})\b", re.I)),
+    ("doi", re.compile(r"(?:doi\.org/|identifiers\.org/doi:|\bdoi\s*[:=]?\s*|^)(10\.\d{4,9}/[^\s\"<>]+)", re.I)),
+]
+_PROPERTY_IDS = {"pmid": "pmid", "pubmed": "pmid", "pubmed id": "pmid", "doi": "doi", "pmcid": "pmcid",
+                 "pmc": "pmcid", "pmc id": "pmcid", "nct": "nct", "clinicaltrials.gov": "nct",
+                 "nct number": "nct", "isrctn": "isrctn", "actrn": "actrn", "anzctr": "actrn"}
+
+
+def parse_identifier(text: str, kind_hint: str | None = None) -> tuple[str, str] | None:
+    """The (kind, normalised value) of a PMID, PMC ID, DOI or trial registration in an IRI or literal.
+
+    ``kind_hint`` is a PropertyValue's propertyID (e.g. "PMID") for bare values such as "12345".
+
+    >>> parse_identifier("PMID: 10028208")
+    ('pmid', '10028208')
+    >>> parse_identifier("https://clinicaltrials.gov/study/nct01054898")
+    ('nct', 'NCT01054898')
+    >>> parse_identifier("20093899", kind_hint="PubMed ID")
+    ('pmid', '20093899')
+    >>> parse_identifier("a trial of telephone support") is None
+    True
+    """
+    text = unquote(text.strip())
+    hint = _PROPERTY_IDS.get(kind_hint.strip().lower()) if kind_hint else None
+    if hint == "pmid" and re.fullmatch(r"\d{1,9}", text):
+        return ("pmid", text.lstrip("0") or "0")
+    for kind, pattern in _ID_PATTERNS:
+        if hint and kind != hint:
+            continue
+        m = pattern.search(text)
+        if m:
+            value = m.group(1)
+            if kind == "doi":
+                return ("doi", value.rstrip(".,;)]").lower())
+            if kind == "pmid":
+                return ("pmid", value.lstrip("0") or "0")
+            return (kind, value.upper())
+    return None
+
+
+def identifier_iri(kind: str, value: str) -> str:
+    """The IRI of an identifier in ipvkg's convention (see docs/linking.md).
+
+    >>> identifier_iri("nct", "NCT01054898")
+    'https://identifiers.org/clinicaltrials:NCT01054898'
+    """
+    if kind == "pmid":
+        return ns.pmid_iri(value)
+    if kind == "pmcid":
+        return ns.pmcid_iri(value)
+    if kind == "doi":
+        return ns.doi_iri(value)
+    return ns.registration_iri(value)
+
+
+_ID_LABELS = {"pmid": "PMID", "pmcid": "PMCID", "doi": "DOI", "nct": "ClinicalTrials.gov", "isrctn": "ISRCTN",
+              "actrn": "ANZCTR"}
+
+
+# --- JSON-LD of the data graph ------------------------------------------------------------------
 
 def jsonld(lines: list[str], context_file: Path = CONTEXT_FILE) -> str:
     """Compact JSON-LD of N-Triples lines with the project's documented context, sorted for stable output."""
@@ -74,3 +213,190 @@ def jsonld(lines: list[str], context_file: Path = CONTEXT_FILE) -> str:
     nodes.sort(key=lambda n: str(n.get("id", n.get("@id", ""))))
     return json.dumps({"@context": context, "@graph": nodes}, indent=1,
                       sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# --- exports: the schema.org view and the VoID/DCAT description --------------------------------
+
+_P = "PREFIX ipv: <https://w3id.org/ipvkg/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+
+def _rows(store: "OxigraphStore", query: str) -> list[dict[str, Any]]:
+    return store.select(_P + query).rows
+
+
+def _group(rows: list[dict[str, Any]], key: str, value: str) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for row in rows:
+        if row.get(value) is not None and row[value] not in out.setdefault(row[key], []):
+            out[row[key]].append(row[value])
+    return {k: sorted(v, key=str) for k, v in out.items()}
+
+
+def _id_nodes(iris: Iterable[str]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """schema:identifier PropertyValues and schema:sameAs links for identifier IRIs."""
+    values, same = [], []
+    for iri in sorted(set(iris)):
+        parsed = parse_identifier(iri)
+        same.append({"@id": iri})
+        if parsed:  # the value as written in the IRI (DOIs keep their case; parse_identifier lowercases them)
+            value = unquote(iri[len("https://doi.org/"):]) if iri.startswith("https://doi.org/") else parsed[1]
+            values.append({"@type": "PropertyValue", "propertyID": _ID_LABELS[parsed[0]], "value": value})
+    return values, same
+
+
+def schema_view(store: "OxigraphStore") -> dict[str, Any]:
+    """Each study as a schema.org MedicalStudy / MedicalTrial / MedicalObservationalStudy (JSON-LD).
+
+    The type follows the design: randomised designs are MedicalTrial with trialDesign RandomizedTrial,
+    quasi-experimental designs MedicalTrial, cohort studies MedicalObservationalStudy, others MedicalStudy.
+    """
+    studies = _rows(store, """SELECT ?s ?label ?title ?design WHERE { ?s a ipv:Study ; rdfs:label ?label .
+        OPTIONAL { ?s ipv:title ?title } OPTIONAL { ?s ipv:hasDesign ?design } }""")
+    kinds = {r["d"]: r["kind"] for r in _rows(store, """SELECT ?d ?kind WHERE { ?s ipv:hasDesign ?d .
+        VALUES (?root ?kind) { (ipv:RandomisedControlledTrial "rct") (ipv:QuasiExperimentalStudy "trial")
+                               (ipv:CohortStudy "observational") }
+        ?d rdfs:subClassOf* ?root }""")}
+    countries = _group(_rows(store, "SELECT ?s ?c WHERE { ?s a ipv:Study ; ipv:countryCode ?c }"), "s", "c")
+    registrations = _group(_rows(store, "SELECT ?s ?r WHERE { ?s ipv:trialRegistration ?r }"), "s", "r")
+    subjects = _rows(store, "SELECT ?s ?i ?label WHERE { ?s ipv:evaluates ?i . ?i rdfs:label ?label }")
+    pubs = _rows(store, """SELECT ?s ?p ?title ?year ?journal WHERE { ?s a ipv:Study ; ipv:reportedIn ?p .
+        OPTIONAL { ?p ipv:title ?title } OPTIONAL { ?p ipv:year ?year } OPTIONAL { ?p ipv:journal ?journal } }""")
+    pub_ids = _group(_rows(store, "SELECT ?p ?id WHERE { ?p ipv:pmid|ipv:doi|ipv:pmcid ?id }"), "p", "id")
+    nodes = []
+    for row in sorted(studies, key=lambda r: r["s"]):
+        s = row["s"]
+        kind = kinds.get(row.get("design"))
+        node: dict[str, Any] = {
+            "@id": s,
+            "@type": {"rct": "MedicalTrial", "trial": "MedicalTrial",
+                      "observational": "MedicalObservationalStudy"}.get(kind or "", "MedicalStudy"),
+            "alternateName": row["label"],
+            "healthCondition": {"@type": "MedicalCondition", "name": "intimate partner violence"},
+        }
+        if row.get("title"):
+            node["name"] = row["title"]
+        if kind == "rct":
+            node["trialDesign"] = {"@id": ns.SCHEMA + "RandomizedTrial"}
+        if s in countries:
+            node["studyLocation"] = [{"@type": "AdministrativeArea", "identifier": c, "name": c}
+                                     for c in countries[s]]
+        study_pubs = sorted({r["p"]: r for r in pubs if r["s"] == s}.values(), key=lambda r: r["p"])
+        all_ids = list(registrations.get(s, [])) + [i for p in study_pubs for i in pub_ids.get(p["p"], [])]
+        node["identifier"], node["sameAs"] = _id_nodes(all_ids)
+        items = sorted({(r["i"], r["label"]) for r in subjects if r["s"] == s})
+        if items:
+            node["studySubject"] = [{"@id": i, "@type": "MedicalEntity", "name": label} for i, label in items]
+        if study_pubs:
+            node["subjectOf"] = []
+            for p in study_pubs:
+                ids, same = _id_nodes(pub_ids.get(p["p"], []))
+                article: dict[str, Any] = {"@id": p["p"], "@type": "MedicalScholarlyArticle"}
+                if p.get("title"):
+                    article["name"] = p["title"]
+                if p.get("year") is not None:
+                    article["datePublished"] = str(p["year"])
+                if p.get("journal"):
+                    article["isPartOf"] = {"@type": "Periodical", "name": p["journal"]}
+                if ids:
+                    article["identifier"], article["sameAs"] = ids, same
+                node["subjectOf"].append(article)
+        nodes.append(node)
+    return {"@context": {"@vocab": ns.SCHEMA, "ipv": ns.IPV}, "@graph": nodes}
+
+
+_MEDIA_TYPES = {".nq": "application/n-quads", ".nt": "application/n-triples", ".ttl": "text/turtle",
+                ".jsonld": "application/ld+json"}
+
+
+def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None) -> list[str]:
+    """A VoID/DCAT description of the built dataset as sorted N-Triples: version, license, triples, sources.
+
+    ``files`` maps the RDF files of the build (name -> size in bytes) to describe as DCAT distributions.
+    No timestamp of the build is used, so the same data gives the same description.
+    """
+    from . import __version__
+
+    d = ox.NamedNode(DATASET_IRI)
+    V, DC, T = ns.VOID, ns.DCAT, ns.DCTERMS
+    lit = ox.Literal
+    integer = ox.NamedNode(ns.XSD + "integer")
+    triples: list[tuple[Any, str, Any]] = []
+
+    def add(s: Any, p: str, o: Any) -> None:
+        triples.append((s, p, o))
+
+    onto = _rows(store, f"""SELECT ?license ?version ?versionIRI WHERE {{ GRAPH <{ns.ONTOLOGY_GRAPH}> {{
+        <{ns.ONTOLOGY_IRI}> <{T}license> ?license . OPTIONAL {{ <{ns.ONTOLOGY_IRI}> <{ns.OWL}versionInfo> ?version }}
+        OPTIONAL {{ <{ns.ONTOLOGY_IRI}> <{ns.OWL}versionIRI> ?versionIRI }} }} }}""")
+    add(d, ns.RDF + "type", ox.NamedNode(V + "Dataset"))
+    add(d, ns.RDF + "type", ox.NamedNode(DC + "Dataset"))
+    add(d, T + "title", lit("ipvkg: a knowledge graph of interventions for survivors of intimate partner violence",
+                            language="en"))
+    add(d, T + "description", lit("Studies of interventions for survivors of intimate partner violence, their "
+                                  "designs, populations, intervention components, outcomes and findings as "
+                                  "reported, with the ipvkg ontology, inferred review groups and mappings to "
+                                  "external vocabularies, in named graphs.", language="en"))
+    add(d, DC + "version", lit(__version__))
+    add(d, ns.OWL + "versionInfo", lit(__version__))
+    for row in onto[:1]:
+        add(d, T + "license", ox.NamedNode(row["license"]))
+        if row.get("versionIRI"):
+            add(d, T + "conformsTo", ox.NamedNode(row["versionIRI"]))
+    add(d, T + "creator", lit("ipvkg developers"))
+    add(d, V + "uriSpace", lit(ns.DATA))
+    for vocab in (ns.IPV, ns.RDFS, ns.OWL, ns.SKOS, ns.PROV, ns.DCTERMS):
+        add(d, V + "vocabulary", ox.NamedNode(vocab))
+    counts = _rows(store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    add(d, V + "triples", lit(str(sum(r["n"] for r in counts)), datatype=integer))
+    for row in counts:
+        g = ox.NamedNode(row["g"])
+        add(d, V + "subset", g)
+        add(g, ns.RDF + "type", ox.NamedNode(V + "Dataset"))
+        add(g, V + "triples", lit(str(row["n"]), datatype=integer))
+        add(g, T + "title", lit("named graph " + ns.local_name(row["g"]), language="en"))
+    stats = _rows(store, f"""SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
+        (COUNT(DISTINCT ?o) AS ?objects) WHERE {{ GRAPH <{ns.DATA_GRAPH}> {{ ?s ?p ?o }} }}""")[0]
+    entity = _rows(store, f"""SELECT (COUNT(DISTINCT ?s) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes) WHERE {{
+        GRAPH <{ns.DATA_GRAPH}> {{ ?s a ?c }} }}""")[0]
+    for key, prop in (("subjects", "distinctSubjects"), ("properties", "properties"), ("objects", "distinctObjects")):
+        add(d, V + prop, lit(str(stats[key]), datatype=integer))
+    add(d, V + "entities", lit(str(entity["entities"]), datatype=integer))
+    add(d, V + "classes", lit(str(entity["classes"]), datatype=integer))
+    example = _rows(store, "SELECT ?s WHERE { ?s a ipv:Study } ORDER BY ?s LIMIT 1")
+    if example:
+        add(d, V + "exampleResource", ox.NamedNode(example[0]["s"]))
+    for row in _rows(store, f"SELECT DISTINCT ?src WHERE {{ ?x <{ns.PROV}hadPrimarySource> ?src }}"):
+        add(d, T + "source", ox.NamedNode(row["src"]))
+    dates = [r["d"] for r in _rows(store, "SELECT DISTINCT ?d WHERE { ?x ipv:curationDate ?d }")
+             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(r["d"]))]
+    if dates:
+        add(d, T + "modified", lit(max(dates), datatype=ox.NamedNode(ns.XSD + "date")))
+    for name, size in sorted((files or {}).items()):
+        dist = ox.NamedNode(f"{DATASET_IRI}/distribution/{name}")
+        add(d, DC + "distribution", dist)
+        add(dist, ns.RDF + "type", ox.NamedNode(DC + "Distribution"))
+        add(dist, T + "title", lit(name))
+        add(dist, DC + "byteSize", lit(str(size), datatype=ox.NamedNode(ns.XSD + "nonNegativeInteger")))
+        media = _MEDIA_TYPES.get(Path(name).suffix)
+        if media:
+            add(dist, DC + "mediaType", ox.NamedNode("https://www.iana.org/assignments/media-types/" + media))
+    return sorted({f"{s} {ox.NamedNode(p)} {o} ." for s, p, o in triples})
+
+
+EXPORT_PREFIXES = {**ns.PREFIXES, "void": ns.VOID, "dcat": ns.DCAT}
+
+
+def write_exports(store: "OxigraphStore", staging: "Staging") -> None:
+    """Write ``schema.jsonld`` (schema.org view of each study) and ``void.ttl`` (VoID/DCAT) into the build.
+
+    ``void.ttl`` lists as distributions the RDF files already staged (dataset.nq, ipvkg.ttl, ...).
+    """
+    staging.path("schema.jsonld").write_text(json.dumps(schema_view(store), indent=1, sort_keys=True,
+                                                        ensure_ascii=False) + "\n")
+    assert staging.dir is not None
+    files = {p.name: p.stat().st_size for p in sorted(staging.dir.iterdir())
+             if p.is_file() and p.suffix in _MEDIA_TYPES}
+    lines = void_lines(store, files)
+    quads = ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+    staging.path("void.ttl").write_bytes(ox.serialize(quads, format=ox.RdfFormat.TURTLE,
+                                                      prefixes=EXPORT_PREFIXES) or b"")

@@ -255,9 +255,10 @@ def study_label(rec: StudyRecord) -> str:
     main = next((r for r in rec.reports if str(r.role or "").lower() == "main"), rec.reports[0] if rec.reports else None)
     if main and main.authors:
         first = main.authors[0].strip()
-        surname = first.split(",")[0].split()[0] if "," in first else first.split()[0]
-        year = rec.year or main.year
-        return f"{surname} {year}" if year else surname
+        words = (first.split(",")[0] if "," in first else first).split()
+        if words:
+            year = rec.year or main.year
+            return f"{words[0]} {year}" if year else words[0]
     return rec.id
 
 

@@ -163,7 +163,10 @@ class OxigraphStore(GraphStore):
         if not isinstance(result, ox.QuerySolutions):
             raise StoreError("only SELECT queries return rows")
         variables = [v.value for v in result.variables]
-        rows = [{name: _ox_value(sol[name]) for name in variables} for sol in result]
+        try:  # results stream: a SERVICE call that fails surfaces here
+            rows = [{name: _ox_value(sol[name]) for name in variables} for sol in result]
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"the query failed while running: {str(exc).splitlines()[0]}") from None
         return ResultTable(variables, rows)
 
     def __len__(self) -> int:

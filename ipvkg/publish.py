@@ -1,0 +1,318 @@
+"""Put the built graph on a SPARQL server: ``ipvkg publish`` (any SPARQL 1.1 server) and ``ipvkg serve`` (Oxigraph).
+
+``publish`` loads every triple of ``build/dataset.nq`` into ONE named graph of the server, so that
+``ipvkg query --store sparql:URL --graph IRI`` sees what the embedded store sees. It is atomic and
+idempotent:
+
+1. PUT the triples into a staging graph (SPARQL 1.1 Graph Store HTTP Protocol);
+2. count the staging graph: an upload cut short is never moved (servers that stream a PUT may keep
+   part of it; Oxigraph does not, but we do not rely on it);
+3. ``MOVE GRAPH <staging> TO GRAPH <target>`` in one SPARQL Update request (one transaction), so the
+   target is the old graph or the new one, never a mixture;
+4. count the target.
+
+Connection failures, timeouts and 5xx answers are retried from step 1 with exponential backoff;
+4xx answers (read-only server, bad request) are not. Every failure ends in one line that says what
+the target graph holds.
+
+>>> Endpoints.from_base("http://127.0.0.1:7878").update
+'http://127.0.0.1:7878/update'
+>>> staging_graph("https://w3id.org/ipvkg/graph/all").startswith("urn:ipvkg:staging:")
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pyoxigraph as ox
+
+from .errors import IpvkgError
+from .output import write_atomic
+
+DEFAULT_GRAPH = "https://w3id.org/ipvkg/graph/all"
+_TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class PublishError(IpvkgError):
+    """Publishing or serving failed; the message says what the server's graph holds now."""
+
+
+class _Transient(Exception):
+    """A failure worth retrying: no connection, connection lost, timeout, 5xx."""
+
+
+class _Refused(Exception):
+    """The server said no (4xx): retrying will not help."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The three URLs of a SPARQL 1.1 server: Graph Store Protocol, query and update."""
+
+    store: str
+    query: str
+    update: str
+
+    @classmethod
+    def from_base(cls, base: str, store: str | None = None, query: str | None = None,
+                  update: str | None = None) -> "Endpoints":
+        """Oxigraph's layout under ``base`` (``/store``, ``/query``, ``/update``) unless a URL is given.
+
+        Fuseki: ``--store-url http://host:3030/ds/data --query-url .../ds/query --update-url .../ds/update``.
+        """
+        for url in (base, store, query, update):
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise PublishError(f"{url!r} is not an http(s) URL; give the server's base URL, "
+                                   "e.g. --endpoint http://127.0.0.1:7878")
+        base = base.rstrip("/")
+        return cls(store or base + "/store", query or base + "/query", update or base + "/update")
+
+
+@dataclass
+class PublishResult:
+    graph: str
+    triples: int
+    attempts: int
+    seconds: float
+
+
+def staging_graph(graph: str) -> str:
+    """The staging graph for ``graph``: fixed per target, so a failed publish leaves at most one behind."""
+    return "urn:ipvkg:staging:" + hashlib.sha256(graph.encode()).hexdigest()[:32]
+
+
+def union_ntriples(dataset: Path) -> tuple[bytes, int]:
+    """Every distinct triple of an N-Quads file (all graphs together) as N-Triples, and how many there are."""
+    try:
+        quads = ox.parse(path=str(dataset), format=ox.RdfFormat.N_QUADS)
+        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
+    except (SyntaxError, OSError) as exc:
+        raise PublishError(f"{dataset}: cannot read the built graph: {str(exc).splitlines()[0]}") from None
+    ordered = sorted(triples, key=str)
+    return ox.serialize(ordered, format=ox.RdfFormat.N_TRIPLES) or b"", len(ordered)
+
+
+def _request(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
+             timeout: float = 60.0) -> bytes:
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    url = urllib.parse.urlsplit(url)._replace(query="").geturl()  # messages name the endpoint, not the query
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:300].decode("utf-8", "replace").strip().splitlines()
+        what = f"{method} {url} answered HTTP {exc.code} {exc.reason}" + (f": {detail[0]}" if detail else "")
+        raise (_Transient if exc.code in _TRANSIENT_STATUS else _Refused)(what) from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ConnectionRefusedError):
+            raise _Transient(f"cannot connect to {url} (connection refused: is the server running?)") from None
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            raise _Transient(f"{url} did not answer within {timeout:g} s") from None
+        raise _Transient(f"cannot reach {url}: {reason}") from None
+    except (socket.timeout, TimeoutError):
+        raise _Transient(f"{url} did not answer within {timeout:g} s") from None
+    except (http.client.HTTPException, ConnectionError, OSError) as exc:
+        raise _Transient(f"the connection to {url} was lost during {method} ({type(exc).__name__})") from None
+
+
+def _count(endpoints: Endpoints, graph: str, timeout: float) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
+    body = _request("POST", endpoints.query, query.encode(), {"Content-Type": "application/sparql-query",
+                                                              "Accept": "application/sparql-results+json"}, timeout)
+    try:
+        return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+    except (ValueError, KeyError, IndexError) as exc:
+        raise _Refused(f"{endpoints.query} did not return a count as SPARQL JSON results ({exc})") from None
+
+
+def publish(build: Path | str, endpoint: str, graph: str = DEFAULT_GRAPH, *, retries: int = 3,
+            timeout: float = 60.0, backoff: float = 0.5, endpoints: Endpoints | None = None,
+            echo: Callable[[str], None] = lambda line: None) -> PublishResult:
+    """Replace ``graph`` on the server with the triples of ``build/dataset.nq`` (see the module docstring)."""
+    t0 = time.perf_counter()
+    dataset = Path(build) / "dataset.nq"
+    if not dataset.is_file():
+        raise PublishError(f"{dataset} is missing; run `ipvkg build` first")
+    try:
+        target = ox.NamedNode(graph)
+    except ValueError:
+        raise PublishError(f"--graph {graph!r} is not an IRI") from None
+    eps = endpoints or Endpoints.from_base(endpoint)
+    data, n = union_ntriples(dataset)
+    staging = ox.NamedNode(staging_graph(graph))
+    put_url = eps.store + ("&" if "?" in eps.store else "?") + urllib.parse.urlencode({"graph": staging.value})
+    last: Exception | None = None
+    move_sent = False
+    for attempt in range(1, retries + 2):
+        move_sent = False
+        try:
+            echo(f"attempt {attempt}: uploading {n} triples ({len(data)} bytes) into the staging graph")
+            _request("PUT", put_url, data, {"Content-Type": "application/n-triples"}, timeout)
+            staged = _count(eps, staging.value, timeout)
+            if staged != n:  # an upload cut short must never reach the target
+                raise _Transient(f"the staging graph holds {staged} of {n} triples (upload cut short)")
+            move_sent = True
+            _request("POST", eps.update, f"MOVE GRAPH {staging} TO GRAPH {target}".encode(),
+                     {"Content-Type": "application/sparql-update"}, timeout)
+            final = _count(eps, graph, timeout)
+            if final != n:
+                raise PublishError(f"after MOVE the graph <{graph}> holds {final} triples, expected {n}; "
+                                   "another client may be writing to it")
+            return PublishResult(graph, n, attempt, time.perf_counter() - t0)
+        except _Refused as exc:
+            _drop_quietly(eps, staging, timeout)
+            state = _state(graph, move_sent)
+            raise PublishError(f"{exc}; {state}") from None
+        except _Transient as exc:
+            last = exc
+            if attempt <= retries:
+                wait = backoff * 2 ** (attempt - 1)
+                echo(f"attempt {attempt} failed ({exc}); retrying in {wait:g} s")
+                time.sleep(wait)
+    _drop_quietly(eps, staging, timeout)
+    raise PublishError(f"gave up after {retries + 1} attempt(s): {last}; {_state(graph, move_sent)}")
+
+
+def _state(graph: str, move_sent: bool) -> str:
+    if move_sent:
+        return (f"the graph <{graph}> on the server is either unchanged or fully replaced "
+                "(MOVE is one transaction); run publish again to be sure")
+    return f"the graph <{graph}> on the server is unchanged"
+
+
+def _drop_quietly(eps: Endpoints, staging: ox.NamedNode, timeout: float) -> None:
+    """Best effort: remove the staging graph (the server may be gone; the next publish replaces it anyway)."""
+    try:
+        _request("POST", eps.update, f"DROP SILENT GRAPH {staging}".encode(),
+                 {"Content-Type": "application/sparql-update"}, min(timeout, 5.0))
+    except (_Transient, _Refused):
+        pass
+
+
+def publish_command(args: argparse.Namespace) -> int:
+    """``ipvkg publish --endpoint URL [--graph IRI]``."""
+    eps = Endpoints.from_base(args.endpoint, getattr(args, "store_url", None), getattr(args, "query_url", None),
+                              getattr(args, "update_url", None))
+    if args.retries < 0:
+        raise PublishError("--retries must be 0 or more")
+    result = publish(args.build, args.endpoint, args.graph or DEFAULT_GRAPH, retries=args.retries,
+                     timeout=args.timeout, endpoints=eps)
+    print(f"ipvkg publish: {result.triples} triples now in <{result.graph}> at {eps.store} "
+          f"({result.attempts} attempt(s), {result.seconds:.1f} s); ask it: "
+          f"ipvkg query NAME --store sparql:{eps.query} --graph {result.graph}")
+    return 0
+
+
+# --- serve -------------------------------------------------------------------------------------
+
+def oxigraph_exe() -> str:
+    """The ``oxigraph`` server binary (PyPI package ``oxigraph``), next to this Python or on PATH."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    exe = str(beside) if beside.exists() else shutil.which("oxigraph")
+    if not exe:
+        raise PublishError("the Oxigraph server is not installed; pip install oxigraph")
+    return exe
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """host and port of ``--bind``; only loopback addresses are served.
+
+    >>> parse_bind("127.0.0.1:7878")
+    ('127.0.0.1', 7878)
+    """
+    host, sep, port = bind.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise PublishError(f"--bind {bind!r}: give host:port, e.g. 127.0.0.1:7878")
+    if host not in LOOPBACK:
+        raise PublishError(f"--bind {bind!r}: ipvkg serve binds loopback only (127.0.0.1, localhost or [::1]); "
+                           "put a reverse proxy in front of it, or load build/dataset.nq into your own server "
+                           "(docs/large-servers.md)")
+    return host, int(port)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def prepare_store(build: Path | str, location: Path | str) -> bool:
+    """Load ``build/dataset.nq`` into the Oxigraph directory ``location`` unless it already holds it.
+
+    The load goes into a fresh directory that then replaces ``location``, so a failed load leaves the
+    old store; ``<location>.sha256`` records which dataset the store holds. Returns True if it loaded.
+    """
+    dataset, location = Path(build) / "dataset.nq", Path(location)
+    if not dataset.is_file():
+        raise PublishError(f"{dataset} is missing; run `ipvkg build` first")
+    digest, stamp = _sha256(dataset), location.with_name(location.name + ".sha256")
+    if location.is_dir() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return False
+    location.parent.mkdir(parents=True, exist_ok=True)
+    fresh = location.with_name(f".{location.name}.loading-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    proc = subprocess.run([oxigraph_exe(), "load", "--location", str(fresh), "--file", str(dataset)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        shutil.rmtree(fresh, ignore_errors=True)
+        detail = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise PublishError(f"oxigraph could not load {dataset}: {detail}")
+    old = location.with_name(f".{location.name}.old-{os.getpid()}")
+    if location.exists():
+        os.replace(location, old)
+    os.replace(fresh, location)
+    shutil.rmtree(old, ignore_errors=True)
+    write_atomic(stamp, digest + "\n")
+    return True
+
+
+def serve_argv(location: Path | str, host: str, port: int) -> list[str]:
+    """The Oxigraph command ``ipvkg serve`` runs: read-only, union default graph, loopback only."""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [oxigraph_exe(), "serve-read-only", "--location", str(location), "--bind", bind,
+            "--union-default-graph"]
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """``ipvkg serve``: load the built graph into Oxigraph, then become ``oxigraph serve-read-only``.
+
+    The process replaces itself with the server (``exec``), so its PID is the server's and stopping it
+    stops the server; nothing is left running behind it.
+    """
+    host, port = parse_bind(args.bind)
+    location = Path(args.location) if args.location else Path(args.build) / "store"
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PublishError(f"{host}:{port} is already in use; choose another --bind") from None
+    loaded = prepare_store(args.build, location)
+    argv = serve_argv(location, host, port)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"ipvkg serve: {'loaded' if loaded else 'reusing'} {location}; serving {Path(args.build) / 'dataset.nq'} "
+          f"read-only at http://{shown}:{port}/query (union default graph; updates refused). "
+          f"Ask it: ipvkg query NAME --store sparql:http://{shown}:{port}/query", flush=True)
+    sys.stderr.flush()
+    os.execv(argv[0], argv)
+    return 0  # not reached
