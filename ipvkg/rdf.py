@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator
 from pyoxigraph import Literal, NamedNode
 
 from . import namespaces as ns
-from .records import Finding, Intervention, StudyRecord, Term
+from .records import Finding, Intervention, Report, StudyRecord
 from .reviews import ReviewRecord
 from .vocab import Vocabulary, load_vocabulary
 
@@ -219,35 +219,42 @@ def study_triples(rec: StudyRecord, out: _Emitter, vocab: Vocabulary) -> None:
 
     pubs: dict[str, NamedNode] = {}
     for i, rep in enumerate(rec.reports):
-        doi = clean_doi(rep.doi) if rep.doi else None
-        p = NamedNode(publication_iri(rec.id, i, rep.pmid, doi))
-        for key in (rep.pmid, rep.doi, doi, rep.pmcid):
+        p = report_triples(s, rep, rec.id, i, out, origin(f"report {i + 1}", rep.line))
+        for key in (rep.pmid, rep.doi, rep.doi and clean_doi(rep.doi), rep.pmcid):
             if key:
                 pubs[str(key)] = p
-        out.origins[p.value] = origin(f"report {i + 1}", rep.line)
-        out.add(s, _I["reportedIn"], p)
-        out.add(p, RDF_TYPE, _I["Publication"])
-        out.value(p, _I["reportRole"], rep.role)
-        out.value(p, _I["title"], rep.title)
-        if rep.title:
-            out.add(p, RDFS_LABEL, Literal(str(rep.title), language="en"))
-        out.value(p, _I["year"], rep.year, integer_literal)
-        out.value(p, _I["journal"], rep.journal)
-        if rep.authors:
-            out.value(p, _I["authors"], "; ".join(rep.authors))
-        if rep.pmid:
-            out.add(p, _I["pmid"], NamedNode(ns.pmid_iri(str(rep.pmid))))
-        if doi:
-            out.add(p, _I["doi"], iri_or_literal(ns.doi_iri(doi)))
-        if rep.pmcid:
-            out.add(p, _I["pmcid"], NamedNode(ns.pmcid_iri(str(rep.pmcid))))
-        if rep.source_url:
-            src = iri_or_literal(rep.source_url)
-            out.add(p, _I["sourceRead"], src)
-            out.add(s, PROV_SOURCE, src)
 
     for f in rec.findings:
         finding_triples(rec, f, s, pubs, out, origin)
+
+
+def report_triples(subject: NamedNode, rep: Report, record_id: str, index: int, out: _Emitter,
+                   origin: Origin) -> NamedNode:
+    """Emit one publication that reports ``subject`` (a study or a review); return its IRI."""
+    doi = clean_doi(rep.doi) if rep.doi else None
+    p = NamedNode(publication_iri(record_id, index, rep.pmid, doi))
+    out.origins[p.value] = origin
+    out.add(subject, _I["reportedIn"], p)
+    out.add(p, RDF_TYPE, _I["Publication"])
+    out.value(p, _I["reportRole"], rep.role)
+    out.value(p, _I["title"], rep.title)
+    if rep.title:
+        out.add(p, RDFS_LABEL, Literal(str(rep.title), language="en"))
+    out.value(p, _I["year"], rep.year, integer_literal)
+    out.value(p, _I["journal"], rep.journal)
+    if rep.authors:
+        out.value(p, _I["authors"], "; ".join(rep.authors))
+    if rep.pmid:
+        out.add(p, _I["pmid"], NamedNode(ns.pmid_iri(str(rep.pmid))))
+    if doi:
+        out.add(p, _I["doi"], iri_or_literal(ns.doi_iri(doi)))
+    if rep.pmcid:
+        out.add(p, _I["pmcid"], NamedNode(ns.pmcid_iri(str(rep.pmcid))))
+    if rep.source_url:
+        src = iri_or_literal(rep.source_url)
+        out.add(p, _I["sourceRead"], src)
+        out.add(subject, PROV_SOURCE, src)
+    return p
 
 
 def study_label(rec: StudyRecord) -> str:
@@ -342,25 +349,9 @@ def review_triples(rev: ReviewRecord, out: _Emitter, group_classes: dict[int, st
     out.value(r, _I["conclusion"], rev.conclusion)
     out.value(r, _I["curator"], rev.curator)
     out.value(r, _I["curationDate"], rev.curation_date)
-    p = NamedNode(publication_iri(rev.id, 0, rev.pmid, rev.doi))
-    out.origins[p.value] = Origin(rev.file, rev.id, "citation", None)
-    out.add(r, _I["reportedIn"], p)
-    out.add(p, RDF_TYPE, _I["Publication"])
-    out.value(p, _I["title"], rev.title)
-    if rev.title:
-        out.add(p, RDFS_LABEL, Literal(rev.title, language="en"))
-    out.value(p, _I["year"], rev.year, integer_literal)
-    out.value(p, _I["journal"], rev.journal)
-    out.value(p, _I["authors"], "; ".join(rev.authors) if rev.authors else None)
-    if rev.pmid:
-        out.add(p, _I["pmid"], NamedNode(ns.pmid_iri(rev.pmid)))
-    if rev.doi:
-        out.add(p, _I["doi"], iri_or_literal(ns.doi_iri(clean_doi(rev.doi))))
-    if rev.pmcid:
-        out.add(p, _I["pmcid"], NamedNode(ns.pmcid_iri(rev.pmcid)))
-    if rev.source_url:
-        out.add(p, _I["sourceRead"], iri_or_literal(rev.source_url))
-        out.add(r, PROV_SOURCE, iri_or_literal(rev.source_url))
+    citation = Report(pmid=rev.pmid, doi=rev.doi, pmcid=rev.pmcid, authors=rev.authors, year=rev.year,
+                      title=rev.title, journal=rev.journal, source_url=rev.source_url)
+    report_triples(r, citation, rev.id, 0, out, Origin(rev.file, rev.id, "citation", None))
     for g in rev.groups:
         c = NamedNode(category_iri(rev.id, g.number))
         out.origins[c.value] = Origin(rev.file, rev.id, f"group {g.number}", None)

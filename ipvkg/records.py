@@ -105,10 +105,6 @@ class Report:
     source_url: Any = None
     line: int | None = None
 
-    @property
-    def key(self) -> str | None:
-        return str(self.pmid) if self.pmid not in (None, "") else (str(self.doi) if self.doi else None)
-
 
 @dataclass
 class StudyRecord:
