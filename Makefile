@@ -13,9 +13,9 @@ $(VENV)/.installed: pyproject.toml
 
 # Java (HermiT) and Chromium (browser tests) from Debian, when missing and when we may install them.
 system-deps:
-	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless chromium chromium-driver >/dev/null; \
 	  else echo "note: java and/or chromium missing; install default-jre-headless and chromium (Debian) for the reasoner and browser tests"; fi; \
 	fi
 

@@ -1,15 +1,24 @@
 """The main job: records -> RDF -> SHACL -> OWL classification -> store -> answers and files.
 
->>> result = build("data", "build", pictures=False, echo=lambda *a: None)  # doctest: +SKIP
+Usage: ``result = build("data", "build")`` returns a :class:`BuildResult` (store, summary, outputs, timings);
+the tests run it on the shipped data and on a small fixture.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import json
+import multiprocessing
+import os
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 import rdflib
@@ -19,14 +28,32 @@ from .classify import Classification, classify
 from .errors import InputError, Problem
 from .output import Staging
 from .queries import format_table, run_question
-from .rdf import records_to_ntriples
-from .records import StudyRecord, load_studies
+from .progress import stage
+from .rdf import Origin, records_to_ntriples
+from .records import StudyRecord, _cross_record_problems, find_record_files, load_studies, read_record_files
 from .reviews import ReviewRecord, load_reviews
 from .store import OxigraphStore, ResultTable
 from .validate import validate_lines
 from .vocab import Vocabulary, load_vocabulary
 
 EXIT_REJECTED = 3  # --keep-going built the graph without some records
+PARALLEL_MIN_BYTES = 4 * 2**20  # less record data than this loads faster in one process than in workers
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a build stage.
+
+    Loading 100,000 studies allocates tens of millions of small objects and no garbage cycles; the
+    collector's repeated full passes over them made loading and RDF conversion 2x slower.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -36,10 +63,23 @@ class Dataset:
     graphs: dict[str, list[str]] = field(default_factory=dict)
 
     def nquads(self) -> bytes:
-        out = []
+        out = io.StringIO()
+        self.write_nquads(out)
+        return out.getvalue().encode()
+
+    def write_nquads(self, fh) -> None:
+        """Write the N-Quads of every graph (sorted by graph, then line) to a text file, streamed."""
+        first = True
         for graph in sorted(self.graphs):
-            out.extend(line[:-1] + f"<{graph}> ." for line in self.graphs[graph])
-        return ("\n".join(out) + "\n").encode() if out else b""
+            lines = self.graphs[graph]
+            if not lines:
+                continue
+            if not first:
+                fh.write("\n")
+            _write_lines(fh, lines, f"<{graph}> .")
+            first = False
+        if not first:
+            fh.write("\n")
 
     def store(self) -> OxigraphStore:
         store = OxigraphStore()
@@ -57,6 +97,7 @@ class LoadResult:
     origins: dict
     problems: list[Problem]
     rejected: list[Problem]
+    store: OxigraphStore | None = None  # the data and ontology graphs as validated (reused by the build)
 
     @property
     def errors(self) -> list[Problem]:
@@ -68,11 +109,15 @@ class LoadResult:
 
 
 def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab: Vocabulary | None = None,
-                      base: Path | None = None) -> LoadResult:
+                      base: Path | None = None, *, jobs: int | None = None, engine: str = "sparql",
+                      ontology: list[str] | None = None) -> LoadResult:
     """Load ``data/studies`` and ``data/reviews`` (or the given files), build RDF and validate it.
 
     Without ``keep_going`` any error raises :class:`InputError`; with it, records with errors are
-    left out and their problems returned as ``rejected``.
+    left out and their problems returned as ``rejected``. ``jobs`` worker processes read and convert
+    the records (None: all cores when there is enough data to gain from it); ``engine`` is the SHACL
+    engine (see :func:`ipvkg.validate.validate_lines`). The result's ``store`` holds the validated data
+    graph beside the ontology graph (``ontology`` lines, default: the vocabulary's graph).
     """
     vocab = vocab or load_vocabulary()
     data = Path(data)
@@ -80,11 +125,12 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         study_paths, reviews_dir = [data / "studies"], data / "reviews"
     else:
         study_paths, reviews_dir = [data], data.parent / "reviews" if data.is_dir() else Path("/nonexistent")
-    reviews, review_problems = load_reviews(reviews_dir, base)
-    studies, problems = load_studies(study_paths, base, vocab)
-    problems = review_problems + problems
-    lines, origins = records_to_ntriples(studies, reviews, vocab)
-    shacl = validate_lines(lines, origins, vocab)
+    with gc_paused():
+        reviews, review_problems = load_reviews(reviews_dir, base)
+        studies, problems, lines, origins = _load_records(study_paths, reviews, base, vocab, jobs)
+        problems = review_problems + problems
+        store = _validation_store(lines, vocab, ontology)
+        shacl = validate_lines(lines, origins, vocab, engine=engine, jobs=_jobs(jobs), store=store.store)
     problems += shacl
     errors = [p for p in problems if p.severity == "error"]
     rejected: list[Problem] = []
@@ -95,10 +141,104 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         bad = {p.record for p in errors if p.record}
         rejected = errors
         studies = [s for s in studies if s.id not in bad]
-        lines, origins = records_to_ntriples(studies, reviews, vocab)
+        with gc_paused():
+            lines, origins = records_to_ntriples(studies, reviews, vocab)
+            store = _validation_store(lines, vocab, ontology)
         if any(p.record is None for p in errors) and not studies:
             raise InputError(errors, summary="no valid records to build from")
-    return LoadResult(studies, reviews, lines, origins, problems, rejected)
+    return LoadResult(studies, reviews, lines, origins, problems, rejected, store)
+
+
+def _jobs(jobs: int | None) -> int:
+    return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+
+
+def _validation_store(lines: list[str], vocab: Vocabulary, ontology: list[str] | None) -> OxigraphStore:
+    """A store with the data lines and the ontology, each in its named graph (what SHACL validates)."""
+    from .validate import ontology_ntriples
+
+    with stage("loading the graph store", tick=True):
+        store = OxigraphStore()
+        if lines:
+            store.add_ntriples(lines, ns.DATA_GRAPH)
+        store.add_ntriples(ontology if ontology is not None else ontology_ntriples(vocab), ns.ONTOLOGY_GRAPH)
+    return store
+
+
+def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | None, vocab: Vocabulary,
+                  jobs: int | None) -> tuple[list[StudyRecord], list[Problem], list[str], dict[str, Origin]]:
+    """Study records, their problems, and the RDF of studies + reviews: in worker processes when it pays.
+
+    Workers read and convert contiguous batches of files; the cross-record checks (duplicate keys,
+    shared PMIDs) then run once over all records, so the result is the one a single process gives.
+    """
+    files, problems = find_record_files(paths, base)
+    size = sum(f.stat().st_size for f in files if f.exists())
+    workers = _jobs(jobs) if jobs is not None or size >= PARALLEL_MIN_BYTES else 1
+    if workers <= 1 or len(files) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        with stage("reading records", tick=True):
+            studies, problems = load_studies(paths, base, vocab)
+            lines, origins = records_to_ntriples(studies, reviews, vocab)
+        return studies, problems, lines, origins
+    batches = _batches(files, workers * 4)
+    global _WORKER_VOCAB
+    _WORKER_VOCAB = vocab  # inherited by the forked workers (a custom vocabulary stays in effect)
+    records: list[StudyRecord] = []
+    blobs: list[bytes] = []
+    origin_rows: list[list[tuple]] = []
+    # fork: the workers start at once with the ontology and modules already loaded
+    with stage("reading records", len(files), unit=" files") as bar, \
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for (recs, probs, blob, rows), batch in zip(pool.map(_load_batch, batches, [base] * len(batches)), batches):
+            records += recs
+            problems += probs
+            blobs.append(blob)
+            origin_rows.append(rows)
+            bar.update(len(batch))
+    problems += _cross_record_problems(records)
+    bad = {p.record for p in problems if p.record and p.severity == "error"}
+    studies = [r for r in records if r.id not in bad]
+    if len(studies) != len(records):  # a record dropped by a cross-record check: convert again without it
+        lines, origins = records_to_ntriples(studies, reviews, vocab)
+        return studies, problems, lines, origins
+    lines, origins = records_to_ntriples([], reviews, vocab)
+    for blob in blobs:
+        if blob:
+            lines += blob.decode().split("\n")
+    lines.sort()  # each batch is sorted: timsort merges the runs
+    if any(a == b for a, b in zip(lines, islice(lines, 1, None))):
+        lines = [x for i, x in enumerate(lines) if i == 0 or x != lines[i - 1]]
+    for rows in origin_rows:
+        for key, *fields in rows:
+            origins[key] = Origin(*fields)
+    return studies, problems, lines, origins
+
+
+_WORKER_VOCAB: Vocabulary | None = None
+
+
+def _batches(files: list[Path], n: int) -> list[list[Path]]:
+    """Contiguous batches of files of about equal total size (contiguous keeps the serial order)."""
+    sizes = [max(1, f.stat().st_size) for f in files]
+    target = sum(sizes) / max(1, min(n, len(files)))
+    batches: list[list[Path]] = [[]]
+    acc = 0.0
+    for f, size in zip(files, sizes):
+        if batches[-1] and acc + size / 2 > target * len(batches):
+            batches.append([])
+        batches[-1].append(f)
+        acc += size
+    return batches
+
+
+def _load_batch(files: list[Path], base: Path | None) -> tuple[list[StudyRecord], list[Problem], bytes, list[tuple]]:
+    """Worker: read and convert one batch of record files (sorted N-Triples as bytes, origins as tuples)."""
+    vocab = _WORKER_VOCAB or load_vocabulary()
+    with gc_paused():
+        records, problems = read_record_files(files, base, vocab)
+        lines, origins = records_to_ntriples(records, (), vocab)
+        rows = [(k, o.file, o.record, o.where, o.line) for k, o in origins.items()]
+        return records, problems, "\n".join(lines).encode(), rows
 
 
 def ontology_lines(vocab: Vocabulary) -> list[str]:
@@ -143,21 +283,39 @@ def summarise(store: OxigraphStore, load: LoadResult, classification: Classifica
 
 
 def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: bool = False,
-          reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] = print) -> BuildResult:
-    """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, write atomically."""
+          reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] = print,
+          jobs: int | None = None) -> BuildResult:
+    """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, write atomically.
+
+    ``jobs``: worker processes for reading records and threads for validation (None: all cores when
+    the data is large enough to gain from them).
+    """
+    with gc_paused():
+        return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, jobs)
+
+
+def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: bool, echo: Callable[[str], None],
+           jobs: int | None) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     vocab = load_vocabulary()
-    load = load_and_validate(data, keep_going, vocab)
+    ontology = ontology_lines(vocab)
+    load = load_and_validate(data, keep_going, vocab, jobs=jobs, ontology=ontology)
     timings["load+validate"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology_lines(vocab), ns.DATA_GRAPH: load.lines})
+    dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology, ns.DATA_GRAPH: load.lines})
     from .linking import mapping_lines
 
     dataset.graphs[ns.MAPPINGS_GRAPH] = mapping_lines()
-    store = dataset.store()
-    classification = classify(store, reasoner, vocab)
+    if load.store is not None:  # the validated store already holds the data and ontology graphs
+        store = load.store
+        if dataset.graphs[ns.MAPPINGS_GRAPH]:
+            store.add_ntriples(dataset.graphs[ns.MAPPINGS_GRAPH], ns.MAPPINGS_GRAPH)
+    else:
+        store = dataset.store()
+    with stage(f"classifying ({reasoner})", tick=True):
+        classification = classify(store, reasoner, vocab)
     inferred = classification.inferred_lines()
     dataset.graphs[ns.INFERRED_GRAPH] = inferred
     if inferred:
@@ -170,9 +328,8 @@ def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: b
     component_domain = run_question(store, "component_domain")
     timings["queries"] = time.perf_counter() - t
 
-    out = Path(out)
-    with Staging(out) as staging:
-        write_graph_files(staging, dataset, vocab)
+    with Staging(out) as staging, stage("writing files", tick=True):
+        notes = write_graph_files(staging, dataset, vocab, store)
         staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
         if load.rejected or keep_going:
@@ -187,21 +344,56 @@ def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: b
     timings["total"] = time.perf_counter() - t0
     result = BuildResult(load, dataset, store, classification, summary, outputs, timings)
     print_summary(result, component_domain, echo)
+    for note in notes:
+        echo(note)
     return result
 
 
-def write_graph_files(staging: Staging, dataset: Dataset, vocab: Vocabulary) -> None:
-    """ipvkg.nt/.ttl/.jsonld (asserted data), inferred.ttl, dataset.nq (all named graphs), schema.jsonld, void.ttl."""
+JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples
+WRITE_CHUNK = 200_000  # lines per write: big files are streamed, never built whole in memory
+
+
+def write_graph_files(staging: Staging, dataset: Dataset, vocab: Vocabulary, store: OxigraphStore | None = None
+                      ) -> list[str]:
+    """ipvkg.nt/.ttl/.jsonld (asserted data), inferred.ttl, dataset.nq (all named graphs), schema.jsonld, void.ttl.
+
+    ``store`` holds the same graphs as ``dataset`` (built from it if not given). Returns notes for the
+    user (an output left out, and why).
+    """
+    notes: list[str] = []
     data = dataset.graphs[ns.DATA_GRAPH]
-    staging.path("ipvkg.nt").write_text("\n".join(data) + "\n")
+    with open(staging.path("ipvkg.nt"), "w", encoding="utf-8") as fh:
+        _write_lines(fh, data)
+        fh.write("\n")
     staging.path("ipvkg.ttl").write_bytes(turtle(data))
     staging.path("inferred.ttl").write_bytes(turtle(dataset.graphs.get(ns.INFERRED_GRAPH, [])))
-    staging.path("dataset.nq").write_bytes(dataset.nquads())
+    with open(staging.path("dataset.nq"), "w", encoding="utf-8") as fh:
+        dataset.write_nquads(fh)
     from .linking import jsonld, write_exports
 
-    staging.path("ipvkg.jsonld").write_text(jsonld(data))
+    if len(data) <= JSONLD_MAX_TRIPLES:
+        staging.path("ipvkg.jsonld").write_text(jsonld(data))
+    else:
+        notes.append(f"ipvkg.jsonld not written: the data graph has {len(data):,} triples, more than the "
+                     f"{JSONLD_MAX_TRIPLES:,} the JSON-LD writer (rdflib) handles in seconds; the same graph is in "
+                     "ipvkg.nt, ipvkg.ttl and dataset.nq (convert one with any RDF tool if you need JSON-LD)")
     # schema.org view of each study and the VoID/DCAT description (they list the files written above)
-    write_exports(dataset.store(), staging)
+    write_exports(store if store is not None else dataset.store(), staging)
+    return notes
+
+
+def _write_lines(fh, lines: list[str], suffix: str | None = None) -> None:
+    """Write ``lines`` joined by newlines (no final newline), ``WRITE_CHUNK`` lines at a time.
+
+    With ``suffix`` each N-Triples line becomes an N-Quads line in that graph (``line[:-1] + suffix``).
+    """
+    for start in range(0, len(lines), WRITE_CHUNK):
+        chunk = lines[start:start + WRITE_CHUNK]
+        if suffix is not None:
+            chunk = [line[:-1] + suffix for line in chunk]
+        if start:
+            fh.write("\n")
+        fh.write("\n".join(chunk))
 
 
 def turtle(lines: list[str]) -> bytes:

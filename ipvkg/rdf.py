@@ -260,13 +260,29 @@ def report_triples(subject: NamedNode, rep: Report, record_id: str, index: int, 
 def study_label(rec: StudyRecord) -> str:
     """'Tiwari 2005' from the main report's first author and the study year, else the record key."""
     main = next((r for r in rec.reports if str(r.role or "").lower() == "main"), rec.reports[0] if rec.reports else None)
-    if main and main.authors:
-        first = main.authors[0].strip()
-        words = (first.split(",")[0] if "," in first else first).split()
-        if words:
-            year = rec.year or main.year
-            return f"{words[0]} {year}" if year else words[0]
+    surname = first_author_surname(main.authors[0]) if main and main.authors else None
+    if surname:
+        year = rec.year or main.year
+        return f"{surname} {year}" if year else surname
     return rec.id
+
+
+def first_author_surname(author: str) -> str | None:
+    """The surname in 'Tiwari A', 'Van Parys AS', 'Sullivan, C. M.' or 'Cris M. Sullivan'.
+
+    >>> [first_author_surname(a) for a in ("Tiwari A", "Van Parys AS", "Sullivan, C. M.", "Cris M. Sullivan")]
+    ['Tiwari', 'Van Parys', 'Sullivan', 'Sullivan']
+    """
+    text = author.strip()
+    if "," in text:
+        return text.split(",")[0].strip() or None
+    words = text.split()
+    if not words:
+        return None
+    if len(words) > 1 and re.fullmatch(r"[A-Z\u00c0-\u00de][A-Z\u00c0-\u00de.-]{0,4}", words[-1]):
+        return " ".join(words[:-1])  # 'Surname INITIALS' (PubMed style)
+    return words[-1]  # 'Given M. Surname'
+
 
 
 def intervention_triples(rec: StudyRecord, arm: Intervention, study: NamedNode, out: _Emitter, origin, vocab) -> None:

@@ -34,7 +34,7 @@ def shipped_build(tmp_path_factory):
     from ipvkg.build import build
 
     out = tmp_path_factory.mktemp("shipped-build")
-    return build(ROOT / "data", out, pictures=False, echo=lambda *a: None)
+    return build(ROOT / "data", out, echo=lambda *a: None)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,214 @@
+"""The interactive pages in a real headless Chromium (Debian ``chromium`` + ``chromium-driver``, via Selenium).
+
+The pages are opened from file:// with the network switched off in the browser's own services; they must
+draw the expected nodes and cells, list a node's or cell's studies on a real click, filter, load nothing,
+and never run markup that came in with the data.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import base_record, write_data
+
+from ipvkg.gapmap import gap_matrix
+from ipvkg.network import load_evidence, network
+from ipvkg.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
+
+os.environ.setdefault("SE_AVOID_STATS", "true")  # selenium: no usage statistics (no network at all)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+PAYLOAD = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.fail("the browser tests need Debian's chromium and chromium-driver (make system-deps installs them)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
+                "--disable-extensions", "--no-proxy-server", "--window-size=1500,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(driver), options=opts)
+    d.set_page_load_timeout(60)
+    yield d
+    d.quit()
+
+
+@pytest.fixture(scope="module")
+def small_pages(small_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pages")
+    ev = load_evidence(small_build.store)
+    network_files(ev, NETWORK_FORMATS, lambda n: out / n)
+    gapmap_files(ev, GAPMAP_FORMATS, lambda n: out / n)
+    return out, ev
+
+
+def open_page(d, path: Path) -> None:
+    d.get(path.resolve().as_uri())
+    WebDriverWait(d, 20).until(lambda drv: drv.execute_script(
+        "return document.readyState === 'complete' && document.getElementById('status') !== null "
+        "&& document.getElementById('status').textContent.length > 0"))
+
+
+def visible_nodes(d) -> list[str]:
+    return d.execute_script("return [...document.querySelectorAll('g.node:not(.hidden)')]"
+                            ".map(g => g.getAttribute('aria-label'))")
+
+
+def errors(d) -> list[str]:
+    return [e["message"] for e in d.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def no_requests(d) -> bool:
+    return d.execute_script("return performance.getEntriesByType('resource').length") == 0
+
+
+def node(d, label: str):
+    return d.find_element(By.CSS_SELECTOR, f'g.node[aria-label="{label}"] circle')
+
+
+def panel_studies(d) -> list[str]:
+    return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#study-list li.study > strong.study-label")]
+
+
+def choose(d, key: str, text: str) -> None:
+    Select(d.find_element(By.ID, f"filter-{key}")).select_by_visible_text(text)
+
+
+# --------------------------------------------------------------------------------------------- network page
+def test_network_page_draws_every_node_and_lists_studies_on_click(browser, small_pages):
+    out, ev = small_pages
+    d = browser
+    open_page(d, out / "network.html")
+    g = network(ev)
+    assert len(visible_nodes(d)) == g.number_of_nodes() == 13
+    assert d.execute_script("return document.querySelectorAll('path.edge:not(.hidden)').length") == 16
+    # the counts the page works out equal the graph's
+    shown = d.execute_script("return Object.fromEntries([...document.querySelectorAll('g.node')]"
+                             ".map(g => [g.getAttribute('aria-label'), +g.getAttribute('data-studies')]))")
+    assert shown["depression"] == 2 and shown["Alpha 2005: Fixture advocacy"] == 1
+    assert sorted(shown.values()) == sorted(d["n_studies"] for _, d in g.nodes(data=True))
+
+    node(d, "depression").click()
+    assert panel_studies(d) == ["Alpha 2005", "Beta 2010"]
+    assert d.find_element(By.ID, "panel-title").text == "depression"
+    links = {a.text: a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "#study-list a")}
+    assert links == {"PubMed 11111111": "https://pubmed.ncbi.nlm.nih.gov/11111111/",
+                     "DOI 10.9999/fixture.a": "https://doi.org/10.9999/fixture.a",
+                     "DOI 10.9999/fixture.b": "https://doi.org/10.9999/fixture.b"}
+    panel = d.find_element(By.ID, "panel").text
+    assert "Fixture A advocacy trial" in panel and "Alpha A (2005). Fixture A. Fixtures." in panel
+    assert "Fixture group CBT \u2192 depression: worsened" in panel
+    assert errors(d) == [] and no_requests(d)
+
+
+def test_network_filters_recount(browser, small_pages):
+    out, _ = small_pages
+    d = browser
+    open_page(d, out / "network.html")
+    choose(d, "direction", "worsened")
+    assert sorted(visible_nodes(d)) == ["Beta 2010: Fixture group CBT", "cognitive behavioural therapy", "depression",
+                                        "support group"]
+    node(d, "depression").click()
+    assert panel_studies(d) == ["Beta 2010"]  # the panel follows the filters
+    d.find_element(By.ID, "reset").click()
+    assert len(visible_nodes(d)) == 13
+    choose(d, "group", "group 1: survivor-focused advocate/case-management intervention")
+    assert sorted(visible_nodes(d)) == ["Alpha 2005: Fixture advocacy", "advocacy", "depression", "physical IPV",
+                                        "safety planning", "social support"]
+    d.find_element(By.ID, "reset").click()
+    choose(d, "design", "pre-post")
+    assert sorted(visible_nodes(d)) == ["Gamma 2015: Fixture mentoring", "mentoring", "self-esteem"]
+    d.find_element(By.ID, "reset").click()
+    choose(d, "outcome", "mental health (any)")
+    assert len(visible_nodes(d)) == 3 + 5 + 3  # 3 interventions, 5 components, depression/PTSD/self-esteem
+    choose(d, "outcome", "\u2003PTSD")
+    assert sorted(visible_nodes(d)) == ["Beta 2010: Fixture group CBT", "PTSD", "cognitive behavioural therapy",
+                                        "support group"]
+    assert "4 nodes shown, 1 study match the filters" == d.find_element(By.ID, "status").text
+    assert errors(d) == []
+
+
+# --------------------------------------------------------------------------------------------- gap map page
+def test_gapmap_page_draws_every_cell_and_lists_studies_on_click(browser, small_pages):
+    out, ev = small_pages
+    d = browser
+    open_page(d, out / "gapmap.html")
+    gm = gap_matrix(ev)
+    cells = d.find_elements(By.CSS_SELECTOR, "td.cell")
+    assert len(cells) == len(gm.rows) * len(gm.columns)
+    assert len(d.find_elements(By.CSS_SELECTOR, "td.cell.gap")) == gm.gaps
+    filled = {(c.get_attribute("data-row"), c.get_attribute("data-col")): c.text
+              for c in d.find_elements(By.CSS_SELECTOR, "td.cell:not(.gap)")}
+    assert len(filled) == 11
+    row = [r.label for r in gm.rows].index("community social-support component")
+    col = [label for _, label in gm.columns].index("mental health")
+    assert filled[(str(row), str(col))] == "2"
+
+    d.find_element(By.CSS_SELECTOR, f'td.cell[data-row="{row}"][data-col="{col}"]').click()
+    assert d.find_element(By.ID, "panel-title").text == "community social-support component \u00d7 mental health"
+    assert panel_studies(d) == ["Beta 2010", "Gamma 2015"]
+    assert d.find_element(By.CSS_SELECTOR, "#study-list a").get_attribute("href") == "https://doi.org/10.9999/fixture.b"
+    hover = d.find_element(By.CSS_SELECTOR, f'td.cell[data-row="{row}"][data-col="{col}"]').get_attribute("title")
+    assert "2 studies, 3 findings (33% improved)" in hover and "Beta 2010; Gamma 2015" in hover
+    gap = d.find_element(By.CSS_SELECTOR, "td.cell.gap")
+    assert gap.text == "" and "no study (gap)" in gap.get_attribute("title")
+
+    choose(d, "design", "cluster RCT")
+    assert len(d.find_elements(By.CSS_SELECTOR, "td.cell:not(.gap)")) == 4  # support group, CBT and their broader rows
+    assert panel_studies(d) == ["Beta 2010"]
+    assert errors(d) == [] and no_requests(d)
+
+
+# --------------------------------------------------------------------------------------------- injected labels
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory):
+    """A build (with pictures, through ipvkg.build) whose study title, report and intervention name carry markup."""
+    from ipvkg.build import build
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    rec = copy.deepcopy(base_record())
+    rec["title"] = "Trial " + PAYLOAD
+    rec["interventions"][0]["name"] = "Arm " + PAYLOAD
+    rec["reports"][0].update(title="Report " + PAYLOAD, journal="Journal " + PAYLOAD)
+    build(write_data(tmp, rec), tmp / "out", reasoner="rules", echo=lambda *a: None)
+    return tmp / "out"
+
+
+@pytest.mark.parametrize("page", ["network.html", "gapmap.html"])
+def test_markup_in_the_data_stays_text(browser, hostile_build, page):
+    d = browser
+    raw = (hostile_build / page).read_text()
+    assert "<script>window.__pwned" not in raw and "<img src=x" not in raw
+    open_page(d, hostile_build / page)
+    if page == "network.html":
+        d.find_element(By.CSS_SELECTOR, 'g.node[data-kind="intervention"] circle').click()
+        label = d.find_element(By.CSS_SELECTOR, 'g.node[data-kind="intervention"]').get_attribute("aria-label")
+        assert label == "Alpha 2005: Arm " + PAYLOAD
+    else:
+        d.find_element(By.CSS_SELECTOR, "td.cell:not(.gap)").click()
+    panel = d.find_element(By.ID, "panel").text
+    assert "Trial " + PAYLOAD in panel                      # shown literally
+    assert "Report " + PAYLOAD in panel and "Arm " + PAYLOAD in panel
+    assert d.execute_script("return typeof window.__pwned") == "undefined"
+    assert d.execute_script("return document.images.length") == 0
+    assert d.execute_script("return document.scripts.length") == 2  # the data and the page's own code
+    assert d.execute_script("return document.querySelectorAll('#panel script, #panel img').length") == 0
+    assert no_requests(d)
+    assert errors(d) == []
