@@ -7,14 +7,14 @@ the tests run it on the shipped data and on a small fixture.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import io
 import json
 import multiprocessing
 import os
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -98,6 +98,7 @@ class LoadResult:
     problems: list[Problem]
     rejected: list[Problem]
     store: OxigraphStore | None = None  # the data and ontology graphs as validated (reused by the build)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step: records, store, validate
 
     @property
     def errors(self) -> list[Problem]:
@@ -110,14 +111,15 @@ class LoadResult:
 
 def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab: Vocabulary | None = None,
                       base: Path | None = None, *, jobs: int | None = None, engine: str = "sparql",
-                      ontology: list[str] | None = None) -> LoadResult:
+                      ontology: list[str] | Callable[[], list[str]] | None = None) -> LoadResult:
     """Load ``data/studies`` and ``data/reviews`` (or the given files), build RDF and validate it.
 
     Without ``keep_going`` any error raises :class:`InputError`; with it, records with errors are
     left out and their problems returned as ``rejected``. ``jobs`` worker processes read and convert
     the records (None: all cores when there is enough data to gain from it); ``engine`` is the SHACL
     engine (see :func:`ipvkg.validate.validate_lines`). The result's ``store`` holds the validated data
-    graph beside the ontology graph (``ontology`` lines, default: the vocabulary's graph).
+    graph beside the ontology graph (``ontology`` lines, or a function that makes them, called while
+    the workers read; default: the vocabulary's graph).
     """
     vocab = vocab or load_vocabulary()
     data = Path(data)
@@ -125,12 +127,22 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         study_paths, reviews_dir = [data / "studies"], data / "reviews"
     else:
         study_paths, reviews_dir = [data], data.parent / "reviews" if data.is_dir() else Path("/nonexistent")
+    timings: dict[str, float] = {}
     with gc_paused():
+        t = time.perf_counter()
         reviews, review_problems = load_reviews(reviews_dir, base)
-        studies, problems, lines, origins = _load_records(study_paths, reviews, base, vocab, jobs)
+        store = OxigraphStore()
+        studies, problems, lines, origins, loaded = _load_records(
+            study_paths, reviews, base, vocab, jobs, ontology if callable(ontology) else None, store)
+        ontology = ontology() if callable(ontology) else ontology
         problems = review_problems + problems
-        store = _validation_store(lines, vocab, ontology)
+        timings["records"] = time.perf_counter() - t
+        t = time.perf_counter()
+        store = _validation_store(lines, vocab, ontology, store if loaded else None)
+        timings["store"] = time.perf_counter() - t
+        t = time.perf_counter()
         shacl = validate_lines(lines, origins, vocab, engine=engine, jobs=_jobs(jobs), store=store.store)
+        timings["validate"] = time.perf_counter() - t
     problems += shacl
     errors = [p for p in problems if p.severity == "error"]
     rejected: list[Problem] = []
@@ -146,31 +158,39 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
             store = _validation_store(lines, vocab, ontology)
         if any(p.record is None for p in errors) and not studies:
             raise InputError(errors, summary="no valid records to build from")
-    return LoadResult(studies, reviews, lines, origins, problems, rejected, store)
+    return LoadResult(studies, reviews, lines, origins, problems, rejected, store, timings)
 
 
 def _jobs(jobs: int | None) -> int:
     return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
 
 
-def _validation_store(lines: list[str], vocab: Vocabulary, ontology: list[str] | None) -> OxigraphStore:
-    """A store with the data lines and the ontology, each in its named graph (what SHACL validates)."""
+def _validation_store(lines: list[str], vocab: Vocabulary, ontology: list[str] | None,
+                      loaded: OxigraphStore | None = None) -> OxigraphStore:
+    """A store with the data lines and the ontology, each in its named graph (what SHACL validates).
+
+    ``loaded``: a store that already holds the data lines (loaded while the records were read).
+    """
     from .validate import ontology_ntriples
 
     with stage("loading the graph store", tick=True):
-        store = OxigraphStore()
-        if lines:
-            store.add_ntriples(lines, ns.DATA_GRAPH)
+        store = loaded if loaded is not None else OxigraphStore()
+        if lines and loaded is None:
+            store.add_ntriples(lines, ns.DATA_GRAPH, trusted=True)
         store.add_ntriples(ontology if ontology is not None else ontology_ntriples(vocab), ns.ONTOLOGY_GRAPH)
     return store
 
 
 def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | None, vocab: Vocabulary,
-                  jobs: int | None) -> tuple[list[StudyRecord], list[Problem], list[str], dict[str, Origin]]:
+                  jobs: int | None, while_waiting: Callable[[], object] | None = None,
+                  store: OxigraphStore | None = None
+                  ) -> tuple[list[StudyRecord], list[Problem], list[str], dict[str, Origin], bool]:
     """Study records, their problems, and the RDF of studies + reviews: in worker processes when it pays.
 
     Workers read and convert contiguous batches of files; the cross-record checks (duplicate keys,
     shared PMIDs) then run once over all records, so the result is the one a single process gives.
+    Each batch's triples go into ``store``'s data graph as they arrive (Oxigraph loads without the
+    GIL, beside the workers); the last value says whether ``store`` now holds exactly the lines.
     """
     files, problems = find_record_files(paths, base)
     size = sum(f.stat().st_size for f in files if f.exists())
@@ -179,7 +199,7 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
         with stage("reading records", tick=True):
             studies, problems = load_studies(paths, base, vocab)
             lines, origins = records_to_ntriples(studies, reviews, vocab)
-        return studies, problems, lines, origins
+        return studies, problems, lines, origins, False
     batches = _batches(files, workers * 4)
     global _WORKER_VOCAB
     _WORKER_VOCAB = vocab  # inherited by the forked workers (a custom vocabulary stays in effect)
@@ -187,31 +207,44 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     blobs: list[bytes] = []
     origin_rows: list[list[tuple]] = []
     # fork: the workers start at once with the ontology and modules already loaded
-    with stage("reading records", len(files), unit=" files") as bar, \
+    loads = []
+    with stage("reading records", len(files), unit=" files") as bar, ThreadPoolExecutor(1) as loader, \
             ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for (recs, probs, blob, rows), batch in zip(pool.map(_load_batch, batches, [base] * len(batches)), batches):
+        results = pool.map(_load_batch, batches, [base] * len(batches))  # forks the workers, submits all
+        if while_waiting is not None:
+            while_waiting()  # the parent's own work, while the workers read
+        for (recs, probs, blob, rows), batch in zip(results, batches):
             records += recs
             problems += probs
             blobs.append(blob)
             origin_rows.append(rows)
+            if store is not None and blob:
+                loads.append(loader.submit(store.add_ntriples, blob, ns.DATA_GRAPH, True))
             bar.update(len(batch))
+        review_lines, origins = records_to_ntriples([], reviews, vocab)
+        if store is not None and review_lines:
+            loads.append(loader.submit(store.add_ntriples, review_lines, ns.DATA_GRAPH, True))
+        for done in loads:
+            done.result()
     problems += _cross_record_problems(records)
     bad = {p.record for p in problems if p.record and p.severity == "error"}
     studies = [r for r in records if r.id not in bad]
     if len(studies) != len(records):  # a record dropped by a cross-record check: convert again without it
         lines, origins = records_to_ntriples(studies, reviews, vocab)
-        return studies, problems, lines, origins
-    lines, origins = records_to_ntriples([], reviews, vocab)
-    for blob in blobs:
+        return studies, problems, lines, origins, False
+    lines = review_lines
+    while blobs:  # each batch's bytes are freed once split (1.8 GB at 100,000 studies)
+        blob = blobs.pop(0)
         if blob:
             lines += blob.decode().split("\n")
+        del blob
     lines.sort()  # each batch is sorted: timsort merges the runs
     if any(a == b for a, b in zip(lines, islice(lines, 1, None))):
         lines = [x for i, x in enumerate(lines) if i == 0 or x != lines[i - 1]]
     for rows in origin_rows:
         for key, *fields in rows:
             origins[key] = Origin(*fields)
-    return studies, problems, lines, origins
+    return studies, problems, lines, origins, store is not None
 
 
 _WORKER_VOCAB: Vocabulary | None = None
@@ -299,47 +332,59 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     vocab = load_vocabulary()
-    ontology = ontology_lines(vocab)
+    # the canonical ontology (1-2 s of rdflib) is computed while worker processes read the records
+    ontology = functools.cache(lambda: ontology_lines(vocab))
     load = load_and_validate(data, keep_going, vocab, jobs=jobs, ontology=ontology)
     timings["load+validate"] = time.perf_counter() - t0
+    timings.update({f"load+validate: {k}": v for k, v in load.timings.items()})
 
-    t = time.perf_counter()
-    dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology, ns.DATA_GRAPH: load.lines})
-    from .linking import mapping_lines
+    with Staging(out) as staging, ThreadPoolExecutor(1) as writer:
+        # the data files need only the validated lines: written by a thread while the store classifies
+        # and answers (Oxigraph works without the GIL), instead of after
+        data_files = writer.submit(_write_data_files, staging, load.lines)
+        t = time.perf_counter()
+        dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology(), ns.DATA_GRAPH: load.lines})
+        from .linking import mapping_lines
 
-    dataset.graphs[ns.MAPPINGS_GRAPH] = mapping_lines()
-    if load.store is not None:  # the validated store already holds the data and ontology graphs
-        store = load.store
-        if dataset.graphs[ns.MAPPINGS_GRAPH]:
-            store.add_ntriples(dataset.graphs[ns.MAPPINGS_GRAPH], ns.MAPPINGS_GRAPH)
-    else:
-        store = dataset.store()
-    with stage(f"classifying ({reasoner})", tick=True):
-        classification = classify(store, reasoner, vocab)
-    inferred = classification.inferred_lines()
-    dataset.graphs[ns.INFERRED_GRAPH] = inferred
-    if inferred:
-        store.add_ntriples(inferred, ns.INFERRED_GRAPH)
-    timings["classify"] = time.perf_counter() - t
+        dataset.graphs[ns.MAPPINGS_GRAPH] = mapping_lines()
+        if load.store is not None:  # the validated store already holds the data and ontology graphs
+            store = load.store
+            if dataset.graphs[ns.MAPPINGS_GRAPH]:
+                store.add_ntriples(dataset.graphs[ns.MAPPINGS_GRAPH], ns.MAPPINGS_GRAPH)
+        else:
+            store = dataset.store()
+        with stage(f"classifying ({reasoner})", tick=True):
+            classification = classify(store, reasoner, vocab)
+        inferred = classification.inferred_lines()
+        dataset.graphs[ns.INFERRED_GRAPH] = inferred
+        if inferred:
+            store.add_ntriples(inferred, ns.INFERRED_GRAPH)
+        timings["classify"] = time.perf_counter() - t
+        dataset_files = writer.submit(_write_dataset_files, staging, dataset)
 
-    t = time.perf_counter()
-    summary = summarise(store, load, classification)
-    component_outcome = run_question(store, "component_outcome")
-    component_domain = run_question(store, "component_domain")
-    timings["queries"] = time.perf_counter() - t
+        t = time.perf_counter()
+        summary = summarise(store, load, classification)
+        component_outcome = run_question(store, "component_outcome")
+        component_domain = run_question(store, "component_domain")
+        timings["queries"] = time.perf_counter() - t
 
-    with Staging(out) as staging, stage("writing files", tick=True):
-        notes = write_graph_files(staging, dataset, vocab, store)
-        staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-        staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
-        if load.rejected or keep_going:
-            staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected], indent=2) + "\n")
+        with stage("writing files", tick=True):
+            data_files.result()  # re-raises a failed write
+            dataset_files.result()
+            notes = _write_other_files(staging, dataset, store)
+            staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+            staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
+            if load.rejected or keep_going:
+                staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
+                                                                    indent=2) + "\n")
         if pictures:
             t = time.perf_counter()
             from .pictures import write_pictures
 
-            write_pictures(store, staging)
+            steps = write_pictures(store, staging)
             timings["pictures"] = time.perf_counter() - t
+            if isinstance(steps, dict):
+                timings.update({f"pictures: {k}": v for k, v in steps.items()})
         outputs = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
     timings["total"] = time.perf_counter() - t0
     result = BuildResult(load, dataset, store, classification, summary, outputs, timings)
@@ -360,15 +405,30 @@ def write_graph_files(staging: Staging, dataset: Dataset, vocab: Vocabulary, sto
     ``store`` holds the same graphs as ``dataset`` (built from it if not given). Returns notes for the
     user (an output left out, and why).
     """
-    notes: list[str] = []
-    data = dataset.graphs[ns.DATA_GRAPH]
+    _write_data_files(staging, dataset.graphs[ns.DATA_GRAPH])
+    _write_dataset_files(staging, dataset)
+    return _write_other_files(staging, dataset, store)
+
+
+def _write_data_files(staging: Staging, data: list[str]) -> None:
+    """ipvkg.nt and ipvkg.ttl: the asserted data graph."""
     with open(staging.path("ipvkg.nt"), "w", encoding="utf-8") as fh:
         _write_lines(fh, data)
         fh.write("\n")
-    staging.path("ipvkg.ttl").write_bytes(turtle(data))
-    staging.path("inferred.ttl").write_bytes(turtle(dataset.graphs.get(ns.INFERRED_GRAPH, [])))
+    write_turtle(staging.path("ipvkg.ttl"), data)
+
+
+def _write_dataset_files(staging: Staging, dataset: Dataset) -> None:
+    """inferred.ttl and dataset.nq (every named graph)."""
+    write_turtle(staging.path("inferred.ttl"), dataset.graphs.get(ns.INFERRED_GRAPH, []))
     with open(staging.path("dataset.nq"), "w", encoding="utf-8") as fh:
         dataset.write_nquads(fh)
+
+
+def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore | None) -> list[str]:
+    """ipvkg.jsonld (small graphs only), schema.jsonld and void.ttl (after the RDF files they describe)."""
+    notes: list[str] = []
+    data = dataset.graphs[ns.DATA_GRAPH]
     from .linking import jsonld, write_exports
 
     if len(data) <= JSONLD_MAX_TRIPLES:
@@ -400,6 +460,17 @@ def turtle(lines: list[str]) -> bytes:
     """Turtle with the project's prefixes, in the (sorted) order of the lines."""
     triples = ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES) if lines else []
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=ns.PREFIXES) or b""
+
+
+def write_turtle(path: Path, lines: list[str]) -> None:
+    """``turtle(lines)`` written to ``path``, streamed (no copy of a large graph in memory)."""
+    if not lines:
+        path.write_bytes(turtle(lines))
+        return
+    from .store import _LineReader
+
+    triples = ox.parse(_LineReader(lines), format=ox.RdfFormat.N_TRIPLES)
+    ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE, prefixes=ns.PREFIXES)
 
 
 def print_summary(result: BuildResult, component_outcome: ResultTable, echo: Callable[[str], None]) -> None:

@@ -23,14 +23,15 @@ def _params(pairs: list[str]) -> dict[str, str]:
 def cmd_build(a: argparse.Namespace) -> int:
     from .build import build
 
-    result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures)
+    result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures,
+                   jobs=a.jobs)
     return result.exit_code
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
     from .build import load_and_validate
 
-    result = load_and_validate(a.data, keep_going=True)
+    result = load_and_validate(a.data, keep_going=True, jobs=a.jobs, engine=a.engine)
     for p in result.problems:
         print(p)
     errors = len(result.errors)
@@ -163,9 +164,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--reasoner", choices=["auto", "hermit", "rules"], default="auto",
                    help="HermiT (needs Java), closed-world rules (agree with HermiT, fast), or auto")
     b.add_argument("--no-pictures", action="store_true", help="skip the network and gap-map pictures")
+    b.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes/threads for reading and validating records (default: all cores for large data)")
 
     v = add("validate", cmd_validate, "Check the records and the SHACL shapes; exit 1 on any error.")
     v.add_argument("--data", default="data")
+    v.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes/threads for reading and validating records (default: all cores for large data)")
+    v.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
+                   help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast, default) or pyshacl (same results)")
 
     c = add("classify", cmd_classify, "Classify interventions into the review's groups (HermiT) and write "
             "inferred.ttl.")

@@ -1,0 +1,672 @@
+"""Benchmark ipvkg's default build path stage by stage, beside the naive rdflib + pyshacl path.
+
+    python bench/run.py                 # N = 1,000 / 10,000 / 100,000 studies; naive path at 1,000 and 10,000
+    python bench/run.py --quick         # N = 1,000 only, 60 s limits: a few minutes
+    python bench/run.py --sizes 10000 --naive-sizes 10000 --limit 600
+
+For every N, synthetic studies are generated once (``bench/generate.py``, seed 1, cached in
+``--work``), then every stage runs in its own subprocess, so that its peak memory (the whole process
+tree's resident memory, sampled every 50 ms; and ``getrusage`` maxrss) is its own:
+
+* ``build``: the real ``ipvkg build`` (CLI defaults: reasoner auto, pictures, all cores), total wall time;
+* ``records``: records -> RDF -> Oxigraph store (what the build does first); naive: records -> rdflib Graph;
+* ``validate``: SHACL, compiled to SPARQL on Oxigraph; naive: pyshacl on the whole rdflib graph;
+* ``classify``: the review groups (``classify(store, "auto")``); naive: HermiT on every intervention;
+* ``queries``: every competency question of ``queries/`` on the default store (``memory:BUILD``); naive:
+  rdflib SPARQL on an rdflib Dataset;
+* ``pictures``: network + gap map (``ipvkg.pictures.write_pictures``); naive: the same on rdflib.
+
+A naive stage still running after ``--limit`` seconds is stopped and reported as "> limit". The
+classification benchmark (issue 4) times HermiT and the rules on the shipped data and on 1,000 and
+10,000 synthetic interventions. Results: a table on stdout, ``bench/results/<time>.json`` (to compare
+runs) and ``bench/results/<time>.md`` (the tables as Markdown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+SEED = 1
+
+# the issue's targets (issue 9), for the default `ipvkg build` path on a 2-core machine
+TARGETS = {"build_10k_s": 15.0, "ratio_10k": 20.0, "build_100k_s": 150.0, "peak_100k_gb": 4.0,
+           "query_max_100k_s": 1.0, "query_median_100k_s": 0.2}
+CHILD_FLAGS: list[str] = []  # options every stage process gets (query limit, rewrites)
+# values for required question parameters (a question needing a remote endpoint is skipped)
+PARAM_VALUES = {"outcome": "depression", "components": "advocacy", "design": "RCT", "settings": "shelter",
+                "characteristics": "pregnant", "targets": "community", "integer": "0", "decimal": "0"}
+
+
+# --- the parent: subprocesses, memory, tables ----------------------------------------------------------------
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc), 0 where unavailable."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry.name}/statm", "rb") as fh:
+                rss[int(entry.name)] = int(fh.read().split()[1]) * page
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def run_stage(args: list[str], limit: float | None, label: str) -> dict[str, Any]:
+    """Run ``bench/run.py --stage ...`` in its own session; wall time, peak tree memory, its JSON answer."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        answer = Path(fh.name)
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args, *CHILD_FLAGS, "--answer", str(answer)]
+    print(f"  {label} ...", end="", flush=True, file=sys.stderr)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), IPVKG_PROGRESS="0")
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    status = "ok"
+    try:
+        _, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        status = "timeout"
+        os.killpg(proc.pid, signal.SIGKILL)  # the stage's own process group (workers, java), by its id
+        _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    result: dict[str, Any] = {"status": status, "wall": wall, "peak_mb": peak[0] / 2**20, "limit": limit}
+    if status == "ok" and proc.returncode != 0:
+        result["status"] = "error"
+        result["error"] = (err or b"").decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+    if answer.exists() and answer.stat().st_size:
+        result.update(json.loads(answer.read_text()))
+    answer.unlink(missing_ok=True)
+    shown = f"> {limit:g} s (stopped)" if status == "timeout" else (
+        f"{result.get('seconds', wall):.2f} s, {result['peak_mb']:,.0f} MB" if result["status"] == "ok"
+        else f"failed: {result.get('error')}")
+    print(f" {shown}", file=sys.stderr, flush=True)
+    return result
+
+
+def _stopped_questions(r: dict[str, Any]) -> dict[str, Any]:
+    """A questions stage with stopped questions took at least its time plus the limit for each stopped one."""
+    if r.get("stopped"):
+        r["status"] = "timeout"
+        r["limit"] = r.get("seconds", 0) + len(r["stopped"]) * float(r.get("limit_each", r.get("limit") or 0))
+    return r
+
+
+def dataset(n: int, work: Path) -> Path:
+    """The synthetic data directory for ``n`` studies (generated once per seed and size)."""
+    sys.path.insert(0, str(BENCH))
+    from generate import write_dataset
+
+    out = work / f"n{n}"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        m = json.loads(manifest.read_text())
+        if m.get("studies") == n and m.get("seed") == SEED and not m.get("errors"):
+            return out
+    print(f"generating {n:,} studies into {out} ...", file=sys.stderr, flush=True)
+    write_dataset(out, n, seed=SEED)
+    return out
+
+
+def fmt_s(r: dict[str, Any] | None, limit: float | None = None) -> str:
+    if not r:
+        return "-"
+    if r.get("status") == "timeout":
+        return f"> {limit or r.get('limit', 0):.0f}"
+    if r.get("status") != "ok":
+        return "failed"
+    return f"{r['seconds']:.2f}" if r["seconds"] < 100 else f"{r['seconds']:.0f}"
+
+
+def fmt_mb(r: dict[str, Any] | None) -> str:
+    return "-" if not r or "peak_mb" not in r else f"{r['peak_mb']:,.0f}"
+
+
+def ratio(naive: dict[str, Any] | None, fast: dict[str, Any] | None) -> str:
+    if not naive or not fast or fast.get("status") != "ok" or not fast.get("seconds"):
+        return "-"
+    if naive.get("status") == "timeout":
+        return f"> {naive['limit'] / fast['seconds']:.0f}x"
+    if naive.get("status") != "ok":
+        return "-"
+    return f"{naive['seconds'] / fast['seconds']:.0f}x" if naive["seconds"] >= fast["seconds"] \
+        else f"{naive['seconds'] / fast['seconds']:.2f}x"
+
+
+STAGES = [("records", "records -> RDF (+ Oxigraph store)"), ("validate", "SHACL validation"),
+          ("classify", "classification"), ("queries", "all competency questions"),
+          ("pictures", "network + gap map"), ("build", "total (ipvkg build)")]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown tables (the README's performance section)."""
+    out = []
+    for key, size in results["sizes"].items():
+        n = int(key)
+        fast, naive = size["fast"], size.get("naive", {})
+        out.append(f"**N = {n:,} studies** ({size['triples']:,} triples, {size['interventions']:,} interventions, "
+                   f"{size['findings']:,} findings)\n")
+        out.append("| stage | ipvkg (s) | peak MB | naive (s) | naive peak MB | speed-up |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+        for stage, label in STAGES:
+            f = fast.get(stage)
+            nv = naive.get(stage) if stage != "build" else size.get("naive_total")
+            out.append(f"| {label} | {fmt_s(f)} | {fmt_mb(f)} | {fmt_s(nv) if naive else '-'} | "
+                       f"{fmt_mb(nv) if naive else '-'} | {ratio(nv, f) if naive else '-'} |")
+        b = fast.get("build", {})
+        if b.get("timings"):
+            steps = ", ".join(f"{k} {v:.1f}" for k, v in b["timings"].items() if k != "total")
+            out.append(f"\nInside the build (s): {steps}.")
+        q = fast.get("queries", {})
+        if q.get("questions") or q.get("stopped"):
+            times = dict(q.get("questions", {}))
+            for name in q.get("stopped", []):
+                times[name] = float(q["limit_each"])  # at least
+            slow = sorted(((t, name) for name, t in times.items() if t > 1), reverse=True)
+            stopped = set(q.get("stopped", []))
+            out.append(f"\nCompetency questions ({len(times)}, on `memory:` after a {q.get('load_seconds', 0):.1f} s "
+                       f"load): median {statistics.median(times.values()) * 1000:.0f} ms, max "
+                       f"{'> ' if stopped else ''}{max(times.values()):.2f} s"
+                       + ("; over 1 s: " + ", ".join(f"{name} {'> ' if name in stopped else ''}{t:.1f} s"
+                                                     for t, name in slow) if slow else "") + ".")
+        if naive.get("queries", {}).get("questions"):
+            nq = naive["queries"]["questions"]
+            out.append(f"Naive (rdflib) questions finished within the limit: {len(nq)} of "
+                       f"{len(q.get('questions', {})) or len(nq)}.")
+        out.append("")
+    if results.get("classification"):
+        out.append("**Classification (issue 4)**: HermiT (owlready2) vs the closed-world rules, same types\n")
+        out.append("| data | interventions | reasoner | seconds | Python peak MB | Java peak MB |")
+        out.append("|---|---:|---|---:|---:|---:|")
+        for r in results["classification"]:
+            out.append(f"| {r['data']} | {r.get('interventions', '-'):,} | {r['reasoner']} | {fmt_s(r)} | "
+                       f"{r.get('python_mb', 0):,.0f} | {r.get('java_mb', 0):,.0f} |")
+        out.append("")
+    if results.get("targets"):
+        out.append("**Targets** (issue 9, this machine)\n")
+        out.append("| target | measured | limit | met |")
+        out.append("|---|---:|---:|---|")
+        for t in results["targets"]:
+            out.append(f"| {t['name']} | {t['measured']} | {t['limit']} | {'yes' if t['met'] else 'no'} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    sizes = results["sizes"]
+
+    def build(n: int) -> dict[str, Any] | None:
+        return sizes.get(str(n), {}).get("fast", {}).get("build")
+
+    if (b := build(10_000)) and b.get("status") == "ok":
+        out.append({"name": "N=10,000: whole build", "measured": f"{b['seconds']:.1f} s",
+                    "limit": f"{TARGETS['build_10k_s']:g} s", "met": b["seconds"] <= TARGETS["build_10k_s"]})
+        nt = sizes["10000"].get("naive_total")
+        if nt:
+            r = (nt["limit"] if nt["status"] == "timeout" else nt["seconds"]) / b["seconds"]
+            out.append({"name": "N=10,000: faster than the naive path", "measured":
+                        f"{'> ' if nt['status'] == 'timeout' else ''}{r:.0f}x", "limit": f"{TARGETS['ratio_10k']:g}x",
+                        "met": r >= TARGETS["ratio_10k"]})
+    if (b := build(100_000)) and b.get("status") in ("ok", "timeout"):
+        ok = b.get("status") == "ok"
+        out.append({"name": "N=100,000: whole build", "measured": f"{b['seconds']:.0f} s" if ok else "stopped",
+                    "limit": f"{TARGETS['build_100k_s']:g} s", "met": ok and b["seconds"] <= TARGETS["build_100k_s"]})
+        out.append({"name": "N=100,000: peak memory", "measured": f"{b['peak_mb'] / 1024:.1f} GB",
+                    "limit": f"{TARGETS['peak_100k_gb']:g} GB", "met": b["peak_mb"] / 1024 <= TARGETS["peak_100k_gb"]})
+    q = sizes.get("100000", {}).get("fast", {}).get("queries", {})
+    if q.get("questions"):
+        times = list(q["questions"].values()) + [float(q["limit_each"])] * len(q.get("stopped", []))
+        out.append({"name": "N=100,000: slowest competency question",
+                    "measured": f"{'> ' if q.get('stopped') else ''}{max(times):.2f} s",
+                    "limit": f"{TARGETS['query_max_100k_s']:g} s", "met": max(times) <= TARGETS["query_max_100k_s"]})
+        med = statistics.median(times)
+        out.append({"name": "N=100,000: median competency question", "measured": f"{med * 1000:.0f} ms",
+                    "limit": f"{TARGETS['query_median_100k_s'] * 1000:g} ms",
+                    "met": med <= TARGETS["query_median_100k_s"]})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="1000,10000,100000", help="numbers of studies (comma-separated)")
+    p.add_argument("--naive-sizes", default="1000,10000", help="sizes at which to run the naive path too")
+    p.add_argument("--limit", type=float, default=300, help="seconds before a naive stage is stopped")
+    p.add_argument("--classify-sizes", default="1000,10000", help="synthetic interventions for the HermiT bench "
+                   "('' to skip)")
+    p.add_argument("--classify-limit", type=float, default=600, help="seconds before a HermiT run is stopped")
+    p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ipvkg-bench",
+                   help="where generated data and builds go (default: $TMPDIR/ipvkg-bench)")
+    p.add_argument("--build-limit", type=float, default=1800, help="seconds before a stage of ipvkg's path is stopped")
+    p.add_argument("--query-limit", type=float, default=120, help="seconds before one competency question is stopped")
+    p.add_argument("--rewrites", action="store_true", help="what-if: answer the questions in bench/rewrites/ with "
+                   "those files (faster forms proposed for queries/)")
+    p.add_argument("--quick", action="store_true", help="N = 1,000 only, naive and HermiT limits 60 s")
+    p.add_argument("--name", default=None, help="results file name (default: the start time)")
+    p.add_argument("--stage", help=argparse.SUPPRESS)
+    p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--state", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--reasoner", help=argparse.SUPPRESS)
+    p.add_argument("--answer", type=Path, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.stage:
+        if a.rewrites:
+            _use_rewrites()
+        return child(a)
+    if a.quick:
+        a.sizes, a.naive_sizes, a.limit, a.classify_sizes, a.classify_limit = "1000", "1000", 60, "1000", 60
+    CHILD_FLAGS[:] = ["--query-limit", str(a.query_limit)] + (["--rewrites"] if a.rewrites else [])
+    sizes = [int(x) for x in a.sizes.split(",") if x]
+    naive_sizes = {int(x) for x in a.naive_sizes.split(",") if x}
+    a.work.mkdir(parents=True, exist_ok=True)
+    started = time.strftime("%Y-%m-%dT%H%M%S")
+    import pyoxigraph
+    import pyshacl
+    import rdflib
+
+    results: dict[str, Any] = {
+        "started": started, "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
+        "versions": {"pyoxigraph": pyoxigraph.__version__, "rdflib": rdflib.__version__,
+                     "pyshacl": pyshacl.__version__},
+        "limit": a.limit, "build_limit": a.build_limit, "query_limit": a.query_limit, "rewrites": a.rewrites,
+        "sizes": {}, "classification": [],
+    }
+    builds: dict[int, Path] = {}
+    for n in sizes:
+        data = dataset(n, a.work)
+        manifest = json.loads((data / "manifest.json").read_text())
+        out, state = a.work / f"build{n}", a.work / f"state{n}"
+        print(f"N = {n:,} studies", file=sys.stderr)
+        fast: dict[str, Any] = {}
+        fast["build"] = run_stage(["--stage", "build", "--data", str(data), "--out", str(out)], a.build_limit, "ipvkg build")
+        builds[n] = out
+        fast["records"] = run_stage(["--stage", "records", "--data", str(data), "--state", str(state)], a.build_limit,
+                                    "records -> RDF -> store")
+        fast["validate"] = run_stage(["--stage", "validate", "--state", str(state)], a.build_limit, "SHACL (SPARQL)")
+        fast["classify"] = run_stage(["--stage", "classify", "--out", str(out)], a.build_limit, "classification")
+        fast["queries"] = _stopped_questions(run_stage(["--stage", "queries", "--out", str(out)], a.build_limit,
+                                                       "competency questions"))
+        fast["pictures"] = run_stage(["--stage", "pictures", "--out", str(out)], a.build_limit, "network + gap map")
+        size = {"studies": n, "triples": fast["records"].get("triples", 0),
+                "interventions": manifest["interventions"], "findings": manifest["findings"], "fast": fast}
+        if n in naive_sizes:
+            naive: dict[str, Any] = {}
+            for stage, label in (("naive-records", "records -> rdflib"), ("naive-validate", "pyshacl"),
+                                 ("naive-classify", "HermiT"), ("naive-queries", "rdflib SPARQL"),
+                                 ("naive-pictures", "pictures on rdflib")):
+                # the naive questions run one by one, each stopped after --query-limit
+                r = run_stage(["--stage", stage, "--data", str(data), "--state", str(state), "--out", str(out)],
+                              None if stage == "naive-queries" else a.limit, label)
+                r["limit"] = a.limit
+                _stopped_questions(r)
+                naive[stage.split("-", 1)[1]] = r
+            size["naive"] = naive
+            stopped = any(r["status"] == "timeout" for r in naive.values())
+            total = sum(r.get("seconds", r["limit"]) if r["status"] != "timeout" else r["limit"]
+                        for r in naive.values())
+            size["naive_total"] = {"status": "timeout" if stopped else "ok", "seconds": total, "limit": total,
+                                   "peak_mb": max(r.get("peak_mb", 0) for r in naive.values())}
+        results["sizes"][str(n)] = size
+        _save(results, started, a.name)
+    # classification (issue 4 item 7): shipped data, then synthetic interventions cut from the builds
+    csizes = [int(x) for x in a.classify_sizes.split(",") if x]
+    if csizes:
+        print("classification: HermiT vs rules", file=sys.stderr)
+        shipped_out = a.work / "build-shipped"
+        run_stage(["--stage", "build", "--data", str(ROOT / "data"), "--out", str(shipped_out)], None,
+                  "build of the shipped data")
+        runs = [("shipped data", shipped_out, None)]
+        for k in csizes:
+            src = next((n for n in sorted(builds) if n >= k), None)
+            if src is None:
+                src = k
+                run_stage(["--stage", "build", "--data", str(dataset(k, a.work)), "--out",
+                           str(a.work / f"build{k}")], None, f"build of {k:,} studies")
+                builds[k] = a.work / f"build{k}"
+            runs.append((f"synthetic ({src:,} studies)", builds[src], k))
+        for label, out, k in runs:
+            for reasoner in ("hermit", "rules"):
+                args = ["--stage", "classify-bench", "--out", str(out), "--reasoner", reasoner]
+                if k:
+                    args += ["--n", str(k)]
+                r = run_stage(args, a.classify_limit if reasoner == "hermit" else None, f"{reasoner}, {label}")
+                r.update(data=label, reasoner="HermiT" if reasoner == "hermit" else "rules", limit=a.classify_limit)
+                r.setdefault("interventions", k)
+                results["classification"].append(r)
+        _save(results, started, a.name)
+    results["targets"] = targets(results)
+    path = _save(results, started, a.name)
+    text = markdown(results)
+    path.with_suffix(".md").write_text(text + "\n")
+    print(text)
+    print(f"\nresults: {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+def _save(results: dict[str, Any], started: str, name: str | None) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name or started}.json"
+    path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+# --- the children: one stage each ------------------------------------------------------------------------------
+def _maxrss_mb(who: int) -> float:
+    scale = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB, macOS bytes
+    return resource.getrusage(who).ru_maxrss * scale / 2**20
+
+
+def child(a: argparse.Namespace) -> int:
+    import gc
+
+    from ipvkg.store import OxigraphStore
+
+    answer: dict[str, Any] = {}
+    stage = a.stage
+    if stage == "build":
+        from ipvkg.build import build
+
+        t = time.perf_counter()
+        r = build(a.data, a.out, echo=lambda *x: None)  # the CLI's defaults (reasoner auto, pictures, jobs auto)
+        answer.update(seconds=time.perf_counter() - t, timings=r.timings, reasoner=r.classification.reasoner)
+    elif stage == "records":
+        import importlib
+
+        from ipvkg.reviews import load_reviews
+        from ipvkg.vocab import load_vocabulary
+
+        b = importlib.import_module("ipvkg.build")  # the module (ipvkg.build is also the function's name)
+        vocab = load_vocabulary()
+        ontology = b.ontology_lines(vocab)
+        t = time.perf_counter()
+        with b.gc_paused():
+            reviews, _ = load_reviews(a.data / "reviews")
+            store = OxigraphStore()
+            studies, problems, lines, origins, loaded = b._load_records([a.data / "studies"], reviews, None, vocab,
+                                                                         None, None, store)
+            store = b._validation_store(lines, vocab, ontology, store if loaded else None)
+        answer.update(seconds=time.perf_counter() - t, triples=len(lines), studies=len(studies))
+        import pickle
+
+        a.state.mkdir(parents=True, exist_ok=True)
+        with open(a.state / "data.nt", "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        (a.state / "ontology.nt").write_text("\n".join(ontology) + "\n")
+        with open(a.state / "origins.pkl", "wb") as fh:
+            pickle.dump(origins, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    elif stage == "validate":
+        import pickle
+
+        from ipvkg import namespaces as ns
+        from ipvkg.validate import validate_lines
+
+        gc.disable()
+        lines = (a.state / "data.nt").read_text().splitlines()
+        origins = pickle.loads((a.state / "origins.pkl").read_bytes())
+        store = OxigraphStore()
+        store.add_ntriples(lines, ns.DATA_GRAPH, trusted=True)
+        store.add_ntriples((a.state / "ontology.nt").read_bytes(), ns.ONTOLOGY_GRAPH)
+        t = time.perf_counter()
+        problems = validate_lines(lines, origins, store=store.store, jobs=os.cpu_count() or 1)
+        answer.update(seconds=time.perf_counter() - t, problems=len(problems))
+    elif stage == "classify":
+        from ipvkg.classify import classify
+
+        store = _build_store(a.out, without=("inferred",))
+        t = time.perf_counter()
+        c = classify(store, "auto")
+        answer.update(seconds=time.perf_counter() - t, reasoner=c.reasoner, interventions=len(c.facts))
+    elif stage == "queries":
+        t = time.perf_counter()
+        from ipvkg.store import open_store
+
+        store = open_store(f"memory:{a.out}")  # the default store of `ipvkg query`
+        load = time.perf_counter() - t
+        answer.update(_questions(store, a.query_limit), load_seconds=load)
+    elif stage == "pictures":
+        from ipvkg.output import Staging
+        from ipvkg.pictures import write_pictures
+
+        store = _build_store(a.out)
+        with tempfile.TemporaryDirectory() as tmp:
+            with Staging(Path(tmp)) as staging:
+                t = time.perf_counter()
+                steps = write_pictures(store, staging)
+                answer.update(seconds=time.perf_counter() - t, steps=steps)
+    elif stage == "naive-records":
+        import rdflib
+
+        from ipvkg.rdf import records_to_ntriples
+        from ipvkg.records import load_studies
+        from ipvkg.reviews import load_reviews
+
+        t = time.perf_counter()
+        reviews, _ = load_reviews(a.data / "reviews")
+        studies, _ = load_studies([a.data / "studies"])
+        lines, _ = records_to_ntriples(studies, reviews)
+        graph = rdflib.Graph()
+        graph.parse(data="\n".join(lines), format="nt")
+        answer.update(seconds=time.perf_counter() - t, triples=len(graph))
+    elif stage == "naive-validate":
+        import rdflib
+
+        from ipvkg.validate import load_shapes, shacl_results
+        from ipvkg.vocab import load_vocabulary
+
+        graph = rdflib.Graph()
+        graph.parse(str(a.state / "data.nt"), format="nt")
+        shapes, ontology = load_shapes(), load_vocabulary().graph
+        t = time.perf_counter()
+        found = shacl_results(graph, shapes, ontology)
+        answer.update(seconds=time.perf_counter() - t, results=len(found))
+    elif stage == "naive-classify":
+        from ipvkg.classify import classify
+
+        store = _build_store(a.out, without=("inferred",))
+        t = time.perf_counter()
+        c = classify(store, "hermit")
+        answer.update(seconds=time.perf_counter() - t, reasoner=c.reasoner, interventions=len(c.facts))
+    elif stage == "naive-queries":
+        store = RdflibStore(a.out / "dataset.nq")
+        answer.update(_questions(store, a.query_limit), load_seconds=store.load_seconds)
+    elif stage == "naive-pictures":
+        from ipvkg.output import Staging
+        from ipvkg.pictures import write_pictures
+
+        store = RdflibStore(a.out / "dataset.nq")
+        with tempfile.TemporaryDirectory() as tmp:
+            with Staging(Path(tmp)) as staging:
+                t = time.perf_counter()
+                write_pictures(store, staging)
+                answer.update(seconds=time.perf_counter() - t)
+    elif stage == "classify-bench":
+        from ipvkg.classify import definitions, hermit_types, intervention_facts, _signature, defined_types
+
+        store = _build_store(a.out, without=("inferred",))
+        facts = intervention_facts(store)
+        if a.n:
+            if len(facts) < a.n:
+                raise SystemExit(f"{a.out} has only {len(facts)} interventions, fewer than {a.n}")
+            facts = facts[:a.n]
+        del store
+        gc.collect()
+        before = _maxrss_mb(resource.RUSAGE_SELF)
+        t = time.perf_counter()
+        if a.reasoner == "hermit":
+            hermit_types(facts)
+        else:  # what classify(store, "rules") does with the facts
+            d = definitions()
+            memo: dict = {}
+            for f in facts:
+                key = _signature(f)
+                if key not in memo:
+                    memo[key] = defined_types(f, d)
+        answer.update(seconds=time.perf_counter() - t, interventions=len(facts),
+                      python_mb=_maxrss_mb(resource.RUSAGE_SELF), python_mb_before=before,
+                      java_mb=_maxrss_mb(resource.RUSAGE_CHILDREN))
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    answer.setdefault("maxrss_mb", _maxrss_mb(resource.RUSAGE_SELF))
+    answer.setdefault("children_maxrss_mb", _maxrss_mb(resource.RUSAGE_CHILDREN))
+    a.answer.write_text(json.dumps(answer, default=str))
+    return 0
+
+
+def _build_store(out: Path, without: tuple[str, ...] = ()) -> Any:
+    """The built dataset in an in-memory Oxigraph store, without the named graphs in ``without``."""
+    import pyoxigraph as ox
+
+    from ipvkg import namespaces as ns
+    from ipvkg.store import OxigraphStore
+
+    store = OxigraphStore()
+    store.load_file(out / "dataset.nq")
+    for name in without:
+        store.store.remove_graph(ox.NamedNode(ns.GRAPH + name))
+    return store
+
+
+def _questions(store: Any, limit: float) -> dict[str, Any]:
+    """Time every competency question, each in a forked process (sharing the loaded store) stopped after ``limit``."""
+    import multiprocessing
+
+    from ipvkg.queries import list_questions
+    from ipvkg.vocab import load_vocabulary
+
+    load_vocabulary()  # loaded once here, inherited by every forked question (parameters resolve labels)
+    times: dict[str, float] = {}
+    rows: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    stopped: list[str] = []
+    ctx = multiprocessing.get_context("fork")
+    for q in list_questions():
+        params = {}
+        for prm in q.params:
+            if prm.required:
+                if prm.kind not in PARAM_VALUES:
+                    skipped[q.name] = f"needs --param {prm.name} ({prm.kind})"
+                    break
+                params[prm.name] = PARAM_VALUES[prm.kind]
+        if q.name in skipped:
+            continue
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_one_question, args=(store, q.name, params, send))
+        proc.start()
+        if receive.poll(limit):
+            seconds, n = receive.recv()
+            times[q.name], rows[q.name] = seconds, n
+        else:
+            stopped.append(q.name)
+            proc.kill()  # this question's own process, by its id
+        proc.join()
+    return {"seconds": sum(times.values()), "questions": times, "rows": rows, "skipped": skipped,
+            "stopped": stopped, "limit_each": limit}
+
+
+def _one_question(store: Any, name: str, params: dict[str, str], send: Any) -> None:
+    from ipvkg.queries import run_question
+
+    t = time.perf_counter()
+    table = run_question(store, name, params)
+    send.send((time.perf_counter() - t, len(table)))
+
+
+def _use_rewrites() -> None:
+    """Answer the questions that have a file in bench/rewrites/ with that file (a what-if, labelled as such)."""
+    import ipvkg.queries as queries
+
+    original = queries.get_question
+
+    def get_question(name: str):
+        path = BENCH / "rewrites" / f"{name}.rq"
+        question = original(str(path) if path.exists() else name)
+        question.name = name
+        return question
+
+    queries.get_question = get_question
+
+
+class RdflibStore:
+    """The naive store: an rdflib Dataset (default graph = union of the graphs), queried by rdflib's engine."""
+
+    selector = "rdflib:"
+
+    def __init__(self, nquads: Path):
+        import rdflib
+
+        t = time.perf_counter()
+        self.graph = rdflib.Dataset(default_union=True)
+        self.graph.parse(str(nquads), format="nquads")
+        self.load_seconds = time.perf_counter() - t
+
+    def select(self, query: str, bindings=None, timeout=None):
+        import rdflib
+
+        from ipvkg.store import ResultTable, python_value, with_values
+
+        result = self.graph.query(with_values(query, bindings or {}))
+        variables = [str(v) for v in result.vars]
+        rows = []
+        for row in result:
+            out = {}
+            for v in variables:
+                term = row[v] if v in row.labels else None
+                if term is None:
+                    out[v] = None
+                elif isinstance(term, rdflib.URIRef):
+                    out[v] = python_value("uri", str(term))
+                elif isinstance(term, rdflib.BNode):
+                    out[v] = python_value("bnode", str(term))
+                else:
+                    out[v] = python_value("literal", str(term), str(term.datatype) if term.datatype else None)
+            rows.append(out)
+        return ResultTable(variables, rows)
+
+    def close(self) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
