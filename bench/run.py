@@ -288,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, help=argparse.SUPPRESS)
     p.add_argument("--reasoner", help=argparse.SUPPRESS)
     p.add_argument("--answer", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--budget", type=float, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.stage:
         if a.rewrites:
@@ -337,8 +338,9 @@ def main(argv: list[str] | None = None) -> int:
                                  ("naive-classify", "HermiT"), ("naive-queries", "rdflib SPARQL"),
                                  ("naive-pictures", "pictures on rdflib")):
                 # the naive questions run one by one, each stopped after --query-limit
-                r = run_stage(["--stage", stage, "--data", str(data), "--state", str(state), "--out", str(out)],
-                              None if stage == "naive-queries" else a.limit, label)
+                budget = ["--budget", str(a.limit)] if stage == "naive-queries" else []
+                r = run_stage(["--stage", stage, "--data", str(data), "--state", str(state), "--out", str(out),
+                               *budget], None if stage == "naive-queries" else a.limit, label)
                 r["limit"] = a.limit
                 _stopped_questions(r)
                 naive[stage.split("-", 1)[1]] = r
@@ -510,7 +512,7 @@ def child(a: argparse.Namespace) -> int:
         answer.update(seconds=time.perf_counter() - t, reasoner=c.reasoner, interventions=len(c.facts))
     elif stage == "naive-queries":
         store = RdflibStore(a.out / "dataset.nq")
-        answer.update(_questions(store, a.query_limit), load_seconds=store.load_seconds)
+        answer.update(_questions(store, a.query_limit, a.budget), load_seconds=store.load_seconds)
     elif stage == "naive-pictures":
         from ipvkg.output import Staging
         from ipvkg.pictures import write_pictures
@@ -568,8 +570,11 @@ def _build_store(out: Path, without: tuple[str, ...] = ()) -> Any:
     return store
 
 
-def _questions(store: Any, limit: float) -> dict[str, Any]:
-    """Time every competency question, each in a forked process (sharing the loaded store) stopped after ``limit``."""
+def _questions(store: Any, limit: float, budget: float | None = None) -> dict[str, Any]:
+    """Time every competency question, each in a forked process (sharing the loaded store) stopped after ``limit``.
+
+    With ``budget``, no question starts once that many seconds are spent (the rest count as stopped).
+    """
     import multiprocessing
 
     from ipvkg.queries import list_questions
@@ -591,10 +596,14 @@ def _questions(store: Any, limit: float) -> dict[str, Any]:
                 params[prm.name] = PARAM_VALUES[prm.kind]
         if q.name in skipped:
             continue
+        spent = sum(times.values()) + limit * len(stopped)
+        if budget is not None and spent >= budget:
+            stopped.append(q.name)  # not started: the stage's time is up
+            continue
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_one_question, args=(store, q.name, params, send))
         proc.start()
-        if receive.poll(limit):
+        if receive.poll(limit if budget is None else min(limit, max(1.0, budget - spent))):
             seconds, n = receive.recv()
             times[q.name], rows[q.name] = seconds, n
         else:
