@@ -53,6 +53,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 
 from .errors import IpvkgError
+from .store import mask_sparql as _mask
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -431,32 +432,6 @@ class _Compiler:
         return "\n".join(sorted(set(lines))) + "\n"
 
 
-def _mask(query: str) -> str:
-    """The query with strings, IRIs and comments blanked out (same length), so braces and variables can be found."""
-    out = list(query)
-    i, n = 0, len(query)
-    while i < n:
-        c = query[i]
-        j = None
-        if c == "#":
-            j = query.find("\n", i)
-            j = n if j < 0 else j
-        elif c in "\"'":
-            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
-            j = query.find(quote, i + len(quote))
-            while j > 0 and query[j - 1] == "\\":
-                j = query.find(quote, j + 1)
-            j = n if j < 0 else j + len(quote)
-        elif c == "<" and (m := query.find(">", i)) > 0 and not re.search(r"\s", query[i:m]):
-            j = m + 1
-        if j is None:
-            i += 1
-        else:
-            out[i:j] = " " * (j - i)
-            i = j
-    return "".join(out)
-
-
 def _close(masked: str, open_at: int) -> int:
     """Index of the brace closing the group opened at ``open_at``."""
     depth = 0
@@ -533,25 +508,8 @@ def rewrite_not_exists(query: str) -> str:
 
 def _where_brace(query: str) -> int | None:
     """Index of the '{' that opens the WHERE group (skipping strings, IRIs and comments)."""
-    i, n = 0, len(query)
-    while i < n:
-        c = query[i]
-        if c == "#":
-            j = query.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif c in "\"'":
-            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
-            j = query.find(quote, i + len(quote))
-            while j > 0 and query[j - 1] == "\\":
-                j = query.find(quote, j + 1)
-            i = n if j < 0 else j + len(quote)
-        elif c == "<" and (m := query.find(">", i)) > 0 and not re.search(r"\s", query[i:m]):
-            i = m + 1
-        elif c == "{":
-            return i
-        else:
-            i += 1
-    return None
+    at = _mask(query).find("{")
+    return None if at < 0 else at
 
 
 def compile_shapes(shapes: rdflib.Graph) -> list[Check]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import urllib.error
 from abc import ABC, abstractmethod
@@ -215,39 +216,49 @@ class _LineReader(io.RawIOBase):
         return n
 
 
-def _first_group_brace(query: str) -> int:
-    """The index of the '{' that opens the query's WHERE group (outside strings, IRIs and comments)."""
+def mask_sparql(query: str) -> str:
+    """The query with strings, IRIs and comments blanked out (same length), so that braces can be found.
+
+    >>> mask_sparql('SELECT * WHERE { ?s <http://x> "{" } # {')
+    'SELECT * WHERE { ?s                }    '
+    """
+    out = list(query)
     i, n = 0, len(query)
-    upper = query.upper()
-    construct = upper.lstrip().startswith("CONSTRUCT") or "CONSTRUCT" in upper.split("WHERE")[0]
-    depth_skip = construct
     while i < n:
         c = query[i]
+        j = None
         if c == "#":
             j = query.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if c in "\"'":
+            j = n if j < 0 else j
+        elif c in "\"'":
             quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
             j = query.find(quote, i + len(quote))
             while j > 0 and query[j - 1] == "\\":
                 j = query.find(quote, j + 1)
-            i = n if j < 0 else j + len(quote)
-            continue
-        if c == "<" and (m := query.find(">", i)) > 0 and " " not in query[i:m] and "\n" not in query[i:m]:
-            i = m + 1
-            continue
-        if c == "{":
-            if depth_skip:  # skip a CONSTRUCT template
-                depth, i = 1, i + 1
-                while i < n and depth:
-                    depth += {"{": 1, "}": -1}.get(query[i], 0)
-                    i += 1
-                depth_skip = False
-                continue
-            return i
-        i += 1
-    raise StoreError("the query has no WHERE group to bind parameters in")
+            j = n if j < 0 else j + len(quote)
+        elif c == "<" and (m := query.find(">", i)) > 0 and not re.search(r"\s", query[i:m]):
+            j = m + 1
+        if j is None:
+            i += 1
+        else:
+            out[i:j] = " " * (j - i)
+            i = j
+    return "".join(out)
+
+
+def _first_group_brace(query: str) -> int:
+    """The index of the '{' that opens the query's WHERE group (outside strings, IRIs and comments)."""
+    masked = mask_sparql(query)
+    at = masked.find("{")
+    if at >= 0 and "CONSTRUCT" in masked[:at].upper():  # skip a CONSTRUCT template
+        depth, i = 1, at + 1
+        while i < len(masked) and depth:
+            depth += {"{": 1, "}": -1}.get(masked[i], 0)
+            i += 1
+        at = masked.find("{", i)
+    if at < 0:
+        raise StoreError("the query has no WHERE group to bind parameters in")
+    return at
 
 
 def with_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
