@@ -18,14 +18,14 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import pyoxigraph as ox
 import rdflib
 
 from . import namespaces as ns
 from .classify import Classification, classify
-from .errors import InputError, Problem
+from .errors import InputError, IpvkgError, Problem
 from .output import Staging
 from .queries import format_table, run_question
 from .progress import stage
@@ -38,6 +38,7 @@ from .vocab import Vocabulary, load_vocabulary
 
 EXIT_REJECTED = 3  # --keep-going built the graph without some records
 PARALLEL_MIN_BYTES = 4 * 2**20  # less record data than this loads faster in one process than in workers
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -54,6 +55,72 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def start_in_child(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` in a forked copy of this process; the returned function waits for its result.
+
+    The child sees the parent's memory as it was (the store included) without copying it, so CPU-bound
+    Python work such as drawing runs beside the parent's. Its result or error comes back pickled; a
+    child that dies (killed, out of memory) is an error. The child dies with the parent. Where fork is
+    missing the work runs at once, in this process.
+
+    >>> wait = start_in_child(lambda: sum(range(10)))
+    >>> wait()
+    45
+    """
+    if not hasattr(os, "fork"):
+        value = work()
+        return lambda: value
+    import pickle
+    import signal
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code (no cleanup of the parent's staging)
+        status = 1
+        try:
+            os.close(read_end)
+            _die_with_parent(signal.SIGKILL)
+            try:
+                message = ("ok", work())
+            except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent
+                message = ("error", exc)
+            try:
+                data = pickle.dumps(message)
+            except Exception:  # an unpicklable error: its text is enough
+                data = pickle.dumps(("error", IpvkgError(f"{type(message[1]).__name__}: {message[1]}")))
+            with os.fdopen(write_end, "wb") as fh:
+                fh.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+
+    def wait() -> T:
+        with os.fdopen(read_end, "rb") as fh:
+            data = fh.read()  # before waitpid: a large result must not block the child on a full pipe
+        _, code = os.waitpid(pid, 0)
+        if not data:
+            how = f"signal {os.WTERMSIG(code)}" if os.WIFSIGNALED(code) else f"exit status {os.WEXITSTATUS(code)}"
+            raise IpvkgError(f"a worker process died ({how}) before it finished; if it ran out of memory, "
+                             "try --jobs 1")
+        kind, value = pickle.loads(data)
+        if kind == "error":
+            raise value
+        return value
+
+    return wait
+
+
+def _die_with_parent(sig: int) -> None:
+    """Linux: have the kernel send ``sig`` to this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass
@@ -338,10 +405,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     timings["load+validate"] = time.perf_counter() - t0
     timings.update({f"load+validate: {k}": v for k, v in load.timings.items()})
 
-    with Staging(out) as staging, ThreadPoolExecutor(1) as writer:
-        # the data files need only the validated lines: written by a thread while the store classifies
-        # and answers (Oxigraph works without the GIL), instead of after
-        data_files = writer.submit(_write_data_files, staging, load.lines)
+    with Staging(out) as staging:
         t = time.perf_counter()
         dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology(), ns.DATA_GRAPH: load.lines})
         from .linking import mapping_lines
@@ -360,7 +424,11 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         if inferred:
             store.add_ntriples(inferred, ns.INFERRED_GRAPH)
         timings["classify"] = time.perf_counter() - t
-        dataset_files = writer.submit(_write_dataset_files, staging, dataset)
+        # the RDF files and the pictures are written by forked processes while this one answers the
+        # questions (the work is Python-bound: threads would share one core)
+        in_background = start_in_child if jobs != 1 else _now
+        drawn = in_background(functools.partial(_draw, store, staging)) if pictures else None
+        rdf_files = in_background(functools.partial(_write_rdf_files, staging, dataset))
 
         t = time.perf_counter()
         summary = summarise(store, load, classification)
@@ -368,30 +436,53 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         component_domain = run_question(store, "component_domain")
         timings["queries"] = time.perf_counter() - t
 
+        t = time.perf_counter()
         with stage("writing files", tick=True):
-            data_files.result()  # re-raises a failed write
-            dataset_files.result()
-            notes = _write_other_files(staging, dataset, store)
+            from .linking import write_schema_view
+
+            write_schema_view(store, staging)
+            w = time.perf_counter()
+            rdf_files()  # re-raises a failed write
+            timings["files: waited for RDF files"] = time.perf_counter() - w
+            notes = _write_other_files(staging, dataset, store, schema_view=False)
             staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
             staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
             if load.rejected or keep_going:
                 staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
                                                                     indent=2) + "\n")
-        if pictures:
+        timings["files"] = time.perf_counter() - t
+        if drawn is not None:
             t = time.perf_counter()
-            from .pictures import write_pictures
-
-            steps = write_pictures(store, staging)
-            timings["pictures"] = time.perf_counter() - t
-            if isinstance(steps, dict):
-                timings.update({f"pictures: {k}": v for k, v in steps.items()})
+            steps = drawn()
+            timings["pictures (waited for)"] = time.perf_counter() - t
+            timings["pictures"] = sum(steps.values())
+            timings.update({f"pictures: {k}": v for k, v in steps.items()})
         outputs = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
+        t = time.perf_counter()
+    timings["commit"] = time.perf_counter() - t  # fsync and move every file into place
     timings["total"] = time.perf_counter() - t0
     result = BuildResult(load, dataset, store, classification, summary, outputs, timings)
     print_summary(result, component_domain, echo)
     for note in notes:
         echo(note)
     return result
+
+
+def _draw(store: OxigraphStore, staging: Staging) -> dict[str, float]:
+    from .pictures import write_pictures
+
+    return write_pictures(store, staging)
+
+
+def _write_rdf_files(staging: Staging, dataset: Dataset) -> None:
+    _write_data_files(staging, dataset.graphs[ns.DATA_GRAPH])
+    _write_dataset_files(staging, dataset)
+
+
+def _now(work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` done at once; the returned function gives its result (``start_in_child`` without a child)."""
+    value = work()
+    return lambda: value
 
 
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples
@@ -425,11 +516,12 @@ def _write_dataset_files(staging: Staging, dataset: Dataset) -> None:
         dataset.write_nquads(fh)
 
 
-def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore | None) -> list[str]:
+def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore | None, schema_view: bool = True
+                       ) -> list[str]:
     """ipvkg.jsonld (small graphs only), schema.jsonld and void.ttl (after the RDF files they describe)."""
     notes: list[str] = []
     data = dataset.graphs[ns.DATA_GRAPH]
-    from .linking import jsonld, write_exports
+    from .linking import jsonld, write_schema_view, write_void
 
     if len(data) <= JSONLD_MAX_TRIPLES:
         staging.path("ipvkg.jsonld").write_text(jsonld(data))
@@ -438,7 +530,10 @@ def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore 
                      f"{JSONLD_MAX_TRIPLES:,} the JSON-LD writer (rdflib) handles in seconds; the same graph is in "
                      "ipvkg.nt, ipvkg.ttl and dataset.nq (convert one with any RDF tool if you need JSON-LD)")
     # schema.org view of each study and the VoID/DCAT description (they list the files written above)
-    write_exports(store if store is not None else dataset.store(), staging)
+    store = store if store is not None else dataset.store()
+    if schema_view:
+        write_schema_view(store, staging)
+    write_void(store, staging)
     return notes
 
 

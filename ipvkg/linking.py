@@ -262,6 +262,13 @@ def schema_view(store: "OxigraphStore") -> dict[str, Any]:
     pubs = _rows(store, """SELECT ?s ?p ?title ?year ?journal WHERE { ?s a ipv:Study ; ipv:reportedIn ?p .
         OPTIONAL { ?p ipv:title ?title } OPTIONAL { ?p ipv:year ?year } OPTIONAL { ?p ipv:journal ?journal } }""")
     pub_ids = _group(_rows(store, "SELECT ?p ?id WHERE { ?p ipv:pmid|ipv:doi|ipv:pmcid ?id }"), "p", "id")
+    # grouped by study once (a scan per study was quadratic: 13 s at 10,000 studies)
+    pubs_of: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in pubs:
+        pubs_of.setdefault(r["s"], {})[r["p"]] = r
+    subjects_of: dict[str, set[tuple[str, str]]] = {}
+    for r in subjects:
+        subjects_of.setdefault(r["s"], set()).add((r["i"], r["label"]))
     nodes = []
     for row in sorted(studies, key=lambda r: r["s"]):
         s = row["s"]
@@ -280,10 +287,10 @@ def schema_view(store: "OxigraphStore") -> dict[str, Any]:
         if s in countries:
             node["studyLocation"] = [{"@type": "AdministrativeArea", "identifier": c, "name": c}
                                      for c in countries[s]]
-        study_pubs = sorted({r["p"]: r for r in pubs if r["s"] == s}.values(), key=lambda r: r["p"])
+        study_pubs = sorted(pubs_of.get(s, {}).values(), key=lambda r: r["p"])
         all_ids = list(registrations.get(s, [])) + [i for p in study_pubs for i in pub_ids.get(p["p"], [])]
         node["identifier"], node["sameAs"] = _id_nodes(all_ids)
-        items = sorted({(r["i"], r["label"]) for r in subjects if r["s"] == s})
+        items = sorted(subjects_of.get(s, ()))
         if items:
             node["studySubject"] = [{"@id": i, "@type": "MedicalEntity", "name": label} for i, label in items]
         if study_pubs:
@@ -386,13 +393,37 @@ def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None) -> l
 EXPORT_PREFIXES = {**ns.PREFIXES, "void": ns.VOID, "dcat": ns.DCAT}
 
 
+def _json_one_node_per_line(doc: dict[str, Any]) -> str:
+    """``doc`` as JSON with each ``@graph`` node on its own line.
+
+    Readable and diffable, and written by json's C encoder (``indent`` falls back to the pure-Python one,
+    3 s for the 22 MB of 10,000 studies).
+    """
+    def dump(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    head = {k: v for k, v in doc.items() if k != "@graph"}
+    lines = [f" {dump(k)}: {dump(v)}," for k, v in sorted(head.items())]
+    nodes = ",\n".join("  " + dump(node) for node in doc.get("@graph", []))
+    return "{\n" + "\n".join(lines) + (f'\n "@graph": [\n{nodes}\n ]\n}}\n' if nodes else '\n "@graph": []\n}\n')
+
+
 def write_exports(store: "OxigraphStore", staging: "Staging") -> None:
     """Write ``schema.jsonld`` (schema.org view of each study) and ``void.ttl`` (VoID/DCAT) into the build.
 
     ``void.ttl`` lists as distributions the RDF files already staged (dataset.nq, ipvkg.ttl, ...).
     """
-    staging.path("schema.jsonld").write_text(json.dumps(schema_view(store), indent=1, sort_keys=True,
-                                                        ensure_ascii=False) + "\n")
+    write_schema_view(store, staging)
+    write_void(store, staging)
+
+
+def write_schema_view(store: "OxigraphStore", staging: "Staging") -> None:
+    """``schema.jsonld``: the schema.org view of each study."""
+    staging.path("schema.jsonld").write_text(_json_one_node_per_line(schema_view(store)), encoding="utf-8")
+
+
+def write_void(store: "OxigraphStore", staging: "Staging") -> None:
+    """``void.ttl``: the VoID/DCAT description, listing the RDF files already staged as distributions."""
     assert staging.dir is not None
     files = {p.name: p.stat().st_size for p in sorted(staging.dir.iterdir())
              if p.is_file() and p.suffix in _MEDIA_TYPES}

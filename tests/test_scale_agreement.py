@@ -205,6 +205,15 @@ def test_rules_agree_with_hermit_on_the_shipped_data(shipped_build):
     assert hermit_types(facts) == _rules(facts, definitions())
 
 
+def test_hermit_in_small_batches_gives_the_types_of_one_run(shipped_build):
+    from ipvkg.classify import hermit_types, intervention_facts
+
+    facts = intervention_facts(shipped_build.store)
+    one_run = hermit_types(facts, batch=len(facts))
+    assert any(one_run.values())
+    assert hermit_types(facts, batch=11) == one_run  # 3 batches, the last one short
+
+
 @pytest.fixture(scope="module")
 def generated_build(tmp_path_factory):
     """260 generated valid studies (CSV sheets), built with the rules."""
