@@ -18,12 +18,13 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 import rdflib
 
 from . import namespaces as ns
+from .background import at_once, in_child, room_to_fork
 from .classify import Classification, classify
 from .errors import InputError, IpvkgError, Problem
 from .output import Staging
@@ -38,7 +39,6 @@ from .vocab import Vocabulary, load_vocabulary
 
 EXIT_REJECTED = 3  # --keep-going built the graph without some records
 PARALLEL_MIN_BYTES = 4 * 2**20  # less record data than this loads faster in one process than in workers
-T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -55,72 +55,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def start_in_child(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work`` in a forked copy of this process; the returned function waits for its result.
-
-    The child sees the parent's memory as it was (the store included) without copying it, so CPU-bound
-    Python work such as drawing runs beside the parent's. Its result or error comes back pickled; a
-    child that dies (killed, out of memory) is an error. The child dies with the parent. Where fork is
-    missing the work runs at once, in this process.
-
-    >>> wait = start_in_child(lambda: sum(range(10)))
-    >>> wait()
-    45
-    """
-    if not hasattr(os, "fork"):
-        value = work()
-        return lambda: value
-    import pickle
-    import signal
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code (no cleanup of the parent's staging)
-        status = 1
-        try:
-            os.close(read_end)
-            _die_with_parent(signal.SIGKILL)
-            try:
-                message = ("ok", work())
-            except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent
-                message = ("error", exc)
-            try:
-                data = pickle.dumps(message)
-            except Exception:  # an unpicklable error: its text is enough
-                data = pickle.dumps(("error", IpvkgError(f"{type(message[1]).__name__}: {message[1]}")))
-            with os.fdopen(write_end, "wb") as fh:
-                fh.write(data)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-
-    def wait() -> T:
-        with os.fdopen(read_end, "rb") as fh:
-            data = fh.read()  # before waitpid: a large result must not block the child on a full pipe
-        _, code = os.waitpid(pid, 0)
-        if not data:
-            how = f"signal {os.WTERMSIG(code)}" if os.WIFSIGNALED(code) else f"exit status {os.WEXITSTATUS(code)}"
-            raise IpvkgError(f"a worker process died ({how}) before it finished; if it ran out of memory, "
-                             "try --jobs 1")
-        kind, value = pickle.loads(data)
-        if kind == "error":
-            raise value
-        return value
-
-    return wait
-
-
-def _die_with_parent(sig: int) -> None:
-    """Linux: have the kernel send ``sig`` to this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 @dataclass
@@ -424,39 +358,37 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         if inferred:
             store.add_ntriples(inferred, ns.INFERRED_GRAPH)
         timings["classify"] = time.perf_counter() - t
-        # the RDF files and the pictures are written by forked processes while this one answers the
-        # questions (the work is Python-bound: threads would share one core)
-        in_background = start_in_child if jobs != 1 else _now
-        drawn = in_background(functools.partial(_draw, store, staging)) if pictures else None
-        rdf_files = in_background(functools.partial(_write_rdf_files, staging, dataset))
-
-        t = time.perf_counter()
-        summary = summarise(store, load, classification)
-        component_outcome = run_question(store, "component_outcome")
-        component_domain = run_question(store, "component_domain")
-        timings["queries"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        with stage("writing files", tick=True):
-            from .linking import write_schema_view
-
-            write_schema_view(store, staging)
-            w = time.perf_counter()
-            rdf_files()  # re-raises a failed write
-            timings["files: waited for RDF files"] = time.perf_counter() - w
-            notes = _write_other_files(staging, dataset, store, schema_view=False)
-            staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-            staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
-            if load.rejected or keep_going:
-                staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
-                                                                    indent=2) + "\n")
-        timings["files"] = time.perf_counter() - t
-        if drawn is not None:
+        # forked processes draw and answer, reading the store (Rust memory, shared as it is), while this one
+        # writes the RDF files from its lines: a child reading millions of Python strings would copy their pages
+        background = in_child if jobs != 1 and room_to_fork() else at_once
+        drawn = background(functools.partial(_draw, store, staging)) if pictures else None
+        answered = background(functools.partial(_answer, store, staging, load, classification))
+        try:
             t = time.perf_counter()
-            steps = drawn()
-            timings["pictures (waited for)"] = time.perf_counter() - t
-            timings["pictures"] = sum(steps.values())
-            timings.update({f"pictures: {k}": v for k, v in steps.items()})
+            with stage("writing files", tick=True):
+                _write_rdf_files(staging, dataset)
+                timings["files: RDF"] = time.perf_counter() - t
+                w = time.perf_counter()
+                summary, component_outcome, component_domain, answer_timings = answered.result()
+                timings["files: waited for the answers"] = time.perf_counter() - w
+                timings.update(answer_timings)
+                notes = _write_other_files(staging, dataset, store, schema_view=False)  # void.ttl lists the files
+                staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+                staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
+                if load.rejected or keep_going:
+                    staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
+                                                                        indent=2) + "\n")
+            timings["files"] = time.perf_counter() - t
+            if drawn is not None:
+                t = time.perf_counter()
+                steps = drawn.result()
+                timings["pictures (waited for)"] = time.perf_counter() - t
+                timings["pictures"] = sum(steps.values())
+                timings.update({f"pictures: {k}": v for k, v in steps.items()})
+        finally:  # a failure above: stop the children before the staging folder is removed under them
+            for pending in (drawn, answered):
+                if pending is not None:
+                    pending.cancel()
         outputs = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
         t = time.perf_counter()
     timings["commit"] = time.perf_counter() - t  # fsync and move every file into place
@@ -474,15 +406,26 @@ def _draw(store: OxigraphStore, staging: Staging) -> dict[str, float]:
     return write_pictures(store, staging)
 
 
+def _answer(store: OxigraphStore, staging: Staging, load: LoadResult, classification: Classification
+            ) -> tuple[dict, ResultTable, ResultTable, dict[str, float]]:
+    """The build's summary and headline answers, and schema.jsonld (which needs the store only)."""
+    from .linking import write_schema_view
+
+    t = time.perf_counter()
+    summary = summarise(store, load, classification)
+    component_outcome = run_question(store, "component_outcome")
+    component_domain = run_question(store, "component_domain")
+    timings = {"queries": time.perf_counter() - t}
+    t = time.perf_counter()
+    write_schema_view(store, staging)
+    timings["files: schema.org view"] = time.perf_counter() - t
+    return summary, component_outcome, component_domain, timings
+
+
 def _write_rdf_files(staging: Staging, dataset: Dataset) -> None:
+    """ipvkg.nt, ipvkg.ttl, inferred.ttl and dataset.nq."""
     _write_data_files(staging, dataset.graphs[ns.DATA_GRAPH])
     _write_dataset_files(staging, dataset)
-
-
-def _now(work: Callable[[], T]) -> Callable[[], T]:
-    """``work`` done at once; the returned function gives its result (``start_in_child`` without a child)."""
-    value = work()
-    return lambda: value
 
 
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples
@@ -496,8 +439,7 @@ def write_graph_files(staging: Staging, dataset: Dataset, vocab: Vocabulary, sto
     ``store`` holds the same graphs as ``dataset`` (built from it if not given). Returns notes for the
     user (an output left out, and why).
     """
-    _write_data_files(staging, dataset.graphs[ns.DATA_GRAPH])
-    _write_dataset_files(staging, dataset)
+    _write_rdf_files(staging, dataset)
     return _write_other_files(staging, dataset, store)
 
 
