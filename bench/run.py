@@ -139,11 +139,26 @@ def run_stage(args: list[str], limit: float | None, label: str) -> dict[str, Any
     return result
 
 
+def derive(size: dict[str, Any]) -> dict[str, Any]:
+    """The figures computed from one size's measurements: stopped questions' lower bounds, the naive total."""
+    _stopped_questions(size["fast"].get("queries", {}))
+    naive = size.get("naive")
+    if naive:
+        _stopped_questions(naive.get("queries", {}))
+        stopped = any(r["status"] == "timeout" for r in naive.values())
+        total = sum(r.get("seconds", r["limit"]) if r["status"] != "timeout" else r["limit"] for r in naive.values())
+        size["naive_total"] = {"status": "timeout" if stopped else "ok", "seconds": total, "limit": total,
+                               "peak_mb": max(r.get("peak_mb", 0) for r in naive.values())}
+    return size
+
+
 def _stopped_questions(r: dict[str, Any]) -> dict[str, Any]:
-    """A questions stage with stopped questions took at least its time plus the limit for each stopped one."""
-    if r.get("stopped"):
+    """A questions stage with stopped questions took at least the time it ran: the finished questions plus
+    the time each stopped one ran before it was stopped (questions never started add nothing). Idempotent."""
+    if r.get("stopped") or r.get("not_started"):
         r["status"] = "timeout"
-        r["limit"] = r.get("seconds", 0) + len(r["stopped"]) * float(r.get("limit_each", r.get("limit") or 0))
+        ran = r.get("allotted", {name: float(r.get("limit_each", 0)) for name in r.get("stopped", [])})
+        r["limit"] = r.get("seconds", 0) + sum(ran.values())
     return r
 
 
@@ -239,10 +254,14 @@ def markdown(results: dict[str, Any]) -> str:
                        f"{'> ' if stopped else ''}{max(times.values()):.2f} s"
                        + ("; over 1 s: " + ", ".join(f"{name} {'> ' if name in stopped else ''}{t:.1f} s"
                                                      for t, name in slow) if slow else "") + ".")
-        if naive.get("queries", {}).get("questions"):
-            nq = naive["queries"]["questions"]
-            out.append(f"Naive (rdflib) questions finished within the limit: {len(nq)} of "
-                       f"{len(q.get('questions', {})) or len(nq)}.")
+        nq = naive.get("queries", {})
+        if nq:
+            done, stopped_n, unstarted = len(nq.get("questions", {})), len(nq.get("stopped", [])), len(nq.get("not_started", []))
+            out.append(f"Naive (rdflib SPARQL, after a {nq.get('load_seconds', 0):.0f} s load): {done} of "
+                       f"{done + stopped_n + unstarted} questions finished, {stopped_n} stopped after running "
+                       f"{nq.get('limit_each', 0):.0f} s or the rest of the stage's {results.get('limit', 0):.0f} s"
+                       + (f", {unstarted} not started (the stage's time was spent; their time is not counted)"
+                          if unstarted else "") + ".")
         out.append("")
     if results.get("classification"):
         out.append("**Classification (issue 4)**: HermiT (owlready2) vs the closed-world rules, same types\n")
@@ -323,7 +342,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reasoner", help=argparse.SUPPRESS)
     p.add_argument("--answer", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--budget", type=float, help=argparse.SUPPRESS)
+    p.add_argument("--report", type=Path, help="recompute the figures and tables of a results file (.json) and "
+                   "write its .md again")
     a = p.parse_args(argv)
+    if a.report:
+        results = json.loads(a.report.read_text())
+        for size in results["sizes"].values():
+            derive(size)
+        results["targets"] = targets(results)
+        a.report.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        a.report.with_suffix(".md").write_text(markdown(results) + "\n")
+        print(markdown(results))
+        return 0
     if a.stage:
         if a.rewrites:
             _use_rewrites()
@@ -365,8 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "records -> RDF -> store")
         fast["validate"] = run_stage(["--stage", "validate", "--state", str(state)], a.build_limit, "SHACL (SPARQL)")
         fast["classify"] = run_stage(["--stage", "classify", "--out", str(out)], a.build_limit, "classification")
-        fast["queries"] = _stopped_questions(run_stage(["--stage", "queries", "--out", str(out)], a.build_limit,
-                                                       "competency questions"))
+        fast["queries"] = run_stage(["--stage", "queries", "--out", str(out)], a.build_limit, "competency questions")
         fast["pictures"] = run_stage(["--stage", "pictures", "--out", str(out)], a.build_limit, "network + gap map")
         size = {"studies": n, "triples": fast["records"].get("triples", 0),
                 "interventions": manifest["interventions"], "findings": manifest["findings"], "fast": fast}
@@ -380,15 +409,9 @@ def main(argv: list[str] | None = None) -> int:
                 r = run_stage(["--stage", stage, "--data", str(data), "--state", str(state), "--out", str(out),
                                *budget], None if stage == "naive-queries" else a.limit, label)
                 r["limit"] = a.limit
-                _stopped_questions(r)
                 naive[stage.split("-", 1)[1]] = r
             size["naive"] = naive
-            stopped = any(r["status"] == "timeout" for r in naive.values())
-            total = sum(r.get("seconds", r["limit"]) if r["status"] != "timeout" else r["limit"]
-                        for r in naive.values())
-            size["naive_total"] = {"status": "timeout" if stopped else "ok", "seconds": total, "limit": total,
-                                   "peak_mb": max(r.get("peak_mb", 0) for r in naive.values())}
-        results["sizes"][str(n)] = size
+        results["sizes"][str(n)] = derive(size)
         _save(results, started, a.name)
     # classification (issue 4 item 7): shipped data, then synthetic interventions cut from the builds
     csizes = [int(x) for x in a.classify_sizes.split(",") if x]
@@ -630,7 +653,9 @@ def _questions(store: Any, limit: float, budget: float | None = None) -> dict[st
     times: dict[str, float] = {}
     rows: dict[str, int] = {}
     skipped: dict[str, str] = {}
-    stopped: list[str] = []
+    stopped: list[str] = []  # started, and still running when its time was up
+    not_started: list[str] = []  # the stage's budget was spent before its turn: nothing known of its time
+    allotted: dict[str, float] = {}  # how long each stopped question ran before it was stopped
     ctx = multiprocessing.get_context("fork")
     for q in list_questions():
         params = {}
@@ -642,22 +667,24 @@ def _questions(store: Any, limit: float, budget: float | None = None) -> dict[st
                 params[prm.name] = PARAM_VALUES[prm.kind]
         if q.name in skipped:
             continue
-        spent = sum(times.values()) + limit * len(stopped)
+        spent = sum(times.values()) + sum(allotted.values())
         if budget is not None and spent >= budget:
-            stopped.append(q.name)  # not started: the stage's time is up
+            not_started.append(q.name)
             continue
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_one_question, args=(store, q.name, params, send))
+        wait = limit if budget is None else min(limit, max(1.0, budget - spent))
         proc.start()
-        if receive.poll(limit if budget is None else min(limit, max(1.0, budget - spent))):
+        if receive.poll(wait):
             seconds, n = receive.recv()
             times[q.name], rows[q.name] = seconds, n
         else:
             stopped.append(q.name)
+            allotted[q.name] = wait
             proc.kill()  # this question's own process, by its id
         proc.join()
     return {"seconds": sum(times.values()), "questions": times, "rows": rows, "skipped": skipped,
-            "stopped": stopped, "limit_each": limit}
+            "stopped": stopped, "allotted": allotted, "not_started": not_started, "limit_each": limit}
 
 
 def _one_question(store: Any, name: str, params: dict[str, str], send: Any) -> None:
