@@ -264,21 +264,21 @@ def markdown(results: dict[str, Any]) -> str:
                           if unstarted else "") + ".")
         out.append("")
     if results.get("classification"):
-        out.append("**Classification (issue 4)**: HermiT (owlready2) vs the closed-world rules, same types\n")
-        out.append("| data | interventions | reasoner | seconds | peak MB (Python + Java) |")
-        out.append("|---|---:|---|---:|---:|")
-        for r in results["classification"]:
-            out.append(f"| {r['data']} | {r.get('interventions', '-'):,} | {r['reasoner']} | {fmt_s(r)} | "
-                       f"{fmt_mb(r)} |")
-        out.append("")
+        out += _table("**Classification (issue 4)**: HermiT (owlready2) vs the closed-world rules, same types",
+                      ["data", "interventions", "reasoner", "seconds", "peak MB (Python + Java)"], "lrlrr",
+                      [[r["data"], f"{r.get('interventions', '-'):,}", r["reasoner"], fmt_s(r), fmt_mb(r)]
+                       for r in results["classification"]])
     if results.get("targets"):
-        out.append("**Targets** (issue 9, this machine)\n")
-        out.append("| target | measured | limit | met |")
-        out.append("|---|---:|---:|---|")
-        for t in results["targets"]:
-            out.append(f"| {t['name']} | {t['measured']} | {t['limit']} | {'yes' if t['met'] else 'no'} |")
-        out.append("")
+        out += _table("**Targets** (issue 9, this machine)", ["target", "measured", "limit", "met"], "lrrl",
+                      [[t["name"], t["measured"], t["limit"], "yes" if t["met"] else "no"] for t in results["targets"]])
     return "\n".join(out)
+
+
+def _table(title: str, header: list[str], align: str, rows: list[list[str]]) -> list[str]:
+    """A titled Markdown table (``align``: one l or r per column), then a blank line."""
+    lines = [title + "\n", "| " + " | ".join(header) + " |",
+             "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows] + [""]
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
