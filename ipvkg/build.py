@@ -26,7 +26,7 @@ import rdflib
 from . import namespaces as ns
 from .background import at_once, in_child, room_to_fork
 from .classify import Classification, classify
-from .errors import InputError, IpvkgError, Problem
+from .errors import InputError, Problem
 from .output import Staging
 from .queries import format_table, run_question
 from .progress import stage
