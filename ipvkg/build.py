@@ -375,6 +375,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 notes = _write_other_files(staging, dataset, store, schema_view=False)  # void.ttl lists the files
                 staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
                 staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
+                staging.path("component_domain.csv").write_text(format_table(component_domain, "csv") + "\n")
                 if load.rejected or keep_going:
                     staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
                                                                         indent=2) + "\n")
@@ -510,7 +511,10 @@ def write_turtle(path: Path, lines: list[str]) -> None:
     ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE, prefixes=ns.PREFIXES)
 
 
-def print_summary(result: BuildResult, component_outcome: ResultTable, echo: Callable[[str], None]) -> None:
+SUMMARY_ROWS = 25  # rows of the component x domain table printed by a build (the CSV has them all)
+
+
+def print_summary(result: BuildResult, component_domain: ResultTable, echo: Callable[[str], None]) -> None:
     s = result.summary
     echo(f"ipvkg build: {s['studies']} studies, {s['reports']} reports, {s['interventions']} interventions, "
          f"{s['findings']} findings, {s['triples']} triples (+{s['inferred_triples']} inferred)")
@@ -527,6 +531,11 @@ def print_summary(result: BuildResult, component_outcome: ResultTable, echo: Cal
     echo("\nStudies per review group (published = Ogbe et al. 2020; curated = curator's judgement; "
          f"inferred = {result.classification.reasoner}):")
     echo(format_table(ResultTable(["group", "label", "published", "curated", "inferred"], s["groups"]), max_width=90))
-    echo("\nComponent -> outcome domain (studies, findings, findings by direction; by outcome: component_outcome.csv):")
-    echo(format_table(component_outcome))
+    shown = ResultTable(component_domain.variables, component_domain.rows[:SUMMARY_ROWS])
+    cut = len(shown) < len(component_domain)
+    echo("\nComponent -> outcome domain (studies, findings, findings by direction"
+         + (f"; the {len(shown)} rows with most studies" if cut else "")
+         + "; every row in component_domain.csv, by outcome in component_outcome.csv):")
+    table = format_table(shown)
+    echo(table.rsplit("\n", 1)[0] + f"\n({len(shown)} of {len(component_domain)} rows)" if cut else table)
     echo(f"\nwrote {len(result.outputs)} files to {result.outputs[0].parent if result.outputs else '-'}")

@@ -29,6 +29,21 @@ def test_build_prints_summary_groups_and_component_outcome_table(built):
     assert [g["published"] for g in summary["groups"]] == [15, 3, 6, 3]
 
 
+def test_build_prints_the_top_component_domain_rows_and_writes_them_all(built):
+    import csv
+
+    from ipvkg.build import SUMMARY_ROWS
+
+    r, out = built
+    rows = list(csv.DictReader((out / "component_domain.csv").open()))
+    assert len(rows) > SUMMARY_ROWS  # the shipped data has more pairs than the summary shows
+    table = r.stdout.split("Component -> outcome domain", 1)[1]
+    assert f"({SUMMARY_ROWS} of {len(rows)} rows)" in table
+    top = rows[0]
+    assert f"{top['component']}" in table and int(top["studies"]) == max(int(x["studies"]) for x in rows)
+    assert rows[-1]["studies"] == "1"
+
+
 def test_build_writes_the_graph_files(built):
     _, out = built
     for name in ("ipvkg.ttl", "ipvkg.nt", "ipvkg.jsonld", "inferred.ttl", "dataset.nq", "summary.json",
