@@ -372,7 +372,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 summary, component_outcome, component_domain, answer_timings = answered.result()
                 timings["files: waited for the answers"] = time.perf_counter() - w
                 timings.update(answer_timings)
-                notes = _write_other_files(staging, dataset, store, schema_view=False)  # void.ttl lists the files
+                notes = _write_other_files(staging, dataset, store)  # void.ttl lists the files
                 staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
                 staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
                 staging.path("component_domain.csv").write_text(format_table(component_domain, "csv") + "\n")
@@ -433,17 +433,6 @@ JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2
 WRITE_CHUNK = 200_000  # lines per write: big files are streamed, never built whole in memory
 
 
-def write_graph_files(staging: Staging, dataset: Dataset, vocab: Vocabulary, store: OxigraphStore | None = None
-                      ) -> list[str]:
-    """ipvkg.nt/.ttl/.jsonld (asserted data), inferred.ttl, dataset.nq (all named graphs), schema.jsonld, void.ttl.
-
-    ``store`` holds the same graphs as ``dataset`` (built from it if not given). Returns notes for the
-    user (an output left out, and why).
-    """
-    _write_rdf_files(staging, dataset)
-    return _write_other_files(staging, dataset, store)
-
-
 def _write_data_files(staging: Staging, data: list[str]) -> None:
     """ipvkg.nt and ipvkg.ttl: the asserted data graph."""
     with open(staging.path("ipvkg.nt"), "w", encoding="utf-8") as fh:
@@ -459,12 +448,11 @@ def _write_dataset_files(staging: Staging, dataset: Dataset) -> None:
         dataset.write_nquads(fh)
 
 
-def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore | None, schema_view: bool = True
-                       ) -> list[str]:
-    """ipvkg.jsonld (small graphs only), schema.jsonld and void.ttl (after the RDF files they describe)."""
+def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore) -> list[str]:
+    """ipvkg.jsonld (small graphs only) and void.ttl (after the files it describes); returns notes for the user."""
     notes: list[str] = []
     data = dataset.graphs[ns.DATA_GRAPH]
-    from .linking import jsonld, write_schema_view, write_void
+    from .linking import jsonld, write_void
 
     if len(data) <= JSONLD_MAX_TRIPLES:
         staging.path("ipvkg.jsonld").write_text(jsonld(data))
@@ -473,9 +461,6 @@ def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore 
                      f"{JSONLD_MAX_TRIPLES:,} the JSON-LD writer (rdflib) handles in seconds; the same graph is in "
                      "ipvkg.nt, ipvkg.ttl and dataset.nq (convert one with any RDF tool if you need JSON-LD)")
     # schema.org view of each study and the VoID/DCAT description (they list the files written above)
-    store = store if store is not None else dataset.store()
-    if schema_view:
-        write_schema_view(store, staging)
     write_void(store, staging)
     return notes
 

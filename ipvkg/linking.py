@@ -5,8 +5,8 @@
 * Identifiers are IRIs with one convention (docs/linking.md): identifiers.org for PMIDs, PMC IDs and
   trial registrations, https://doi.org/ for DOIs. :func:`parse_identifier` reads the many other
   forms other graphs use (``PMID: 123``, ``https://pubmed.ncbi.nlm.nih.gov/123/``, ``doi:10....``).
-* :func:`write_exports` writes the schema.org view of each study (``schema.jsonld``) and a VoID/DCAT
-  description of the built dataset (``void.ttl``).
+* :func:`write_schema_view` writes the schema.org view of each study (``schema.jsonld``), :func:`write_void`
+  a VoID/DCAT description of the built dataset (``void.ttl``).
 
 >>> parse_identifier("https://pubmed.ncbi.nlm.nih.gov/16101604/")
 ('pmid', '16101604')
@@ -406,15 +406,6 @@ def _json_one_node_per_line(doc: dict[str, Any]) -> str:
     lines = [f" {dump(k)}: {dump(v)}," for k, v in sorted(head.items())]
     nodes = ",\n".join("  " + dump(node) for node in doc.get("@graph", []))
     return "{\n" + "\n".join(lines) + (f'\n "@graph": [\n{nodes}\n ]\n}}\n' if nodes else '\n "@graph": []\n}\n')
-
-
-def write_exports(store: "OxigraphStore", staging: "Staging") -> None:
-    """Write ``schema.jsonld`` (schema.org view of each study) and ``void.ttl`` (VoID/DCAT) into the build.
-
-    ``void.ttl`` lists as distributions the RDF files already staged (dataset.nq, ipvkg.ttl, ...).
-    """
-    write_schema_view(store, staging)
-    write_void(store, staging)
 
 
 def write_schema_view(store: "OxigraphStore", staging: "Staging") -> None:
