@@ -137,6 +137,7 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
     import matplotlib
     import matplotlib.colorbar as mcb
     import matplotlib.pyplot as plt
+    from matplotlib.collections import PatchCollection
     from matplotlib.colors import Normalize
     from matplotlib.patches import Patch, Rectangle
 
@@ -163,6 +164,10 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
         ax.set_ylim(nr + 1.3, 0)
         ax.set_axis_off()
         inset = 0.05
+        # the cells as two collections: one artist each (adding 1,000 patches one by one took 0.6 s)
+        cells: list[Rectangle] = []
+        colours: list[str] = []
+        gaps: list[Rectangle] = []
         for i, row in enumerate(gm.rows):
             if row.depth == 0 and i:
                 ax.plot([-label_w / cell + 0.1, nc], [i, i], color="#d9d9d9", lw=0.6, zorder=0, clip_on=False)
@@ -171,11 +176,11 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
                 x, y = j + inset, i + inset
                 size = 1 - 2 * inset
                 if t is None:
-                    ax.add_patch(Rectangle((x, y), size, size, facecolor="#f5f5f5", edgecolor="#c8c8c8",
-                                           hatch="////", lw=0, zorder=1))
+                    gaps.append(Rectangle((x, y), size, size))
                     continue
                 colour = share_colour(t.share_improved)
-                ax.add_patch(Rectangle((x, y), size, size, facecolor=colour, edgecolor="none", zorder=1))
+                cells.append(Rectangle((x, y), size, size))
+                colours.append(colour)
                 ax.text(j + 0.5, i + 0.52, str(t.n_studies), ha="center", va="center", fontsize=8.5,
                         fontweight="bold", color=text_colour(colour), zorder=2)
             total = gm.row_totals.get(i)
@@ -186,6 +191,9 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
                     ha="left", va="center", fontsize=8.5,
                     fontweight="bold" if row.narrower else "normal",
                     color="#111111" if row.depth == 0 else "#444444", clip_on=False)
+        ax.add_collection(PatchCollection(cells, facecolors=colours, edgecolors="none", zorder=1))
+        ax.add_collection(PatchCollection(gaps, facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0,
+                                          zorder=1))
         # totals row
         ty = nr + 0.3
         ax.plot([-label_w / cell + 0.1, nc + 1], [nr + 0.15, nr + 0.15], color="#888888", lw=0.8, clip_on=False)
