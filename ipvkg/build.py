@@ -34,6 +34,7 @@ from .rdf import Origin, records_to_ntriples
 from .records import StudyRecord, _cross_record_problems, find_record_files, load_studies, read_record_files
 from .reviews import ReviewRecord, load_reviews
 from .store import OxigraphStore, ResultTable
+from .turtle import write_turtle_file
 from .validate import validate_lines
 from .vocab import Vocabulary, load_vocabulary
 
@@ -438,12 +439,12 @@ def _write_data_files(staging: Staging, data: list[str]) -> None:
     with open(staging.path("ipvkg.nt"), "w", encoding="utf-8") as fh:
         _write_lines(fh, data)
         fh.write("\n")
-    write_turtle(staging.path("ipvkg.ttl"), data)
+    write_turtle_file(staging.path("ipvkg.ttl"), data)
 
 
 def _write_dataset_files(staging: Staging, dataset: Dataset) -> None:
     """inferred.ttl and dataset.nq (every named graph)."""
-    write_turtle(staging.path("inferred.ttl"), dataset.graphs.get(ns.INFERRED_GRAPH, []))
+    write_turtle_file(staging.path("inferred.ttl"), dataset.graphs.get(ns.INFERRED_GRAPH, []))
     with open(staging.path("dataset.nq"), "w", encoding="utf-8") as fh:
         dataset.write_nquads(fh)
 
@@ -477,23 +478,6 @@ def _write_lines(fh, lines: list[str], suffix: str | None = None) -> None:
         if start:
             fh.write("\n")
         fh.write("\n".join(chunk))
-
-
-def turtle(lines: list[str]) -> bytes:
-    """Turtle with the project's prefixes, in the (sorted) order of the lines."""
-    triples = ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES) if lines else []
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=ns.PREFIXES) or b""
-
-
-def write_turtle(path: Path, lines: list[str]) -> None:
-    """``turtle(lines)`` written to ``path``, streamed (no copy of a large graph in memory)."""
-    if not lines:
-        path.write_bytes(turtle(lines))
-        return
-    from .store import _LineReader
-
-    triples = ox.parse(_LineReader(lines), format=ox.RdfFormat.N_TRIPLES)
-    ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE, prefixes=ns.PREFIXES)
 
 
 SUMMARY_ROWS = 25  # rows of the component x domain table printed by a build (the CSV has them all)

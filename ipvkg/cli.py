@@ -52,7 +52,7 @@ def _store_from_data(data: str):
 def cmd_classify(a: argparse.Namespace) -> int:
     from .classify import classify, definitions, group_of
     from .output import write_atomic
-    from .build import turtle
+    from .turtle import turtle
 
     store = _store_from_data(a.data)
     c = classify(store, a.reasoner)
