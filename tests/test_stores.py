@@ -133,3 +133,30 @@ def test_unknown_selector_is_a_clear_error():
         open_store("postgres:foo")
     with pytest.raises(StoreError, match="run `ipvkg build` first"):
         open_store("memory:/nonexistent/build")
+
+
+def test_a_build_directory_loads_exactly_its_dataset(small_build, tmp_path):
+    # memory:BUILD loads the build's own dataset.nq leniently (no IRI checks): the same quads as a strict parse
+    import pyoxigraph as ox
+
+    def canonical(quads) -> set:  # blank nodes are labelled afresh by each parse
+        dataset = ox.Dataset(quads)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        return set(dataset)
+
+    out = small_build.outputs[0].parent
+    strict = canonical(ox.parse(path=str(out / "dataset.nq"), format=ox.RdfFormat.N_QUADS))
+    loaded = canonical(open_store(f"memory:{out}").store)
+    assert len(strict) > 1000 and loaded == strict
+
+
+def test_a_damaged_build_dataset_is_a_clear_error(small_build, tmp_path):
+    out = tmp_path / "build"
+    out.mkdir()
+    lines = (small_build.outputs[0].parent / "dataset.nq").read_text().splitlines()
+    lines.insert(len(lines) // 2, '<https://w3id.org/ipvkg/data/study/x> <https://w3id.org/ipvkg/ontology#title> "cut')
+    (out / "dataset.nq").write_text("\n".join(lines) + "\n")
+    with pytest.raises(StoreError, match=r"dataset\.nq: cannot load"):
+        open_store(f"memory:{out}")
+    r = run_cli("query", "group_counts", "--store", f"memory:{out}")
+    assert r.returncode != 0 and "dataset.nq: cannot load" in r.stderr and "Traceback" not in r.stderr
