@@ -24,7 +24,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display: files only
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap, to_rgba  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MPath  # noqa: E402
@@ -174,7 +175,11 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
 
         xy = {n: (xs_in[c], y_of(r)) for n, (c, r) in layout.pos.items()}
 
-        # edges: light ones first so heavy ones lie on top
+        # edges: light ones first so heavy ones lie on top; each kind one collection (one patch per edge
+        # took 0.45 s of the drawing at 10,000 studies)
+        grey: list[PathPatch] = []
+        tested: list[PathPatch] = []
+        tested_style: dict[str, list] = {"edgecolors": [], "linewidths": []}
         for a, b, d in sorted(g.edges(data=True), key=lambda e: (e[2]["kind"] == "tested_on", e[2]["weight"])):
             (x0, y0), (x1, y1) = xy[a], xy[b]
             x0 += radius_in(g.nodes[a]["n_studies"])
@@ -183,11 +188,15 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
             path = MPath([(x0, y0), (mid, y0), (mid, y1), (x1, y1)],
                          [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4])
             if d["kind"] == "has_component":
-                patch = PathPatch(path, fc="none", ec="#bdbdbd", lw=0.7, alpha=0.9, zorder=1)
+                grey.append(PathPatch(path))
             else:
-                patch = PathPatch(path, fc="none", ec=share_colour(d.get("share_improved")), lw=lw(d["weight"]),
-                                  alpha=alpha(d["weight"]), zorder=2, capstyle="butt")
-            ax.add_patch(patch)
+                tested.append(PathPatch(path))
+                tested_style["edgecolors"].append(to_rgba(share_colour(d.get("share_improved")), alpha(d["weight"])))
+                tested_style["linewidths"].append(lw(d["weight"]))
+        ax.add_collection(PatchCollection(grey, facecolors="none", edgecolors=[to_rgba("#bdbdbd", 0.9)],
+                                          linewidths=0.7, zorder=1), autolim=False)
+        ax.add_collection(PatchCollection(tested, facecolors="none", zorder=2, capstyle="butt", **tested_style),
+                          autolim=False)
 
         nodes = list(g.nodes(data=True))
         ax.scatter([xy[n][0] for n, _ in nodes], [xy[n][1] for n, _ in nodes],
