@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import io
 import json
 import multiprocessing
 import os
@@ -19,9 +18,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator
-
-import pyoxigraph as ox
-import rdflib
 
 from . import namespaces as ns
 from .background import at_once, in_child, room_to_fork
@@ -63,11 +59,6 @@ class Dataset:
     """The graphs of a build, as sorted N-Triples lines per named graph."""
 
     graphs: dict[str, list[str]] = field(default_factory=dict)
-
-    def nquads(self) -> bytes:
-        out = io.StringIO()
-        self.write_nquads(out)
-        return out.getvalue().encode()
 
     def write_nquads(self, fh) -> None:
         """Write the N-Quads of every graph (sorted by graph, then line) to a text file, streamed."""
@@ -424,26 +415,17 @@ def _answer(store: OxigraphStore, staging: Staging, load: LoadResult, classifica
     return summary, component_outcome, component_domain, timings
 
 
-def _write_rdf_files(staging: Staging, dataset: Dataset) -> None:
-    """ipvkg.nt, ipvkg.ttl, inferred.ttl and dataset.nq."""
-    _write_data_files(staging, dataset.graphs[ns.DATA_GRAPH])
-    _write_dataset_files(staging, dataset)
-
-
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples
 WRITE_CHUNK = 200_000  # lines per write: big files are streamed, never built whole in memory
 
 
-def _write_data_files(staging: Staging, data: list[str]) -> None:
-    """ipvkg.nt and ipvkg.ttl: the asserted data graph."""
+def _write_rdf_files(staging: Staging, dataset: Dataset) -> None:
+    """ipvkg.nt and ipvkg.ttl (the asserted data graph), inferred.ttl and dataset.nq (every named graph)."""
+    data = dataset.graphs[ns.DATA_GRAPH]
     with open(staging.path("ipvkg.nt"), "w", encoding="utf-8") as fh:
         _write_lines(fh, data)
         fh.write("\n")
     write_turtle_file(staging.path("ipvkg.ttl"), data)
-
-
-def _write_dataset_files(staging: Staging, dataset: Dataset) -> None:
-    """inferred.ttl and dataset.nq (every named graph)."""
     write_turtle_file(staging.path("inferred.ttl"), dataset.graphs.get(ns.INFERRED_GRAPH, []))
     with open(staging.path("dataset.nq"), "w", encoding="utf-8") as fh:
         dataset.write_nquads(fh)
@@ -461,7 +443,7 @@ def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore)
         notes.append(f"ipvkg.jsonld not written: the data graph has {len(data):,} triples, more than the "
                      f"{JSONLD_MAX_TRIPLES:,} the JSON-LD writer (rdflib) handles in seconds; the same graph is in "
                      "ipvkg.nt, ipvkg.ttl and dataset.nq (convert one with any RDF tool if you need JSON-LD)")
-    # schema.org view of each study and the VoID/DCAT description (they list the files written above)
+    # the VoID/DCAT description lists the files written before it
     write_void(store, staging)
     return notes
 

@@ -270,7 +270,7 @@ def _hermit_batch(facts: list[InterventionFacts], vocab: Vocabulary, onto_data: 
 
     d = definitions(vocab)
     world = World()
-    onto = world.get_ontology(ns.ONTOLOGY_IRI).load(fileobj=io.BytesIO(onto_data), format="ntriples")
+    world.get_ontology(ns.ONTOLOGY_IRI).load(fileobj=io.BytesIO(onto_data), format="ntriples")
     has_component = world[ns.IPV + "hasComponent"]
     targets = world[ns.IPV + "targets"]
     intervention_cls = world[ns.IPV + "Intervention"]
