@@ -1,11 +1,15 @@
-"""Work done beside the main process: in a forked child when it helps, at once otherwise.
+"""Work done beside the main process: in a forked child, in a thread, or at once.
 
-A build's last stages (drawing, answering, writing files) are Python-bound, so threads would share one
-core; a forked child sees the parent's memory (the store included) without copying it first.
+A build's last stages (drawing, answering, writing files) are largely Python, so threads share one core
+for that part; a forked child sees the parent's memory (the store included) without copying it first.
+Where two more copies of the process do not fit in memory, a thread still gains: Oxigraph evaluates a
+query without holding the GIL, so the questions run while this thread writes files.
 
 >>> pending = in_child(lambda: sum(range(10)))
 >>> pending.result()
 45
+>>> in_thread(lambda: sum(range(5))).result()
+10
 >>> at_once(lambda: "done here").result()
 'done here'
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import threading
 from typing import Callable, Generic, TypeVar
 
 from .errors import IpvkgError
@@ -26,18 +31,28 @@ class Pending(Generic[T]):
     """Work started somewhere: ``result()`` waits for it (re-raising its error), ``cancel()`` stops it."""
 
     def __init__(self, pid: int | None = None, read_end: int | None = None, value: T | None = None,
-                 error: BaseException | None = None):
+                 error: BaseException | None = None, thread: threading.Thread | None = None):
         self._pid, self._read_end, self._value, self._error = pid, read_end, value, error
+        self._thread = thread
 
     def result(self) -> T:
         if self._pid is not None:
             self._collect()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
 
     def cancel(self) -> None:
-        """Stop the child if it still runs (so that it writes nothing more), and reap it."""
+        """Stop the child if it still runs (so that it writes nothing more), and reap it.
+
+        A thread cannot be stopped: this waits until it has finished, so it too writes nothing more.
+        """
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
         if self._pid is None:
             return
         try:
@@ -70,6 +85,21 @@ def at_once(work: Callable[[], T]) -> Pending[T]:
         return Pending(value=work())
     except Exception as exc:  # noqa: BLE001 - raised again by result(), as a child's error is
         return Pending(error=exc)
+
+
+def in_thread(work: Callable[[], T]) -> Pending[T]:
+    """Start ``work`` in a thread of this process; its result or error comes back through ``result()``."""
+    pending: Pending[T] = Pending()
+
+    def run() -> None:
+        try:
+            pending._value = work()
+        except BaseException as exc:  # noqa: BLE001 - raised again by result()
+            pending._error = exc
+
+    pending._thread = threading.Thread(target=run, name="ipvkg-beside", daemon=True)
+    pending._thread.start()
+    return pending
 
 
 def in_child(work: Callable[[], T]) -> Pending[T]:

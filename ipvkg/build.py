@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import namespaces as ns
-from .background import at_once, in_child, room_to_fork
+from .background import at_once, in_child, in_thread, room_to_fork
 from .classify import Classification, classify
 from .errors import InputError, Problem
 from .output import Staging
@@ -351,8 +351,9 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
             store.add_ntriples(inferred, ns.INFERRED_GRAPH)
         timings["classify"] = time.perf_counter() - t
         # forked processes draw and answer, reading the store (Rust memory, shared as it is), while this one
-        # writes the RDF files from its lines: a child reading millions of Python strings would copy their pages
-        background = in_child if jobs != 1 and room_to_fork() else at_once
+        # writes the RDF files from its lines: a child reading millions of Python strings would copy their pages.
+        # Where two copies do not fit, threads: their queries run without the GIL while the files are written.
+        background = at_once if jobs == 1 else in_child if room_to_fork() else in_thread
         drawn = background(functools.partial(_draw, store, staging)) if pictures else None
         answered = background(functools.partial(_answer, store, staging, load, classification))
         try:

@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from conftest import SMALL, tree_digest
-from ipvkg.background import at_once, in_child
+from ipvkg.background import at_once, in_child, in_thread
 from ipvkg.build import build
 from ipvkg.errors import IpvkgError
 
@@ -30,8 +30,15 @@ def _fail() -> None:
     raise ValueError("the drawing broke at node 7")
 
 
+def test_a_thread_returns_its_result_in_this_process():
+    COUNTER["n"] = 0
+    pending = in_thread(_bump)
+    assert pending.result() == 1
+    assert COUNTER["n"] == 1  # the same memory: unlike a child, the change is seen here
+
+
 def test_an_error_in_the_child_is_raised_in_the_parent():
-    for start in (in_child, at_once):
+    for start in (in_child, in_thread, at_once):
         pending = start(_fail)
         with pytest.raises(ValueError, match="the drawing broke at node 7"):
             pending.result()
@@ -71,18 +78,43 @@ def test_a_cancelled_child_writes_nothing_more(tmp_path):
         pending.result()
 
 
-def test_background_writers_give_the_files_one_process_gives(tmp_path):
-    """Pictures and RDF files written by forked processes (default) or in this process (jobs=1)."""
-    forked = build(SMALL, tmp_path / "forked", reasoner="rules", echo=lambda *a: None)
-    serial = build(SMALL, tmp_path / "serial", reasoner="rules", echo=lambda *a: None, jobs=1)
-    assert {p.name for p in forked.outputs} >= {"network.png", "gapmap.svg", "ipvkg.nt", "dataset.nq", "void.ttl"}
-    assert tree_digest(tmp_path / "forked") == tree_digest(tmp_path / "serial")
-    assert [p.name for p in forked.outputs] == [p.name for p in serial.outputs]
+def test_a_cancelled_thread_is_waited_for(tmp_path):
+    import threading
+
+    release = threading.Event()
+    target = tmp_path / "late.txt"
+    pending = in_thread(lambda: (release.wait(5), target.write_text("written")))
+    threading.Timer(0.2, release.set).start()
+    pending.cancel()  # returns only once the thread has finished: nothing is written after it
+    assert target.read_text() == "written"
 
 
-@pytest.mark.parametrize("module, name", [("ipvkg.pictures", "write_pictures"), ("ipvkg.build", "run_question")])
-def test_a_failure_in_a_forked_stage_fails_the_build_and_leaves_no_output(tmp_path, monkeypatch, module, name):
+def _beside(monkeypatch, where: str) -> None:
+    """Make the build run its last stages in forked children ("fork") or threads ("thread")."""
     import importlib
+
+    # the module, not the function of the same name that ipvkg re-exports
+    monkeypatch.setattr(importlib.import_module("ipvkg.build"), "room_to_fork", lambda *a: where == "fork")
+
+
+@pytest.mark.parametrize("where", ["fork", "thread"])
+def test_background_writers_give_the_files_one_process_gives(tmp_path, monkeypatch, where):
+    """Pictures and answers in forked processes (default) or threads (when forks do not fit) or at once (jobs=1)."""
+    _beside(monkeypatch, where)
+    beside = build(SMALL, tmp_path / where, reasoner="rules", echo=lambda *a: None)
+    serial = build(SMALL, tmp_path / "serial", reasoner="rules", echo=lambda *a: None, jobs=1)
+    assert {p.name for p in beside.outputs} >= {"network.png", "gapmap.svg", "ipvkg.nt", "dataset.nq", "void.ttl"}
+    assert tree_digest(tmp_path / where) == tree_digest(tmp_path / "serial")
+    assert [p.name for p in beside.outputs] == [p.name for p in serial.outputs]
+
+
+@pytest.mark.parametrize("where", ["fork", "thread"])
+@pytest.mark.parametrize("module, name", [("ipvkg.pictures", "write_pictures"), ("ipvkg.build", "run_question")])
+def test_a_failure_in_a_stage_beside_fails_the_build_and_leaves_no_output(tmp_path, monkeypatch, module, name,
+                                                                           where):
+    import importlib
+
+    _beside(monkeypatch, where)
 
     def broken(store, where, *args, **kwargs):
         if hasattr(where, "path"):  # a picture half-written before the failure
