@@ -187,6 +187,15 @@ def dataset(n: int, work: Path) -> Path:
     return out
 
 
+BUILD_STEPS = ("load+validate", "classify", "files", "queries", "pictures", "commit")
+
+
+def _step_order(item: tuple[str, float]) -> tuple[int, bool, str]:
+    """A build's timings in the order of its stages, each stage before its parts (results files sort keys)."""
+    head = item[0].split(":")[0].split(" (")[0]
+    return (BUILD_STEPS.index(head) if head in BUILD_STEPS else len(BUILD_STEPS), item[0] != head, item[0])
+
+
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run with the median time (a stopped or failed run counts as the slowest), with every run's seconds."""
     def key(r: dict[str, Any]) -> float:
@@ -248,12 +257,14 @@ def markdown(results: dict[str, Any]) -> str:
         # results before 2026-11-28 have no "unsampled_runs": their single run above 10,000 was the sampled one
         if b.get("unsampled_runs", len(runs_seconds) if len(runs_seconds) > 1 else 0):
             each = ", ".join("stopped" if x is None else f"{x:.1f}" for x in runs_seconds)
-            how = f"the median of {len(runs_seconds)} runs ({each} s)" if len(runs_seconds) > 1 else "one run"
+            how = (f"the median of {len(runs_seconds)} runs ({each} s)" if len(runs_seconds) > 1
+                   else f"one run ({each} s)")
             out.append(f"\nWhole build: {how}"
                        + (f", not sampled for memory; its peak memory from one more run, sampled "
                           f"({b['sampled_seconds']:.1f} s)." if b.get("sampled_seconds") else "."))
         if b.get("timings"):
-            steps = ", ".join(f"{k} {v:.1f}" for k, v in b["timings"].items() if k != "total")
+            steps = ", ".join(f"{k} {v:.1f}" for k, v in sorted(b["timings"].items(), key=_step_order)
+                              if k != "total")
             out.append(f"\nInside the build (s): {steps}.")
         q = fast.get("queries", {})
         if q.get("questions") or q.get("stopped"):
