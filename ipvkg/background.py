@@ -31,9 +31,9 @@ class Pending(Generic[T]):
     """Work started somewhere: ``result()`` waits for it (re-raising its error), ``cancel()`` stops it."""
 
     def __init__(self, pid: int | None = None, read_end: int | None = None, value: T | None = None,
-                 error: BaseException | None = None, thread: threading.Thread | None = None):
+                 error: BaseException | None = None):
         self._pid, self._read_end, self._value, self._error = pid, read_end, value, error
-        self._thread = thread
+        self._thread: threading.Thread | None = None  # set by in_thread
 
     def result(self) -> T:
         if self._pid is not None:

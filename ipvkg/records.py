@@ -186,7 +186,8 @@ class ReportKey(NamedTuple):
 class RecordKey(NamedTuple):
     """What the cross-record checks read of a study record: its key, where it is, its reports' identifiers.
 
-    Worker processes send these back instead of whole records (ten times smaller to pickle).
+    Worker processes send these back beside their records pickled as bytes, which the parent then
+    unpickles only if asked for them.
 
     >>> key = RecordKey.of(StudyRecord("smith2010", Location("a.yaml", 3)))
     >>> (key.id, key.location.line, key.reports)
