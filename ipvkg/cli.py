@@ -165,7 +165,8 @@ def parser() -> argparse.ArgumentParser:
                    help="HermiT (needs Java), closed-world rules (agree with HermiT, fast), or auto")
     b.add_argument("--no-pictures", action="store_true", help="skip the network and gap-map pictures")
     b.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="worker processes/threads for reading and validating records (default: all cores for large data)")
+                   help="worker processes/threads for reading and validating records (default: all cores for large "
+                        "data); 1: every step in this process, one after another")
 
     v = add("validate", cmd_validate, "Check the records and the SHACL shapes; exit 1 on any error.")
     v.add_argument("--data", default="data")
