@@ -55,6 +55,32 @@ def test_parse_identifier_reads_the_common_forms(text, hint, expected):
     assert parse_identifier(text, kind_hint=hint) == expected
 
 
+def test_skipping_patterns_by_their_needles_changes_no_answer():
+    """parse_identifier skips a pattern whose needles are absent; trying every pattern gives the same answers."""
+    from urllib.parse import unquote
+
+    from ipvkg.linking import _ID_PATTERNS
+
+    def every_pattern(text: str) -> tuple[str, str] | None:
+        text = unquote(text.strip())
+        for kind, pattern, _ in _ID_PATTERNS:
+            if m := pattern.search(text):
+                value = m.group(1)
+                if kind == "doi":
+                    return ("doi", value.rstrip(".,;)]").lower())
+                return ("pmid", value.lstrip("0") or "0") if kind == "pmid" else (kind, value.upper())
+        return None
+
+    texts = ["https://doi.org/10.1186/ISRCTN12345678", "https://doi.org/10.1000/nct01234567-x",
+             "https://doi.org/10.1000/PMC123", "PubMed: 0012345", "INFO:PMID/77", "https://ncbi.nlm.nih.gov/PUBMED/9",
+             "PMCID: pmc42", "Doi 10.1000/ABC", "identifiers.org/DOI:10.1000/x.", "Iſrctn12345678",
+             "10.1000/plain", "no identifier here", "https://doi.org/10.1037%2F%2F0022-006x.67.1.43",
+             "https://identifiers.org/pubmed:16101604", "https://clinicaltrials.gov/study/nct01054898",
+             "ACTRN12608000032358 and NCT00465556", "pmid=\u00e912", "K\u212a pmid 5"]
+    for text in texts:
+        assert parse_identifier(text) == every_pattern(text), text
+
+
 def test_identifier_iris_follow_one_convention_and_round_trip():
     for iri in ["https://identifiers.org/pubmed:10028208", "https://identifiers.org/pmc:PMC3144508",
                 "https://identifiers.org/clinicaltrials:NCT01054898", "https://identifiers.org/isrctn:ISRCTN12345678",
