@@ -273,7 +273,7 @@ def markdown(results: dict[str, Any]) -> str:
                 times[name] = float(q["limit_each"])  # at least
             slow = sorted(((t, name) for name, t in times.items() if t > 1), reverse=True)
             stopped = set(q.get("stopped", []))
-            one = "one process, " if "fork" not in q.get("how", "") and q.get("how") else ""
+            one = "one process, " if q.get("how") == "in one process" else ""
             out.append(f"\nCompetency questions ({len(times)}, {one}on `memory:` after a {q.get('load_seconds', 0):.1f} s "
                        f"load): median {statistics.median(times.values()) * 1000:.0f} ms, max "
                        f"{'> ' if stopped else ''}{max(times.values()):.2f} s"
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         # the whole build, the number the targets are about: the median of --repeat runs (this machine's
         # timings vary by 10-20 % from run to run), one run at sizes above 10,000; its peak memory from one
         # more run, sampled (sampling slows what it samples: reading the PSS of a 10 GB process twice a
-        # second took a 100,000-study build from 185 s to 201 s)
+        # second took a 100,000-study build from 155.7 s to 178.2 s in one run, 2026-11-28-session4b)
         build_args = ["--stage", "build", "--data", str(data), "--out", str(out)]
         repeat = a.repeat if n <= 10_000 else 1
         runs = [run_stage(build_args, a.build_limit, "ipvkg build", memory=False) for _ in range(repeat)]

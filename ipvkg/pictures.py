@@ -179,7 +179,8 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
         # took 0.45 s of the drawing at 10,000 studies)
         grey: list[PathPatch] = []
         tested: list[PathPatch] = []
-        tested_style: dict[str, list] = {"edgecolors": [], "linewidths": []}
+        tested_colours: list[tuple[float, float, float, float]] = []
+        tested_widths: list[float] = []
         for a, b, d in sorted(g.edges(data=True), key=lambda e: (e[2]["kind"] == "tested_on", e[2]["weight"])):
             (x0, y0), (x1, y1) = xy[a], xy[b]
             x0 += radius_in(g.nodes[a]["n_studies"])
@@ -191,12 +192,12 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
                 grey.append(PathPatch(path))
             else:
                 tested.append(PathPatch(path))
-                tested_style["edgecolors"].append(to_rgba(share_colour(d.get("share_improved")), alpha(d["weight"])))
-                tested_style["linewidths"].append(lw(d["weight"]))
+                tested_colours.append(to_rgba(share_colour(d.get("share_improved")), alpha(d["weight"])))
+                tested_widths.append(lw(d["weight"]))
         ax.add_collection(PatchCollection(grey, facecolors="none", edgecolors=[to_rgba("#bdbdbd", 0.9)],
                                           linewidths=0.7, zorder=1), autolim=False)
-        ax.add_collection(PatchCollection(tested, facecolors="none", zorder=2, capstyle="butt", **tested_style),
-                          autolim=False)
+        ax.add_collection(PatchCollection(tested, facecolors="none", edgecolors=tested_colours,
+                                          linewidths=tested_widths, zorder=2, capstyle="butt"), autolim=False)
 
         nodes = list(g.nodes(data=True))
         ax.scatter([xy[n][0] for n, _ in nodes], [xy[n][1] for n, _ in nodes],
