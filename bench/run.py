@@ -171,19 +171,20 @@ def _stopped_questions(r: dict[str, Any]) -> dict[str, Any]:
     return r
 
 
-def dataset(n: int, work: Path) -> Path:
-    """The synthetic data directory for ``n`` studies (generated once per seed and size)."""
+def dataset(n: int, work: Path, fmt: str = "csv") -> Path:
+    """The synthetic data directory for ``n`` studies as extraction sheets (csv) or one YAML file per study
+    (generated once per seed, size and format)."""
     sys.path.insert(0, str(BENCH))
     from generate import write_dataset
 
-    out = work / f"n{n}"
+    out = work / (f"n{n}" if fmt == "csv" else f"{fmt}{n}")
     manifest = out / "manifest.json"
     if manifest.exists():
         m = json.loads(manifest.read_text())
-        if m.get("studies") == n and m.get("seed") == SEED and not m.get("errors"):
+        if m.get("studies") == n and m.get("seed") == SEED and not m.get("errors") and m.get("format", "csv") == fmt:
             return out
     print(f"generating {n:,} studies into {out} ...", file=sys.stderr, flush=True)
-    write_dataset(out, n, seed=SEED)
+    write_dataset(out, n, seed=SEED, fmt=fmt)
     return out
 
 
@@ -243,8 +244,9 @@ def markdown(results: dict[str, Any]) -> str:
     for key, size in results["sizes"].items():
         n = int(key)
         fast, naive = size["fast"], size.get("naive", {})
-        out.append(f"**N = {n:,} studies** ({size['triples']:,} triples, {size['interventions']:,} interventions, "
-                   f"{size['findings']:,} findings)\n")
+        records = {"csv": "", "yaml": ", one YAML file each"}[results.get("format", "csv")]
+        out.append(f"**N = {n:,} studies**{records} ({size['triples']:,} triples, {size['interventions']:,} "
+                   f"interventions, {size['findings']:,} findings)\n")
         out.append("| stage | ipvkg (s) | peak MB | naive (s) | naive peak MB | speed-up |")
         out.append("|---|---:|---:|---:|---:|---:|")
         for stage, label in STAGES:
@@ -355,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--query-limit", type=float, default=120, help="seconds before one competency question is stopped")
     p.add_argument("--rewrites", action="store_true", help="what-if: answer the questions in bench/rewrites/ with "
                    "those files (faster forms proposed for queries/)")
+    p.add_argument("--format", choices=["csv", "yaml"], default="csv",
+                   help="record files of the synthetic data: extraction sheets (default) or one YAML file per study")
     p.add_argument("--quick", action="store_true", help="N = 1,000 only, naive and HermiT limits 60 s")
     p.add_argument("--name", default=None, help="results file name (default: the start time)")
     p.add_argument("--repeat", type=int, default=3, help="runs of the whole build up to 10,000 studies (the median "
@@ -401,13 +405,14 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {"pyoxigraph": pyoxigraph.__version__, "rdflib": rdflib.__version__,
                      "pyshacl": pyshacl.__version__},
         "limit": a.limit, "build_limit": a.build_limit, "query_limit": a.query_limit, "rewrites": a.rewrites,
-        "sizes": {}, "classification": [],
+        "sizes": {}, "classification": [], "format": a.format,
     }
     builds: dict[int, Path] = {}
     for n in sizes:
-        data = dataset(n, a.work)
+        data = dataset(n, a.work, a.format)
         manifest = json.loads((data / "manifest.json").read_text())
-        out, state = a.work / f"build{n}", a.work / f"state{n}"
+        tag = "" if a.format == "csv" else "-" + a.format
+        out, state = a.work / f"build{n}{tag}", a.work / f"state{n}{tag}"
         print(f"N = {n:,} studies", file=sys.stderr)
         fast: dict[str, Any] = {}
         # the whole build, the number the targets are about: the median of --repeat runs (this machine's
