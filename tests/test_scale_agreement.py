@@ -309,6 +309,25 @@ def test_workers_find_duplicates_across_batches(tmp_path):
     assert list(parallel.studies) == list(serial.studies)
 
 
+def test_records_are_read_in_batches_of_bounded_size(tmp_path, monkeypatch):
+    """More data than four batches a worker of ``BATCH_BYTES``: more, smaller batches, the same result."""
+    import importlib
+
+    build_module = importlib.import_module("ipvkg.build")
+    data = tmp_path / "data"
+    write_dataset(data, 80, seed=3, max_bytes=8_000)
+    sheets = sorted((data / "studies").glob("*.csv"))
+    sizes = [p.stat().st_size for p in sheets]
+    monkeypatch.setattr(build_module, "BATCH_BYTES", max(sizes))
+    seen: list[int] = []
+    batches = build_module._batches
+    monkeypatch.setattr(build_module, "_batches", lambda files, n: seen.append(n) or batches(files, n))
+    parallel = build_module.load_and_validate(data, jobs=2)
+    assert len(sheets) > 8 and seen == [round(sum(sizes) / max(sizes))] and seen[0] > 8
+    serial = build_module.load_and_validate(data, jobs=1)
+    assert parallel.lines == serial.lines and parallel.origins == serial.origins
+
+
 def test_progress_bars_stay_off_when_not_a_terminal(monkeypatch):
     from ipvkg.progress import Progress, enabled
 
