@@ -376,7 +376,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     with Staging(out) as staging:
         t = time.perf_counter()
         dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology(), ns.DATA_GRAPH: load.lines})
-        from .linking import mapping_lines
+        from .linking import dataset_description, mapping_lines
 
         dataset.graphs[ns.MAPPINGS_GRAPH] = mapping_lines()
         if load.store is not None:  # the validated store already holds the data and ontology graphs
@@ -403,11 +403,16 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
             with stage("writing files", tick=True):
                 _write_rdf_files(staging, dataset)
                 timings["files: RDF"] = time.perf_counter() - t
+                # the VoID statistics need the store, not the files: counted here, while the answers and the
+                # pictures may still run, rather than alone at the end
+                w = time.perf_counter()
+                description = dataset_description(store)
+                timings["files: VoID statistics"] = time.perf_counter() - w
                 w = time.perf_counter()
                 summary, component_outcome, component_domain, answer_timings = answered.result()
                 timings["files: waited for the answers"] = time.perf_counter() - w
                 timings.update(answer_timings)
-                notes = _write_other_files(staging, dataset, store)  # void.ttl lists the files
+                notes = _write_other_files(staging, dataset, store, description)  # void.ttl lists the files
                 staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
                 staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
                 staging.path("component_domain.csv").write_text(format_table(component_domain, "csv") + "\n")
@@ -474,8 +479,12 @@ def _write_rdf_files(staging: Staging, dataset: Dataset) -> None:
         dataset.write_nquads(fh)
 
 
-def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore) -> list[str]:
-    """ipvkg.jsonld (small graphs only) and void.ttl (after the files it describes); returns notes for the user."""
+def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore,
+                       description: list[str] | None = None) -> list[str]:
+    """ipvkg.jsonld (small graphs only) and void.ttl (after the files it describes); returns notes for the user.
+
+    ``description``: the store's VoID statistics, if already counted (``linking.dataset_description``).
+    """
     notes: list[str] = []
     data = dataset.graphs[ns.DATA_GRAPH]
     from .linking import jsonld, write_void
@@ -487,7 +496,7 @@ def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore)
                      f"{JSONLD_MAX_TRIPLES:,} the JSON-LD writer (rdflib) handles in seconds; the same graph is in "
                      "ipvkg.nt, ipvkg.ttl and dataset.nq (convert one with any RDF tool if you need JSON-LD)")
     # the VoID/DCAT description lists the files written before it
-    write_void(store, staging)
+    write_void(store, staging, description)
     return notes
 
 

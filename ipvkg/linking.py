@@ -326,6 +326,14 @@ def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None) -> l
     ``files`` maps the RDF files of the build (name -> size in bytes) to describe as DCAT distributions.
     No timestamp of the build is used, so the same data gives the same description.
     """
+    return sorted(set(dataset_description(store)) | set(distribution_lines(files or {})))
+
+
+def dataset_description(store: "OxigraphStore") -> list[str]:
+    """The part of :func:`void_lines` read from the store (statistics, sources, dates), as N-Triples lines.
+
+    Apart from the files, so that a build can count while it writes them (11 s at 100,000 studies).
+    """
     from . import __version__
 
     d = ox.NamedNode(DATASET_IRI)
@@ -383,16 +391,25 @@ def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None) -> l
              if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(r["d"]))]
     if dates:
         add(d, T + "modified", lit(max(dates), datatype=ox.NamedNode(ns.XSD + "date")))
-    for name, size in sorted((files or {}).items()):
+    return [f"{s} {ox.NamedNode(p)} {o} ." for s, p, o in triples]
+
+
+def distribution_lines(files: dict[str, int]) -> list[str]:
+    """The DCAT distributions of :func:`void_lines`: one per file (name -> size in bytes)."""
+    d, DC, T = ox.NamedNode(DATASET_IRI), ns.DCAT, ns.DCTERMS
+    triples: list[tuple[Any, str, Any]] = []
+    for name, size in sorted(files.items()):
         dist = ox.NamedNode(f"{DATASET_IRI}/distribution/{name}")
-        add(d, DC + "distribution", dist)
-        add(dist, ns.RDF + "type", ox.NamedNode(DC + "Distribution"))
-        add(dist, T + "title", lit(name))
-        add(dist, DC + "byteSize", lit(str(size), datatype=ox.NamedNode(ns.XSD + "nonNegativeInteger")))
+        triples.append((d, DC + "distribution", dist))
+        triples.append((dist, ns.RDF + "type", ox.NamedNode(DC + "Distribution")))
+        triples.append((dist, T + "title", ox.Literal(name)))
+        triples.append((dist, DC + "byteSize",
+                        ox.Literal(str(size), datatype=ox.NamedNode(ns.XSD + "nonNegativeInteger"))))
         media = _MEDIA_TYPES.get(Path(name).suffix)
         if media:
-            add(dist, DC + "mediaType", ox.NamedNode("https://www.iana.org/assignments/media-types/" + media))
-    return sorted({f"{s} {ox.NamedNode(p)} {o} ." for s, p, o in triples})
+            triples.append((dist, DC + "mediaType",
+                            ox.NamedNode("https://www.iana.org/assignments/media-types/" + media)))
+    return [f"{s} {ox.NamedNode(p)} {o} ." for s, p, o in triples]
 
 
 EXPORT_PREFIXES = {**ns.PREFIXES, "void": ns.VOID, "dcat": ns.DCAT}
@@ -418,12 +435,17 @@ def write_schema_view(store: "OxigraphStore", staging: "Staging") -> None:
     staging.path("schema.jsonld").write_text(_json_one_node_per_line(schema_view(store)), encoding="utf-8")
 
 
-def write_void(store: "OxigraphStore", staging: "Staging") -> None:
-    """``void.ttl``: the VoID/DCAT description, listing the RDF files already staged as distributions."""
+def write_void(store: "OxigraphStore", staging: "Staging", description: list[str] | None = None) -> None:
+    """``void.ttl``: the VoID/DCAT description, listing the RDF files already staged as distributions.
+
+    ``description``: :func:`dataset_description` of ``store``, if already computed.
+    """
     assert staging.dir is not None
     files = {p.name: p.stat().st_size for p in sorted(staging.dir.iterdir())
              if p.is_file() and p.suffix in _MEDIA_TYPES}
-    lines = void_lines(store, files)
+    if description is None:
+        description = dataset_description(store)
+    lines = sorted(set(description) | set(distribution_lines(files)))
     quads = ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
     staging.path("void.ttl").write_bytes(ox.serialize(quads, format=ox.RdfFormat.TURTLE,
                                                       prefixes=EXPORT_PREFIXES) or b"")
