@@ -320,13 +320,17 @@ _MEDIA_TYPES = {".nq": "application/n-quads", ".nt": "application/n-triples", ".
                 ".jsonld": "application/ld+json"}
 
 
-def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None) -> list[str]:
+def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None,
+               description: list[str] | None = None) -> list[str]:
     """A VoID/DCAT description of the built dataset as sorted N-Triples: version, license, triples, sources.
 
-    ``files`` maps the RDF files of the build (name -> size in bytes) to describe as DCAT distributions.
-    No timestamp of the build is used, so the same data gives the same description.
+    ``files`` maps the RDF files of the build (name -> size in bytes) to describe as DCAT distributions;
+    ``description`` is :func:`dataset_description` of ``store``, if already counted. No timestamp of the
+    build is used, so the same data gives the same description.
     """
-    return sorted(set(dataset_description(store)) | set(distribution_lines(files or {})))
+    if description is None:
+        description = dataset_description(store)
+    return sorted(set(description) | set(distribution_lines(files or {})))
 
 
 def dataset_description(store: "OxigraphStore") -> list[str]:
@@ -438,14 +442,12 @@ def write_schema_view(store: "OxigraphStore", staging: "Staging") -> None:
 def write_void(store: "OxigraphStore", staging: "Staging", description: list[str] | None = None) -> None:
     """``void.ttl``: the VoID/DCAT description, listing the RDF files already staged as distributions.
 
-    ``description``: :func:`dataset_description` of ``store``, if already computed.
+    ``description``: :func:`dataset_description` of ``store``, if already counted.
     """
     assert staging.dir is not None
     files = {p.name: p.stat().st_size for p in sorted(staging.dir.iterdir())
              if p.is_file() and p.suffix in _MEDIA_TYPES}
-    if description is None:
-        description = dataset_description(store)
-    lines = sorted(set(description) | set(distribution_lines(files)))
+    lines = void_lines(store, files, description)
     quads = ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
     staging.path("void.ttl").write_bytes(ox.serialize(quads, format=ox.RdfFormat.TURTLE,
                                                       prefixes=EXPORT_PREFIXES) or b"")
