@@ -479,11 +479,11 @@ def _write_rdf_files(staging: Staging, dataset: Dataset) -> None:
         dataset.write_nquads(fh)
 
 
-def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore,
-                       description: list[str] | None = None) -> list[str]:
+def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore, description: list[str]
+                       ) -> list[str]:
     """ipvkg.jsonld (small graphs only) and void.ttl (after the files it describes); returns notes for the user.
 
-    ``description``: the store's VoID statistics, if already counted (``linking.dataset_description``).
+    ``description``: the store's VoID statistics, counted before (``linking.dataset_description``).
     """
     notes: list[str] = []
     data = dataset.graphs[ns.DATA_GRAPH]

@@ -133,21 +133,16 @@ def test_yaml_parser_gives_the_pure_python_parsers_data_and_lines(monkeypatch):
     """The fast one-pass parse (libyaml) reads every shipped record, review and bad file as PyYAML's own does."""
     import ipvkg.records as records
 
+    def parse(path: Path):
+        try:
+            return records.yaml_with_lines(path.read_text(encoding="utf-8", errors="replace"), path.name)
+        except records._FileProblem as exc:
+            return exc.problem.line, "error"
+
     assert records._YAML_LOADER is yaml.CSafeLoader  # the fast path is the one under test
     paths = sorted((ROOT / "data").rglob("*.yaml")) + sorted((ROOT / "tests" / "bad").glob("*.yaml"))
-    fast = {}
-    for path in paths:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        try:
-            fast[path] = records.yaml_with_lines(text, path.name)
-        except records._FileProblem as exc:
-            fast[path] = (exc.problem.line, "error")
+    fast = {path: parse(path) for path in paths}
     monkeypatch.setattr(records, "_YAML_LOADER", yaml.SafeLoader)
     for path in paths:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        try:
-            slow = records.yaml_with_lines(text, path.name)
-        except records._FileProblem as exc:
-            slow = (exc.problem.line, "error")
-        assert fast[path] == slow, path
+        assert fast[path] == parse(path), path
     assert len(paths) > 40
