@@ -281,6 +281,15 @@ def markdown(results: dict[str, Any]) -> str:
                        f"{'> ' if stopped else ''}{max(times.values()):.2f} s"
                        + ("; over 1 s: " + ", ".join(f"{name} {'> ' if name in stopped else ''}{t:.1f} s"
                                                      for t, name in slow) if slow else "") + ".")
+            if q.get("kept"):
+                fresh = q.get("fresh", {})
+                slow = sorted(((t, name) for name, t in fresh.items() if t > 1), reverse=True)
+                out.append(f"Of these, {len(q['kept'])} were answered from the answers the build kept "
+                           f"(`build/answers/`, used while they provably hold): {', '.join(sorted(q['kept']))}. "
+                           f"Every question asked of the graph instead (`--fresh`): median "
+                           f"{statistics.median(fresh.values()) * 1000:.0f} ms, max {max(fresh.values()):.2f} s"
+                           + ("; over 1 s: " + ", ".join(f"{name} {t:.1f} s" for t, name in slow) if slow else "")
+                           + ".")
         nq = naive.get("queries", {})
         if nq:
             done, stopped_n, unstarted = len(nq.get("questions", {})), len(nq.get("stopped", [])), len(nq.get("not_started", []))
@@ -340,6 +349,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"name": "N=100,000: median competency question", "measured": f"{med * 1000:.0f} ms",
                     "limit": f"{TARGETS['query_median_100k_s'] * 1000:g} ms",
                     "met": med <= TARGETS["query_median_100k_s"]})
+        if q.get("kept") and q.get("fresh"):  # the same two, every question asked of the graph
+            fresh = list(q["fresh"].values())
+            out.append({"name": "N=100,000: slowest question, asked of the graph", "measured": f"{max(fresh):.2f} s",
+                        "limit": f"{TARGETS['query_max_100k_s']:g} s", "met": max(fresh) <= TARGETS["query_max_100k_s"]})
+            med = statistics.median(fresh)
+            out.append({"name": "N=100,000: median question, asked of the graph", "measured": f"{med * 1000:.0f} ms",
+                        "limit": f"{TARGETS['query_median_100k_s'] * 1000:g} ms",
+                        "met": med <= TARGETS["query_median_100k_s"]})
     return out
 
 
@@ -703,6 +720,8 @@ def _questions(store: Any, limit: float, budget: float | None = None,
     stopped: list[str] = []  # started, and still running when its time was up
     not_started: list[str] = []  # the stage's budget was spent before its turn: nothing known of its time
     allotted: dict[str, float] = {}  # how long each stopped question ran before it was stopped
+    fresh: dict[str, float] = {}  # in one process: each question asked of the graph too (``fresh=True``)
+    kept: list[str] = []  # in one process: the questions answered from the answers the build kept
     ctx = multiprocessing.get_context("fork")
     asked: list[tuple[Any, dict[str, str]]] = []  # the questions to time, with their parameters
     for q in list_questions():
@@ -723,14 +742,20 @@ def _questions(store: Any, limit: float, budget: float | None = None,
         wait = limit if budget is None else min(limit, max(1.0, budget - spent))
         if report is not None:
             figures = {"seconds": sum(times.values()), "questions": times, "rows": rows, "skipped": skipped,
+                       "fresh": fresh, "kept": kept,
                        "stopped": [q.name], "allotted": {q.name: wait}, "limit_each": limit,
                        "not_started": [x.name for x, _ in asked[k + 1:]]}
-            watchdog = threading.Timer(wait, lambda: (report(figures), os._exit(0)))
+            watchdog = threading.Timer(2 * wait, lambda: (report(figures), os._exit(0)))
             watchdog.start()
             t = time.perf_counter()
-            table = run_question(store, q.name, params)
+            table = run_question(store, q.name, params)  # as `ipvkg query` answers: kept answers where they hold
             times[q.name], rows[q.name] = time.perf_counter() - t, len(table)
+            t = time.perf_counter()
+            run_question(store, q.name, params, fresh=True)  # asked of the graph
+            fresh[q.name] = time.perf_counter() - t
             watchdog.cancel()
+            if store.kept_answer(q.name, q.text, q.bindings(params)) is not None:
+                kept.append(q.name)
             continue
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_one_question, args=(store, q.name, params, send))
@@ -744,7 +769,7 @@ def _questions(store: Any, limit: float, budget: float | None = None,
             proc.kill()  # this question's own process, by its id
         proc.join()
     return {"seconds": sum(times.values()), "questions": times, "rows": rows, "skipped": skipped,
-            "stopped": stopped, "allotted": allotted, "not_started": not_started, "limit_each": limit}
+            "fresh": fresh, "kept": kept, "stopped": stopped, "allotted": allotted, "not_started": not_started, "limit_each": limit}
 
 
 def _one_question(store: Any, name: str, params: dict[str, str], send: Any) -> None:

@@ -25,7 +25,8 @@ from .background import at_once, in_child, in_thread, room_to_fork
 from .classify import Classification, classify
 from .errors import InputError, Problem
 from .output import Staging
-from .queries import format_table, run_question
+from .answers import ANSWERS_DIR, GRAPH_FILE, file_digest, write_graph_stamp
+from .queries import format_table, keeping_answers, run_question
 from .progress import stage
 from .rdf import Origin, records_to_ntriples
 from .records import (RecordKey, StudyRecord, _cross_record_problems, find_record_files, load_studies,
@@ -327,20 +328,22 @@ class BuildResult:
     summary: dict
     outputs: list[Path]
     timings: dict[str, float]
+    out: Path  # the output directory
 
     @property
     def exit_code(self) -> int:
         return EXIT_REJECTED if self.load.rejected else 0
 
 
-def summarise(store: OxigraphStore, load: LoadResult, classification: Classification) -> dict:
+def summarise(store: OxigraphStore, load: LoadResult, classification: Classification,
+              ask: Callable[..., ResultTable] = run_question) -> dict:
     counts = store.select("""
         PREFIX ipv: <https://w3id.org/ipvkg/ontology#>
         SELECT (COUNT(DISTINCT ?s) AS ?studies) (COUNT(DISTINCT ?p) AS ?reports) (COUNT(DISTINCT ?i) AS ?interventions)
                (COUNT(DISTINCT ?f) AS ?findings) WHERE {
           GRAPH <%s> { ?s a ipv:Study . OPTIONAL { ?s ipv:reportedIn ?p } OPTIONAL { ?s ipv:evaluates ?i }
                        OPTIONAL { ?s ipv:hasFinding ?f } } }""" % ns.DATA_GRAPH).rows[0]
-    groups = run_question(store, "group_counts")
+    groups = ask(store, "group_counts")
     return {
         "studies": counts["studies"], "reports": counts["reports"], "interventions": counts["interventions"],
         "findings": counts["findings"], "triples": len(load.lines),
@@ -403,6 +406,8 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
             with stage("writing files", tick=True):
                 _write_rdf_files(staging, dataset)
                 timings["files: RDF"] = time.perf_counter() - t
+                # the digest that ties the kept answers to this graph (answers/graph.json), hashed while work goes on
+                graph_digest = in_thread(functools.partial(file_digest, staging.path(GRAPH_FILE)))
                 # the VoID statistics need the store, not the files: counted here, while the answers and the
                 # pictures may still run, rather than alone at the end
                 w = time.perf_counter()
@@ -426,6 +431,9 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 timings["pictures (waited for)"] = time.perf_counter() - t
                 timings["pictures"] = sum(steps.values())
                 timings.update({f"pictures: {k}": v for k, v in steps.items()})
+            t = time.perf_counter()
+            write_graph_stamp(staging.dir, graph_digest.result())
+            timings["answers: graph digest (waited for)"] = time.perf_counter() - t
         finally:  # a failure above: stop the children before the staging folder is removed under them
             for pending in (drawn, answered):
                 if pending is not None:
@@ -434,7 +442,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         t = time.perf_counter()
     timings["commit"] = time.perf_counter() - t  # fsync and move every file into place
     timings["total"] = time.perf_counter() - t0
-    result = BuildResult(load, dataset, store, classification, summary, outputs, timings)
+    result = BuildResult(load, dataset, store, classification, summary, outputs, timings, out)
     print_summary(result, component_domain, echo)
     for note in notes:
         echo(note)
@@ -444,7 +452,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
 def _draw(store: OxigraphStore, staging: Staging) -> dict[str, float]:
     from .pictures import write_pictures
 
-    return write_pictures(store, staging)
+    return write_pictures(store, staging, ask=keeping_answers(staging.dir / ANSWERS_DIR))
 
 
 def _answer(store: OxigraphStore, staging: Staging, load: LoadResult, classification: Classification
@@ -453,9 +461,10 @@ def _answer(store: OxigraphStore, staging: Staging, load: LoadResult, classifica
     from .linking import write_schema_view
 
     t = time.perf_counter()
-    summary = summarise(store, load, classification)
-    component_outcome = run_question(store, "component_outcome")
-    component_domain = run_question(store, "component_domain")
+    ask = keeping_answers(staging.dir / ANSWERS_DIR)
+    summary = summarise(store, load, classification, ask)
+    component_outcome = ask(store, "component_outcome")
+    component_domain = ask(store, "component_domain")
     timings = {"queries": time.perf_counter() - t}
     t = time.perf_counter()
     write_schema_view(store, staging)
@@ -541,4 +550,4 @@ def print_summary(result: BuildResult, component_domain: ResultTable, echo: Call
          + "; every row in component_domain.csv, by outcome in component_outcome.csv):")
     table = format_table(shown)
     echo(table.rsplit("\n", 1)[0] + f"\n({len(shown)} of {len(component_domain)} rows)" if cut else table)
-    echo(f"\nwrote {len(result.outputs)} files to {result.outputs[0].parent if result.outputs else '-'}")
+    echo(f"\nwrote {len(result.outputs)} files to {result.out}")

@@ -102,10 +102,31 @@ def cmd_query(a: argparse.Namespace) -> int:
         return 0
     if not a.name:
         raise IpvkgError("name a question (see `ipvkg query --list`) or a .rq file")
-    store = open_store(a.store, graph=a.graph, timeout=a.timeout)
-    table = run_question(store, a.name, _params(a.param), timeout=a.timeout)
+    params = _params(a.param)
+    table = None if a.fresh else _kept_answer(a.store, a.name, params)
+    if table is None:
+        store = open_store(a.store, graph=a.graph, timeout=a.timeout)
+        table = run_question(store, a.name, params, timeout=a.timeout, fresh=a.fresh)
     print(format_table(table, a.format))
     return 0
+
+
+def _kept_answer(selector: str | None, name: str, params: dict[str, str]):
+    """The answer a build kept for this question, read without loading its graph, if it holds (ipvkg.answers)."""
+    from .answers import ANSWERS_DIR, answer_from_build
+    from .queries import get_question
+    from .store import DEFAULT_BUILD
+
+    kind, _, rest = (selector or f"memory:{DEFAULT_BUILD}").partition(":")
+    build = Path(rest) if kind == "memory" and rest else None
+    if build is None or not build.is_dir():
+        return None
+    q = get_question(name)
+    table = answer_from_build(build, q.name, q.text, q.bindings(params))
+    if table is not None:
+        print(f"answered from {build / ANSWERS_DIR / (q.name + '.json')}, which the build kept for this graph "
+              "(--fresh asks the graph)", file=sys.stderr)
+    return table
 
 
 def cmd_network(a: argparse.Namespace) -> int:
@@ -160,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file")
     b.add_argument("--out", default="build", help="output directory (default: build)")
     b.add_argument("--keep-going", action="store_true",
-                   help=f"leave out invalid records, report them in rejected.json, exit 3")
+                   help="leave out invalid records, report them in rejected.json, exit 3")
     b.add_argument("--reasoner", choices=["auto", "hermit", "rules"], default="auto",
                    help="HermiT (needs Java), closed-world rules (agree with HermiT, fast), or auto")
     b.add_argument("--no-pictures", action="store_true", help="skip the network and gap-map pictures")
@@ -193,6 +214,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--graph", default=None, help="for sparql: a named graph to query as the default graph")
     q.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
     q.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a remote endpoint")
+    q.add_argument("--fresh", action="store_true",
+                   help="ask the graph even where the build kept a current answer (see build/answers/)")
 
     n = add("network", cmd_network, "Write the intervention network (GraphML, GEXF, JSON, PNG, SVG, HTML).")
     n.add_argument("--store", default=None)

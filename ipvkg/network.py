@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote
 
 import networkx as nx
@@ -36,7 +36,7 @@ import networkx as nx
 from . import namespaces as ns
 from .errors import IpvkgError
 from .queries import run_question
-from .store import GraphStore
+from .store import GraphStore, ResultTable
 
 #: Draw the intervention layer (in the PNG/SVG/HTML network) only up to this many interventions.
 DRAW_LIMIT = 300
@@ -211,13 +211,16 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
     return ". ".join(parts) + "." if parts else ""
 
 
-def load_evidence(store: GraphStore) -> Evidence:
-    """Read the evidence from a store: five aggregate SELECT queries of the question library, one each."""
-    edges = run_question(store, "network_edges").rows
-    parts = run_question(store, "network_interventions").rows
-    cites = run_question(store, "network_studies").rows
-    outcome_rows = run_question(store, "network_outcomes").rows
-    component_rows = run_question(store, "network_components").rows
+def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
+    """Read the evidence from a store: five aggregate SELECT queries of the question library, one each.
+
+    ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
+    """
+    edges = ask(store, "network_edges").rows
+    parts = ask(store, "network_interventions").rows
+    cites = ask(store, "network_studies").rows
+    outcome_rows = ask(store, "network_outcomes").rows
+    component_rows = ask(store, "network_components").rows
 
     components: dict[str, Component] = {}
     broader: dict[str, set[str]] = defaultdict(set)

@@ -34,7 +34,8 @@ from .network import (DRAW_LIMIT, EXPORT_LIMIT, SHARE_COLOURS, Evidence, Layout,
                       layered_layout, load_evidence, network, share_colour, write_gexf, write_graphml,
                       write_node_link)
 from .output import Staging  # noqa: E402
-from .store import GraphStore, open_store  # noqa: E402
+from .queries import run_question  # noqa: E402
+from .store import GraphStore, ResultTable, open_store  # noqa: E402
 
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
@@ -390,11 +391,15 @@ def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pat
         path("gapmap.html").write_text(gapmap_page(ev, gm), encoding="utf-8")
 
 
-def write_pictures(store: GraphStore, staging: Staging) -> dict[str, float]:
-    """Write every picture of the build into ``staging``; returns seconds per stage."""
+def write_pictures(store: GraphStore, staging: Staging, ask: Callable[..., ResultTable] = run_question
+                   ) -> dict[str, float]:
+    """Write every picture of the build into ``staging``; returns seconds per stage.
+
+    ``ask`` answers the network's questions (a build's keeps the answers: ``queries.keeping_answers``).
+    """
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    ev = load_evidence(store)
+    ev = load_evidence(store, ask)
     timings["queries"] = time.perf_counter() - t
     t = time.perf_counter()
     network_files(ev, NETWORK_FORMATS, staging.path)

@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import pyoxigraph as ox
 
@@ -154,11 +154,34 @@ def get_question(name_or_path: str, directory: Path = QUERIES_DIR) -> Question:
 
 
 def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str] | None = None,
-                 vocab: Vocabulary | None = None, timeout: float | None = None) -> ResultTable:
-    """Answer one question on a store, with its parameters bound."""
+                 vocab: Vocabulary | None = None, timeout: float | None = None, fresh: bool = False) -> ResultTable:
+    """Answer one question on a store, with its parameters bound.
+
+    A store loaded from a build (``memory:BUILD``) answers the questions that build answered from the
+    answers it kept, while they provably hold (``ipvkg.answers``); ``fresh`` always asks the graph.
+    """
     q = get_question(name_or_path)
     bindings = q.bindings(params or {}, vocab)
+    if not fresh and (kept := store.kept_answer(q.name, q.text, bindings)) is not None:
+        return kept
     return store.select(q.text, bindings, timeout=timeout)
+
+
+def keeping_answers(directory: Path) -> Callable[..., ResultTable]:
+    """:func:`run_question` that asks the graph and keeps each answer in ``directory`` (see ``ipvkg.answers``).
+
+    A build answers with it, so that later questions on the built graph can be answered from its files.
+    """
+    from .answers import write_answer
+
+    def ask(store: GraphStore, name: str, params: Mapping[str, str] | None = None) -> ResultTable:
+        q = get_question(name)
+        bindings = q.bindings(params or {})
+        table = store.select(q.text, bindings)
+        write_answer(directory, q.name, q.text, bindings, table)
+        return table
+
+    return ask
 
 
 def _cell(value: object) -> str:

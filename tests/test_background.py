@@ -109,7 +109,7 @@ def test_background_writers_give_the_files_one_process_gives(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize("where", ["fork", "thread"])
-@pytest.mark.parametrize("module, name", [("ipvkg.pictures", "write_pictures"), ("ipvkg.build", "run_question")])
+@pytest.mark.parametrize("module, name", [("ipvkg.pictures", "write_pictures"), ("ipvkg.answers", "write_answer")])
 def test_a_failure_in_a_stage_beside_fails_the_build_and_leaves_no_output(tmp_path, monkeypatch, module, name,
                                                                            where):
     import importlib

@@ -92,7 +92,7 @@ def test_inconsistent_record_names_the_study_and_the_axiom(vocab):
 
 
 def test_inferred_types_are_kept_apart_from_asserted_ones(shipped_build):
-    out = shipped_build.outputs[0].parent
+    out = shipped_build.out
     asserted = (out / "ipvkg.nt").read_text()
     inferred = (out / "inferred.ttl").read_text()
     typed = [f"<{ns.RDF}type> <{I}{c}>" for c in ("SurvivorFocusedAdvocacyIntervention",

@@ -32,7 +32,7 @@ EX = "https://example.org/other-review/"
 
 
 def build_dir(result) -> Path:
-    return Path(result.outputs[0]).parent
+    return result.out
 
 
 # --- identifiers ----------------------------------------------------------------------------------

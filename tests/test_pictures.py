@@ -318,7 +318,7 @@ def test_pages_are_self_contained(ev):
 
 # --------------------------------------------------------------------------------------------- commands
 def test_network_and_gapmap_commands(small_build, tmp_path):
-    built = small_build.outputs[0].parent
+    built = small_build.out
     r = run_cli("network", "--store", f"memory:{built}", "--out", str(tmp_path), "--format", "png",
                 "--format", "graphml")
     assert r.returncode == 0, r.stderr
@@ -366,7 +366,7 @@ def test_same_pictures_from_a_real_oxigraph_server(small_build, ev, tmp_path):
 
     directory = tmp_path / "store"
     disk = OxigraphStore(directory)
-    disk.load_file(small_build.outputs[0].parent / "dataset.nq")
+    disk.load_file(small_build.out / "dataset.nq")
     disk.close()
     del disk  # release the directory's lock before the server opens it
     server = OxigraphServer(location=directory, read_only=True, union=True)
@@ -397,6 +397,6 @@ def test_a_graph_without_findings_still_gives_every_file(tmp_path):
 def test_an_unwritable_out_is_one_clear_line(small_build, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    r = run_cli("network", "--store", f"memory:{small_build.outputs[0].parent}", "--out", str(blocker))
+    r = run_cli("network", "--store", f"memory:{small_build.out}", "--out", str(blocker))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "cannot write the pictures" in r.stderr and blocker.read_text() == "not a directory"

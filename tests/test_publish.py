@@ -28,7 +28,7 @@ SAMPLE_VALUES = {"outcome": "depression"}  # for questions whose parameter has n
 
 
 def build_dir(result) -> Path:
-    return Path(result.outputs[0]).parent
+    return result.out
 
 
 def _canonical(value):

@@ -205,7 +205,7 @@ def test_formats(store):
 def test_cli_list_and_errors(small_build):
     r = run_cli("query", "--list")
     assert r.returncode == 0 and "component_outcome:" in r.stdout and "--param within=" in r.stdout
-    out = small_build.outputs[0].parent
+    out = small_build.out
     r = run_cli("query", "findings_for_outcome", "--store", f"memory:{out}", "--param", "within=depresion")
     assert r.returncode != 0 and "did you mean 'depression'" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("query", "follow_up", "--store", f"memory:{out}", "--format", "csv")

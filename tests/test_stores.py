@@ -30,7 +30,7 @@ def normalise(rows):
 
 @pytest.fixture(scope="module")
 def places(small_build, tmp_path_factory):
-    out = small_build.outputs[0].parent
+    out = small_build.out
     directory = tmp_path_factory.mktemp("oxdir") / "store"
     disk = OxigraphStore(directory)
     disk.load_file(out / "dataset.nq")
@@ -52,7 +52,7 @@ def test_same_answers_in_memory_and_on_a_sparql_server(places, name):
 
 
 def test_same_answers_in_an_oxigraph_directory(small_build, tmp_path):
-    out = small_build.outputs[0].parent
+    out = small_build.out
     directory = tmp_path / "store"
     disk = open_store(f"oxigraph:{directory}")
     disk.load_file(out / "dataset.nq")
@@ -144,7 +144,7 @@ def test_a_build_directory_loads_exactly_its_dataset(small_build, tmp_path):
         dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
         return set(dataset)
 
-    out = small_build.outputs[0].parent
+    out = small_build.out
     strict = canonical(ox.parse(path=str(out / "dataset.nq"), format=ox.RdfFormat.N_QUADS))
     loaded = canonical(open_store(f"memory:{out}").store)
     assert len(strict) > 1000 and loaded == strict
@@ -153,7 +153,7 @@ def test_a_build_directory_loads_exactly_its_dataset(small_build, tmp_path):
 def test_a_damaged_build_dataset_is_a_clear_error(small_build, tmp_path):
     out = tmp_path / "build"
     out.mkdir()
-    lines = (small_build.outputs[0].parent / "dataset.nq").read_text().splitlines()
+    lines = (small_build.out / "dataset.nq").read_text().splitlines()
     lines.insert(len(lines) // 2, '<https://w3id.org/ipvkg/data/study/x> <https://w3id.org/ipvkg/ontology#title> "cut')
     (out / "dataset.nq").write_text("\n".join(lines) + "\n")
     with pytest.raises(StoreError, match=r"dataset\.nq: cannot load"):

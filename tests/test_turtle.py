@@ -66,7 +66,7 @@ def test_empty_graph_is_just_the_prefixes():
 
 @pytest.mark.parametrize("name", ["ipvkg.ttl", "inferred.ttl"])
 def test_built_turtle_holds_exactly_the_graph(shipped_build, name):
-    out = shipped_build.outputs[0].parent
+    out = shipped_build.out
     graph = ns.DATA_GRAPH if name == "ipvkg.ttl" else ns.INFERRED_GRAPH
     quads = ox.parse(path=str(out / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
     expected = _triples(q for q in quads if q.graph_name.value == graph)

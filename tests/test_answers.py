@@ -1,0 +1,135 @@
+"""The answers a build keeps (ipvkg.answers): equal to asking the graph, and never used once they may not hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+KEPT = {"component_domain", "component_outcome", "group_counts", "network_components", "network_edges",
+        "network_interventions", "network_outcomes", "network_studies"}
+
+
+def build_dir(result) -> Path:
+    return result.out
+
+
+@pytest.fixture
+def build_copy(shipped_build, tmp_path) -> Path:
+    """A copy of the shipped build (times kept, as ``cp -p`` does) to edit."""
+    out = tmp_path / "build"
+    shutil.copytree(build_dir(shipped_build), out)
+    return out
+
+
+def tamper(build: Path, name: str) -> None:
+    """Empty a kept answer, so that a test can tell whether it was read."""
+    path = build / "answers" / f"{name}.json"
+    doc = json.loads(path.read_text())
+    doc["rows"] = []
+    path.write_text(json.dumps(doc))
+
+
+def test_build_keeps_answers_that_equal_asking_the_graph(shipped_build):
+    from ipvkg.queries import get_question, run_question
+    from ipvkg.store import open_store
+
+    out = build_dir(shipped_build)
+    assert {p.stem for p in (out / "answers").glob("*.json")} == KEPT | {"graph"}
+    store = open_store(f"memory:{out}")
+    assert store.answers_from is not None
+    for name in sorted(KEPT):
+        q = get_question(name)
+        kept = store.kept_answer(q.name, q.text, q.bindings({}))
+        assert kept is not None, name
+        fresh = run_question(store, name, fresh=True)
+        assert kept.variables == fresh.variables, name
+        assert kept.rows == fresh.rows, name
+        assert len(fresh) > 0, name
+        assert run_question(store, name).rows == fresh.rows
+
+
+def test_kept_answer_is_read_only_while_it_holds(build_copy):
+    from ipvkg.queries import run_question
+    from ipvkg.store import open_store
+
+    truth = run_question(open_store(f"memory:{build_copy}"), "group_counts", fresh=True)
+    tamper(build_copy, "group_counts")
+    store = open_store(f"memory:{build_copy}")
+    assert run_question(store, "group_counts").rows == []  # read from the (emptied) file: it is the one used
+    assert run_question(store, "group_counts", fresh=True).rows == truth.rows
+
+    # other parameter values than the ones answered: asked of the graph
+    within = run_question(store, "component_outcome", {"within": "depression"})
+    assert within.rows == run_question(store, "component_outcome", {"within": "depression"}, fresh=True).rows
+    assert 0 < len(within) < len(run_question(store, "component_outcome", fresh=True))
+
+    # a question whose text differs from the one answered (same name): asked of the graph
+    edited = build_copy / "group_counts.rq"
+    edited.write_text((ROOT / "queries" / "group_counts.rq").read_text() + "# edited\n")
+    assert run_question(store, str(edited)).rows == truth.rows
+
+    # anything added to the store through ipvkg: its kept answers no longer hold
+    store.add_ntriples(['<http://example.org/s> <http://example.org/p> "o" .'], "http://example.org/g")
+    assert store.answers_from is None
+    assert run_question(store, "group_counts").rows == truth.rows
+
+
+def test_kept_answers_follow_the_graph_file(build_copy):
+    from ipvkg.answers import current_graph
+    from ipvkg.queries import run_question
+    from ipvkg.store import open_store
+
+    tamper(build_copy, "group_counts")
+    digest = current_graph(build_copy)
+    assert digest is not None
+    # a copy with a new modification time but the same bytes: hashed, and still the same graph
+    graph = build_copy / "dataset.nq"
+    st = graph.stat()
+    os.utime(graph, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert current_graph(build_copy) == digest
+    assert run_question(open_store(f"memory:{build_copy}"), "group_counts").rows == []
+
+    # a store loaded before the build directory changed: the directory's answers are of another graph now
+    loaded = open_store(f"memory:{build_copy}")
+    stamp = build_copy / "answers" / "graph.json"
+    doc = json.loads(stamp.read_text())
+    stamp.write_text(json.dumps(dict(doc, sha256="0" * 64)))
+    assert run_question(loaded, "group_counts").rows != []
+    stamp.write_text(json.dumps(doc))
+
+    # the graph edited (one more statement): not the graph that was answered
+    with open(graph, "a", encoding="utf-8") as fh:
+        fh.write('<http://example.org/s> <http://example.org/p> "o" <http://example.org/g> .\n')
+    assert current_graph(build_copy) is None
+    store = open_store(f"memory:{build_copy}")
+    assert store.answers_from is None
+    assert run_question(store, "group_counts").rows != []
+
+
+def test_query_command_answers_from_the_build_without_its_graph(build_copy):
+    kept = run_cli("query", "network_edges", "--store", f"memory:{build_copy}", "--format", "csv")
+    fresh = run_cli("query", "network_edges", "--store", f"memory:{build_copy}", "--format", "csv", "--fresh")
+    assert kept.returncode == 0 and fresh.returncode == 0, kept.stderr + fresh.stderr
+    assert "answered from" in kept.stderr and "answered from" not in fresh.stderr
+    assert kept.stdout == fresh.stdout and kept.stdout.count("\n") > 10
+
+    tamper(build_copy, "network_edges")
+    again = run_cli("query", "network_edges", "--store", f"memory:{build_copy}", "--format", "csv")
+    assert again.stdout.strip() == "study,intervention,outcome,direction,findings"  # the file, not the graph
+
+
+def test_stores_on_disk_never_use_kept_answers(shipped_build, tmp_path):
+    from ipvkg.queries import get_question
+    from ipvkg.store import OxigraphStore
+
+    store = OxigraphStore(tmp_path / "store")
+    store.load_file(build_dir(shipped_build) / "dataset.nq")
+    q = get_question("group_counts")
+    assert store.kept_answer(q.name, q.text, q.bindings({})) is None
+    store.close()
