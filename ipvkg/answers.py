@@ -40,10 +40,9 @@ from typing import Mapping
 
 import pyoxigraph as ox
 
-from .store import ResultTable
+from .store import GRAPH_FILE, ResultTable
 
 ANSWERS_DIR = "answers"
-GRAPH_FILE = "dataset.nq"
 STAMP_FILE = "graph.json"
 FORMAT = 1  # the layout of an answer file; a file of another layout is not read
 
@@ -127,7 +126,8 @@ def read_answer(build: Path, graph_sha256: str, name: str, text: str,
             or doc.get("bindings") != bound_terms(bindings)):
         return None
     variables = doc["variables"]
-    return ResultTable(variables, [dict(zip(variables, row)) for row in doc["rows"]])
+    return ResultTable(variables, [dict(zip(variables, row)) for row in doc["rows"]],
+                       source=str(build / ANSWERS_DIR / f"{name}.json"))
 
 
 def answer_from_build(build: Path, name: str, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]

@@ -102,31 +102,13 @@ def cmd_query(a: argparse.Namespace) -> int:
         return 0
     if not a.name:
         raise IpvkgError("name a question (see `ipvkg query --list`) or a .rq file")
-    params = _params(a.param)
-    table = None if a.fresh else _kept_answer(a.store, a.name, params)
-    if table is None:
-        store = open_store(a.store, graph=a.graph, timeout=a.timeout)
-        table = run_question(store, a.name, params, timeout=a.timeout, fresh=a.fresh)
+    store = open_store(a.store, graph=a.graph, timeout=a.timeout)
+    table = run_question(store, a.name, _params(a.param), timeout=a.timeout, fresh=a.fresh)
+    if table.source:
+        print(f"answered from {table.source}, which the build kept for this graph (--fresh asks the graph)",
+              file=sys.stderr)
     print(format_table(table, a.format))
     return 0
-
-
-def _kept_answer(selector: str | None, name: str, params: dict[str, str]):
-    """The answer a build kept for this question, read without loading its graph, if it holds (ipvkg.answers)."""
-    from .answers import ANSWERS_DIR, answer_from_build
-    from .queries import get_question
-    from .store import DEFAULT_BUILD
-
-    kind, _, rest = (selector or f"memory:{DEFAULT_BUILD}").partition(":")
-    build = Path(rest) if kind == "memory" and rest else None
-    if build is None or not build.is_dir():
-        return None
-    q = get_question(name)
-    table = answer_from_build(build, q.name, q.text, q.bindings(params))
-    if table is not None:
-        print(f"answered from {build / ANSWERS_DIR / (q.name + '.json')}, which the build kept for this graph "
-              "(--fresh asks the graph)", file=sys.stderr)
-    return table
 
 
 def cmd_network(a: argparse.Namespace) -> int:

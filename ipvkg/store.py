@@ -33,6 +33,8 @@ import pyoxigraph as ox
 from . import namespaces as ns
 from .errors import IpvkgError
 
+GRAPH_FILE = "dataset.nq"  # a build's whole dataset, every named graph
+
 Value = Any  # an IRI (str), a number, a bool or a string
 
 _NUMERIC = {ns.XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger",
@@ -50,6 +52,7 @@ class ResultTable:
 
     variables: list[str]
     rows: list[dict[str, Value]] = field(default_factory=list)
+    source: str | None = None  # the file it was read from, for an answer a build kept (``ipvkg.answers``)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -131,17 +134,59 @@ class OxigraphStore(GraphStore):
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path else None
         self.selector = f"oxigraph:{path}" if path else "memory:"
-        # the build directory and graph digest this store was loaded from, until anything is added to it
+        # the build directory and graph digest whose kept answers hold here, until anything is added
         self.answers_from: tuple[Path, str] | None = None
+        self._build: Path | None = None  # a build directory whose graph is loaded when first needed
+        self._build_digest: str | None = None  # its dataset.nq's SHA-256, once hashed
         try:
             if path is None:
-                self.store = ox.Store()
+                self._store = ox.Store()
             elif read_only:
-                self.store = ox.Store.read_only(str(path))
+                self._store = ox.Store.read_only(str(path))
             else:
-                self.store = ox.Store(str(path))
+                self._store = ox.Store(str(path))
         except OSError as exc:
             raise StoreError(f"cannot open the Oxigraph store at {path}: {exc}") from exc
+
+    @property
+    def store(self) -> ox.Store:
+        """The pyoxigraph store; a build opened with :meth:`open_build` is loaded into it here, when first needed."""
+        if self._build is not None:
+            self._load_build()
+        return self._store
+
+    @property
+    def pending_build(self) -> Path | None:
+        """The build directory whose graph this store will load when first asked, if not loaded yet."""
+        return self._build
+
+    def open_build(self, build: Path) -> None:
+        """Hold the graph of ``build`` (its dataset.nq), loaded when a question needs the graph.
+
+        A question the build answered itself is read from ``build/answers/`` while the answer holds
+        (``ipvkg.answers``), without loading: at 100,000 studies loading takes 35-55 s.
+        """
+        dataset = build / GRAPH_FILE
+        if not dataset.exists():
+            raise StoreError(f"{build} holds no built graph ({dataset} is missing); run `ipvkg build` first")
+        self._build = build
+
+    def _load_build(self) -> None:
+        from .answers import current_graph, file_digest
+        from .background import at_once, in_thread
+
+        build, self._build = self._build, None
+        assert build is not None
+        dataset = build / GRAPH_FILE
+        known = self._build_digest
+        # hashed on another core while Oxigraph parses
+        hashing = at_once(lambda: known) if known else in_thread(lambda: file_digest(dataset))
+        self.load_file(dataset, trusted=True)  # the build wrote it
+        try:
+            digest = current_graph(build, hashing.result())
+        except OSError:
+            digest = None
+        self.answers_from = (build, digest) if digest is not None else None
 
     def add_ntriples(self, lines: Iterable[str] | bytes, graph: str, trusted: bool = False) -> None:
         """Add N-Triples (lines or bytes) to the named graph ``graph``.
@@ -151,9 +196,10 @@ class OxigraphStore(GraphStore):
         on disk with ``bulk_load``. ``trusted`` lines (written by ipvkg's own RDF stage, whose terms
         are built and checked by pyoxigraph) skip the parser's IRI checks: 30% faster.
         """
+        store = self.store  # a pending build is loaded first: what is added comes on top of it
         self.answers_from = None
         data = lines if isinstance(lines, bytes) else _LineReader(lines)
-        load = self.store.load if self.path is None else self.store.bulk_load
+        load = store.load if self.path is None else store.bulk_load
         load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=trusted)
 
     def load_file(self, path: Path, graph: str | None = None, trusted: bool = False) -> None:
@@ -163,12 +209,13 @@ class OxigraphStore(GraphStore):
         IRI checks, and an in-memory store loads it with ``load``: 40 % faster together (4.0 s -> 2.4 s
         for a 10,000-study dataset.nq). Syntax errors are still errors.
         """
+        store = self.store
         self.answers_from = None
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) if path.suffix != ".nq" else ox.RdfFormat.N_QUADS
         if fmt is None:
             raise StoreError(f"{path}: unknown RDF format; use .ttl, .nt, .nq, .trig, .rdf or .jsonld")
         kwargs = {"to_graph": ox.NamedNode(graph)} if graph and not fmt.supports_datasets else {}
-        load = self.store.load if trusted and self.path is None else self.store.bulk_load
+        load = store.load if trusted and self.path is None else store.bulk_load
         try:
             load(path=str(path), format=fmt, lenient=trusted, **kwargs)
         except (SyntaxError, ValueError, OSError) as exc:
@@ -176,6 +223,7 @@ class OxigraphStore(GraphStore):
 
     def replace_graph(self, graph: str, data: bytes, fmt: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> None:
         """Replace one named graph: load into a staging graph, then MOVE it over in one update transaction."""
+        self.store  # noqa: B018 - a pending build is loaded first
         self.answers_from = None
         g = ox.NamedNode(graph)
         staging = ox.NamedNode(graph + "-staging")
@@ -205,10 +253,18 @@ class OxigraphStore(GraphStore):
         return ResultTable(variables, rows)
 
     def kept_answer(self, name, text, bindings):
+        from .answers import current_graph, file_digest, read_answer
+
+        if self._build is not None and self.answers_from is None and self._build_digest is None:
+            # not loaded yet: hashing dataset.nq (1.5 GB/s) is enough to know whether the kept answers hold
+            try:
+                self._build_digest = file_digest(self._build / GRAPH_FILE)
+            except OSError:
+                return None
+            digest = current_graph(self._build, self._build_digest)
+            self.answers_from = (self._build, digest) if digest is not None else None
         if self.answers_from is None:
             return None
-        from .answers import read_answer
-
         return read_answer(*self.answers_from, name, text, bindings)
 
     def __len__(self) -> int:
@@ -364,7 +420,9 @@ def open_store(selector: str | None = None, graph: str | None = None, timeout: f
     kind, _, rest = selector.partition(":")
     if kind == "memory":
         store = OxigraphStore()
-        if rest:
+        if rest and Path(rest).is_dir():
+            store.open_build(Path(rest))  # loaded when first needed: kept answers need no graph
+        elif rest:
             load_build_into(store, Path(rest))
         return store
     if kind == "oxigraph":
@@ -381,20 +439,8 @@ def open_store(selector: str | None = None, graph: str | None = None, timeout: f
 def load_build_into(store: OxigraphStore, path: Path) -> None:
     """Load a build directory's dataset (build/dataset.nq) or a single RDF file into ``store``."""
     if path.is_dir():
-        dataset = path / "dataset.nq"
-        if not dataset.exists():
-            raise StoreError(f"{path} holds no built graph ({dataset} is missing); run `ipvkg build` first")
-        from .answers import current_graph, file_digest
-        from .background import in_thread
-
-        hashing = in_thread(lambda: file_digest(dataset))  # on another core while Oxigraph parses
-        store.load_file(dataset, trusted=True)  # the build wrote it
-        try:
-            digest = current_graph(path, hashing.result())
-        except OSError:
-            digest = None
-        if digest is not None:  # the answers the build kept hold for this graph
-            store.answers_from = (path, digest)
+        store.open_build(path)
+        store.store  # noqa: B018 - loads it now
     elif path.exists():
         store.load_file(path, graph=ns.DATA_GRAPH)
     else:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from conftest import ROOT, SMALL, base_record, run_cli, tree_digest, write_data
 

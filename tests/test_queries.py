@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli, SMALL
+from conftest import run_cli
 from ipvkg.queries import QueryError, format_table, get_question, list_questions, run_question
 from ipvkg.store import StoreError
 

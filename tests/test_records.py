@@ -7,10 +7,9 @@ import csv
 from pathlib import Path
 
 import openpyxl
-import pytest
 import yaml
 
-from conftest import ROOT, SMALL, base_record, write_data
+from conftest import ROOT, write_data
 from ipvkg.rdf import records_to_ntriples
 from ipvkg.records import SHEET_COLUMNS, load_studies
 

@@ -157,6 +157,6 @@ def test_a_damaged_build_dataset_is_a_clear_error(small_build, tmp_path):
     lines.insert(len(lines) // 2, '<https://w3id.org/ipvkg/data/study/x> <https://w3id.org/ipvkg/ontology#title> "cut')
     (out / "dataset.nq").write_text("\n".join(lines) + "\n")
     with pytest.raises(StoreError, match=r"dataset\.nq: cannot load"):
-        open_store(f"memory:{out}")
+        run_question(open_store(f"memory:{out}"), "group_counts")  # loaded when first needed
     r = run_cli("query", "group_counts", "--store", f"memory:{out}")
     assert r.returncode != 0 and "dataset.nq: cannot load" in r.stderr and "Traceback" not in r.stderr
