@@ -42,6 +42,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from ipvkg.store import GraphStore  # noqa: E402 - the naive store is one more place that holds the graph
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 SEED = 1
@@ -796,7 +797,7 @@ def _use_rewrites() -> None:
     queries.get_question = get_question
 
 
-class RdflibStore:
+class RdflibStore(GraphStore):
     """The naive store: an rdflib Dataset (default graph = union of the graphs), queried by rdflib's engine."""
 
     selector = "rdflib:"

@@ -364,3 +364,19 @@ def test_bench_data_in_each_record_format_gives_the_same_graph(tmp_path):
 
     assert len(from_yaml) == len(from_sheets) > 12 * 50
     assert same_part(from_yaml) == same_part(from_sheets)
+
+
+def test_the_naive_store_answers_the_questions_as_oxigraph_does(small_build):
+    """The bench's naive path (rdflib's engine) asks the same question library through the same interface."""
+    import run as bench_run
+
+    from ipvkg.queries import run_question
+    from ipvkg.store import OxigraphStore
+
+    naive = bench_run.RdflibStore(small_build.out / "dataset.nq")
+    fast = OxigraphStore()
+    fast.load_file(small_build.out / "dataset.nq")
+    for name in ("group_counts", "network_outcomes", "follow_up"):
+        expected = run_question(fast, name)
+        assert len(expected) > 0, name
+        assert run_question(naive, name).rows == expected.rows, name
