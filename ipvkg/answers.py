@@ -3,11 +3,14 @@
 A build answers some competency questions for its own outputs (the headline tables, the five queries of the
 network and the gap map). It keeps each answer in ``answers/NAME.json`` with what was asked: the SHA-256 of
 the question's text and the RDF terms its parameters were bound to. ``answers/graph.json`` records the graph
-they were asked of: the build's ``dataset.nq`` (its size, modification time and SHA-256).
+they were asked of, the build's ``dataset.nq`` (its size and SHA-256), and the SHA-256 of each answer file it
+vouches for.
 
 A question is answered from such a file only when all of these hold, and otherwise asked of the graph:
 
 1. the question's text is byte for byte the one answered, and its parameters bind to the same terms;
+   the answer file is one ``graph.json`` vouches for, byte for byte (not left from an earlier build, nor
+   moved into place by a build killed before its ``graph.json``);
 2. the graph asked is that build's ``dataset.nq``, byte for byte: the file has the SHA-256 recorded (hashed
    each time, 1.5 GB/s here; a store that loads it hashes it while loading, on another core);
 3. for a store loaded in this process (``memory:BUILD``): nothing was added to it since through ipvkg
@@ -78,15 +81,17 @@ def write_answer(directory: Path, name: str, text: str, bindings: Mapping[str, o
 
 
 def write_graph_stamp(build: Path, digest: str | None = None) -> None:
-    """Record the graph the answers were asked of: ``build/dataset.nq``'s size and SHA-256.
+    """Record the graph the answers were asked of (``build/dataset.nq``'s size and SHA-256) and the answers.
 
-    ``digest``: the file's SHA-256 if already computed (a build hashes it while other work runs). No time
+    Written last, after every answer file: it vouches for the files there now, by their SHA-256.
+    ``digest``: dataset.nq's SHA-256 if already computed (a build hashes it while other work runs). No time
     is recorded: two builds of the same data write the same files, byte for byte.
     """
     graph = build / GRAPH_FILE
-    stamp = {"format": FORMAT, "file": GRAPH_FILE, "bytes": graph.stat().st_size,
-             "sha256": digest or file_digest(graph)}
     (build / ANSWERS_DIR).mkdir(parents=True, exist_ok=True)
+    answers = {p.stem: file_digest(p) for p in sorted((build / ANSWERS_DIR).glob("*.json")) if p.name != STAMP_FILE}
+    stamp = {"format": FORMAT, "file": GRAPH_FILE, "bytes": graph.stat().st_size,
+             "sha256": digest or file_digest(graph), "answers": answers}
     (build / ANSWERS_DIR / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
 
 
@@ -121,9 +126,21 @@ def read_answer(build: Path, graph_sha256: str, name: str, text: str,
     stamp = _read_json(build / ANSWERS_DIR / STAMP_FILE)
     if stamp is None or stamp.get("sha256") != graph_sha256:
         return None  # the build directory was rebuilt since the graph was read
-    doc = _read_json(build / ANSWERS_DIR / f"{name}.json")
-    if (doc is None or doc.get("question") != name or doc.get("query_sha256") != text_digest(text)
-            or doc.get("bindings") != bound_terms(bindings)):
+    vouched = stamp.get("answers")
+    if not isinstance(vouched, dict) or name not in vouched:
+        return None
+    try:
+        data = (build / ANSWERS_DIR / f"{name}.json").read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != vouched[name]:
+        return None  # not the file the build wrote with this graph
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if (not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("question") != name
+            or doc.get("query_sha256") != text_digest(text) or doc.get("bindings") != bound_terms(bindings)):
         return None
     variables = doc["variables"]
     return ResultTable(variables, [dict(zip(variables, row)) for row in doc["rows"]],

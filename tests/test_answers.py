@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, SMALL, run_cli
 
 KEPT = {"component_domain", "component_outcome", "group_counts", "network_components", "network_edges",
         "network_interventions", "network_outcomes", "network_studies"}
@@ -28,7 +28,7 @@ def build_copy(shipped_build, tmp_path) -> Path:
 
 
 def tamper(build: Path, name: str) -> None:
-    """Empty a kept answer, so that a test can tell whether it was read."""
+    """Empty a kept answer's rows (a file graph.json does not vouch for: never read)."""
     path = build / "answers" / f"{name}.json"
     doc = json.loads(path.read_text())
     doc["rows"] = []
@@ -73,11 +73,11 @@ def test_kept_answer_is_read_only_while_it_holds(build_copy):
     from ipvkg.queries import run_question
     from ipvkg.store import open_store
 
-    truth = run_question(open_store(f"memory:{build_copy}"), "group_counts", fresh=True)
-    tamper(build_copy, "group_counts")
     store = open_store(f"memory:{build_copy}")
-    assert run_question(store, "group_counts").rows == []  # read from the (emptied) file: it is the one used
-    assert run_question(store, "group_counts", fresh=True).rows == truth.rows
+    kept = run_question(store, "group_counts")
+    assert kept.source is not None
+    truth = run_question(store, "group_counts", fresh=True)
+    assert truth.source is None and truth.rows == kept.rows
 
     # other parameter values than the ones answered: asked of the graph
     within = run_question(store, "component_outcome", {"within": "depression"})
@@ -87,12 +87,20 @@ def test_kept_answer_is_read_only_while_it_holds(build_copy):
     # a question whose text differs from the one answered (same name): asked of the graph
     edited = build_copy / "group_counts.rq"
     edited.write_text((ROOT / "queries" / "group_counts.rq").read_text() + "# edited\n")
-    assert run_question(store, str(edited)).rows == truth.rows
+    answer = run_question(store, str(edited))
+    assert answer.source is None and answer.rows == truth.rows
+    assert run_question(store, "group_counts").source is not None
+
+    # an answer file other than the one graph.json vouches for (left by an earlier build, or a half-moved one)
+    tamper(build_copy, "group_counts")
+    answer = run_question(store, "group_counts")
+    assert answer.source is None and answer.rows == truth.rows
 
     # anything added to the store through ipvkg: its kept answers no longer hold
+    assert run_question(store, "component_domain").source is not None
     store.add_ntriples(['<http://example.org/s> <http://example.org/p> "o" .'], "http://example.org/g")
     assert store.answers_from is None
-    assert run_question(store, "group_counts").rows == truth.rows
+    assert run_question(store, "component_domain").source is None
 
 
 def test_kept_answers_follow_the_graph_file(build_copy):
@@ -100,7 +108,6 @@ def test_kept_answers_follow_the_graph_file(build_copy):
     from ipvkg.queries import run_question
     from ipvkg.store import open_store
 
-    tamper(build_copy, "group_counts")
     digest = current_graph(build_copy)
     assert digest is not None
     # a copy with a new modification time but the same bytes: hashed, and still the same graph
@@ -108,7 +115,7 @@ def test_kept_answers_follow_the_graph_file(build_copy):
     st = graph.stat()
     os.utime(graph, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     assert current_graph(build_copy) == digest
-    assert run_question(open_store(f"memory:{build_copy}"), "group_counts").rows == []
+    assert run_question(open_store(f"memory:{build_copy}"), "group_counts").source is not None
 
     # a store loaded before the build directory changed: the directory's answers are of another graph now
     loaded = open_store(f"memory:{build_copy}")
@@ -117,8 +124,9 @@ def test_kept_answers_follow_the_graph_file(build_copy):
     stamp = build_copy / "answers" / "graph.json"
     doc = json.loads(stamp.read_text())
     stamp.write_text(json.dumps(dict(doc, sha256="0" * 64)))
-    assert run_question(loaded, "group_counts").rows != []
+    assert run_question(loaded, "group_counts").source is None
     stamp.write_text(json.dumps(doc))
+    assert run_question(loaded, "group_counts").source is not None
 
     # the graph edited (one more statement): not the graph that was answered
     with open(graph, "a", encoding="utf-8") as fh:
@@ -136,9 +144,24 @@ def test_query_command_answers_from_the_build_without_its_graph(build_copy):
     assert "answered from" in kept.stderr and "answered from" not in fresh.stderr
     assert kept.stdout == fresh.stdout and kept.stdout.count("\n") > 10
 
-    tamper(build_copy, "network_edges")
+    tamper(build_copy, "network_edges")  # no longer the file the build vouched for: the graph is asked
     again = run_cli("query", "network_edges", "--store", f"memory:{build_copy}", "--format", "csv")
-    assert again.stdout.strip() == "study,intervention,outcome,direction,findings"  # the file, not the graph
+    assert again.returncode == 0 and "answered from" not in again.stderr and again.stdout == fresh.stdout
+
+
+def test_answers_left_by_an_earlier_build_are_not_used(tmp_path):
+    from ipvkg.build import build
+    from ipvkg.queries import run_question
+    from ipvkg.store import open_store
+
+    out = tmp_path / "build"
+    build(SMALL, out, reasoner="rules", echo=lambda *a: None)
+    assert (out / "answers" / "network_edges.json").exists()
+    build(SMALL, out, reasoner="rules", pictures=False, echo=lambda *a: None)  # answers no network question
+    assert (out / "answers" / "network_edges.json").exists()  # left in place (outputs are never deleted)
+    store = open_store(f"memory:{out}")
+    assert run_question(store, "group_counts").source is not None
+    assert run_question(store, "network_edges").source is None
 
 
 def test_stores_on_disk_never_use_kept_answers(shipped_build, tmp_path):
