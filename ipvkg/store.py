@@ -256,7 +256,7 @@ class OxigraphStore(GraphStore):
         from .answers import current_graph, file_digest, read_answer
 
         if self._build is not None and self.answers_from is None and self._build_digest is None:
-            # not loaded yet: hashing dataset.nq (1.5 GB/s) is enough to know whether the kept answers hold
+            # not loaded yet: hashing dataset.nq (about 1 GB/s) tells whether the kept answers hold
             try:
                 self._build_digest = file_digest(self._build / GRAPH_FILE)
             except OSError:
