@@ -173,17 +173,16 @@ class OxigraphStore(GraphStore):
 
     def _load_build(self) -> None:
         from .answers import current_graph, file_digest
-        from .background import at_once, in_thread
+        from .background import in_thread
 
         build, self._build = self._build, None
         assert build is not None
         dataset = build / GRAPH_FILE
-        known = self._build_digest
-        # hashed on another core while Oxigraph parses
-        hashing = at_once(lambda: known) if known else in_thread(lambda: file_digest(dataset))
+        # unless a kept answer hashed it already, hashed on another core while Oxigraph parses
+        hashing = None if self._build_digest else in_thread(lambda: file_digest(dataset))
         self.load_file(dataset, trusted=True)  # the build wrote it
         try:
-            digest = current_graph(build, hashing.result())
+            digest = current_graph(build, self._build_digest or hashing.result())
         except OSError:
             digest = None
         self.answers_from = (build, digest) if digest is not None else None

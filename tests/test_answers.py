@@ -15,15 +15,11 @@ KEPT = {"component_domain", "component_outcome", "group_counts", "network_compon
         "network_interventions", "network_outcomes", "network_studies"}
 
 
-def build_dir(result) -> Path:
-    return result.out
-
-
 @pytest.fixture
 def build_copy(shipped_build, tmp_path) -> Path:
     """A copy of the shipped build (times kept, as ``cp -p`` does) to edit."""
     out = tmp_path / "build"
-    shutil.copytree(build_dir(shipped_build), out)
+    shutil.copytree(shipped_build.out, out)
     return out
 
 
@@ -39,7 +35,7 @@ def test_build_keeps_answers_that_equal_asking_the_graph(shipped_build):
     from ipvkg.queries import get_question, run_question
     from ipvkg.store import open_store
 
-    out = build_dir(shipped_build)
+    out = shipped_build.out
     assert {p.stem for p in (out / "answers").glob("*.json")} == KEPT | {"graph"}
     store = open_store(f"memory:{out}")
     kept = {}
@@ -62,9 +58,9 @@ def test_the_network_is_drawn_from_kept_answers_without_loading_the_graph(shippe
     from ipvkg.network import load_evidence
     from ipvkg.store import OxigraphStore, open_store
 
-    lazy = open_store(f"memory:{build_dir(shipped_build)}")
+    lazy = open_store(f"memory:{shipped_build.out}")
     loaded = OxigraphStore()
-    loaded.load_file(build_dir(shipped_build) / "dataset.nq")
+    loaded.load_file(shipped_build.out / "dataset.nq")
     assert load_evidence(lazy) == load_evidence(loaded)
     assert lazy.pending_build is not None
 
@@ -169,7 +165,7 @@ def test_stores_on_disk_never_use_kept_answers(shipped_build, tmp_path):
     from ipvkg.store import OxigraphStore
 
     store = OxigraphStore(tmp_path / "store")
-    store.load_file(build_dir(shipped_build) / "dataset.nq")
+    store.load_file(shipped_build.out / "dataset.nq")
     q = get_question("group_counts")
     assert store.kept_answer(q.name, q.text, q.bindings({})) is None
     store.close()
