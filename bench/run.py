@@ -379,8 +379,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="record files of the synthetic data: extraction sheets (default) or one YAML file per study")
     p.add_argument("--quick", action="store_true", help="N = 1,000 only, naive and HermiT limits 60 s")
     p.add_argument("--name", default=None, help="results file name (default: the start time)")
-    p.add_argument("--repeat", type=int, default=3, help="runs of the whole build up to 10,000 studies (the median "
-                   "is reported)")
+    p.add_argument("--repeat", type=int, default=3, help="runs of the whole build at each size (the median is "
+                   "reported)")
     p.add_argument("--stage", help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--state", type=Path, help=argparse.SUPPRESS)
@@ -433,13 +433,13 @@ def main(argv: list[str] | None = None) -> int:
         out, state = a.work / f"build{n}{tag}", a.work / f"state{n}{tag}"
         print(f"N = {n:,} studies", file=sys.stderr)
         fast: dict[str, Any] = {}
-        # the whole build, the number the targets are about: the median of --repeat runs (this machine's
-        # timings vary by 10-20 % from run to run), one run at sizes above 10,000; its peak memory from one
+        # the whole build, the number the targets are about: the median of --repeat runs at every size (this
+        # machine's timings vary by 10-20 % from run to run; five runs of one 100,000-study build took 148-152 s
+        # in one morning, at the 150 s line, where one run decided the verdict); its peak memory from one
         # more run, sampled (sampling slows what it samples: reading the PSS of a 10 GB process twice a
         # second took a 100,000-study build from 155.7 s to 178.2 s in one run, 2026-11-28-session4b)
         build_args = ["--stage", "build", "--data", str(data), "--out", str(out)]
-        repeat = a.repeat if n <= 10_000 else 1
-        runs = [run_stage(build_args, a.build_limit, "ipvkg build", memory=False) for _ in range(repeat)]
+        runs = [run_stage(build_args, a.build_limit, "ipvkg build", memory=False) for _ in range(a.repeat)]
         sampled = run_stage(build_args, a.build_limit, "ipvkg build, memory sampled")
         fast["build"] = _median_run(runs or [sampled])
         fast["build"].update(peak_mb=sampled.get("peak_mb", 0), sampled_seconds=sampled.get("seconds"),
