@@ -153,6 +153,13 @@ def get_question(name_or_path: str, directory: Path = QUERIES_DIR) -> Question:
                                                                "; `ipvkg query --list` shows them"))
 
 
+def _bound(name_or_path: str, params: Mapping[str, str] | None, vocab: Vocabulary | None = None
+           ) -> tuple[Question, dict[str, ox.NamedNode | ox.Literal]]:
+    """The question and its parameters bound to RDF terms."""
+    q = get_question(name_or_path)
+    return q, q.bindings(params or {}, vocab)
+
+
 def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str] | None = None,
                  vocab: Vocabulary | None = None, timeout: float | None = None, fresh: bool = False) -> ResultTable:
     """Answer one question on a store, with its parameters bound.
@@ -160,8 +167,7 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
     A store loaded from a build (``memory:BUILD``) answers the questions that build answered from the
     answers it kept, while they provably hold (``ipvkg.answers``); ``fresh`` always asks the graph.
     """
-    q = get_question(name_or_path)
-    bindings = q.bindings(params or {}, vocab)
+    q, bindings = _bound(name_or_path, params, vocab)
     if not fresh and (kept := store.kept_answer(q.name, q.text, bindings)) is not None:
         return kept
     return store.select(q.text, bindings, timeout=timeout)
@@ -175,8 +181,7 @@ def keeping_answers(directory: Path) -> Callable[..., ResultTable]:
     from .answers import write_answer
 
     def ask(store: GraphStore, name: str, params: Mapping[str, str] | None = None) -> ResultTable:
-        q = get_question(name)
-        bindings = q.bindings(params or {})
+        q, bindings = _bound(name, params)
         table = store.select(q.text, bindings)
         write_answer(directory, q.name, q.text, bindings, table)
         return table

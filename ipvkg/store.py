@@ -172,7 +172,7 @@ class OxigraphStore(GraphStore):
         self._build = build
 
     def _load_build(self) -> None:
-        from .answers import current_graph, file_digest
+        from .answers import file_digest
         from .background import in_thread
 
         build, self._build = self._build, None
@@ -182,10 +182,16 @@ class OxigraphStore(GraphStore):
         hashing = None if self._build_digest else in_thread(lambda: file_digest(dataset))
         self.load_file(dataset, trusted=True)  # the build wrote it
         try:
-            digest = current_graph(build, self._build_digest or hashing.result())
+            self._trust_answers(build, self._build_digest or hashing.result())
         except OSError:
-            digest = None
-        self.answers_from = (build, digest) if digest is not None else None
+            self.answers_from = None
+
+    def _trust_answers(self, build: Path, digest: str) -> None:
+        """Answer from ``build``'s kept answers if they were asked of the graph with this digest."""
+        from .answers import current_graph
+
+        graph = current_graph(build, digest)
+        self.answers_from = (build, graph) if graph is not None else None
 
     def add_ntriples(self, lines: Iterable[str] | bytes, graph: str, trusted: bool = False) -> None:
         """Add N-Triples (lines or bytes) to the named graph ``graph``.
@@ -252,7 +258,7 @@ class OxigraphStore(GraphStore):
         return ResultTable(variables, rows)
 
     def kept_answer(self, name, text, bindings):
-        from .answers import current_graph, file_digest, read_answer
+        from .answers import file_digest, read_answer
 
         if self._build is not None and self.answers_from is None and self._build_digest is None:
             # not loaded yet: hashing dataset.nq (about 1 GB/s) tells whether the kept answers hold
@@ -260,8 +266,7 @@ class OxigraphStore(GraphStore):
                 self._build_digest = file_digest(self._build / GRAPH_FILE)
             except OSError:
                 return None
-            digest = current_graph(self._build, self._build_digest)
-            self.answers_from = (self._build, digest) if digest is not None else None
+            self._trust_answers(self._build, self._build_digest)
         if self.answers_from is None:
             return None
         return read_answer(*self.answers_from, name, text, bindings)
