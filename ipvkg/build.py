@@ -16,7 +16,6 @@ import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -25,15 +24,15 @@ from .background import at_once, in_child, in_thread, room_to_fork
 from .classify import Classification, classify
 from .errors import InputError, Problem
 from .output import Staging
-from .answers import ANSWERS_DIR, GRAPH_FILE, file_digest, write_graph_stamp
+from .answers import ANSWERS_DIR, write_graph_stamp
 from .queries import format_table, keeping_answers, run_question
 from .progress import stage
 from .rdf import Origin, records_to_ntriples
+from .rdffiles import SortedRuns, scratch_folder, write_elsewhere, write_rdf_files, write_run
 from .records import (RecordKey, StudyRecord, _cross_record_problems, find_record_files, load_studies,
                       read_record_files)
 from .reviews import ReviewRecord, load_reviews
 from .store import OxigraphStore, ResultTable
-from .turtle import write_turtle_file
 from .validate import validate_lines
 from .vocab import Vocabulary, load_vocabulary
 
@@ -63,23 +62,9 @@ def gc_paused() -> Iterator[None]:
 
 @dataclass
 class Dataset:
-    """The graphs of a build, as sorted N-Triples lines per named graph."""
+    """The graphs of a build, as sorted N-Triples lines per named graph (a list, or run files)."""
 
-    graphs: dict[str, list[str]] = field(default_factory=dict)
-
-    def write_nquads(self, fh) -> None:
-        """Write the N-Quads of every graph (sorted by graph, then line) to a text file, streamed."""
-        first = True
-        for graph in sorted(self.graphs):
-            lines = self.graphs[graph]
-            if not lines:
-                continue
-            if not first:
-                fh.write("\n")
-            _write_lines(fh, lines, f"<{graph}> .")
-            first = False
-        if not first:
-            fh.write("\n")
+    graphs: dict[str, list[str] | SortedRuns] = field(default_factory=dict)
 
     def store(self) -> OxigraphStore:
         store = OxigraphStore()
@@ -120,7 +105,7 @@ class PickledStudies(Sequence[StudyRecord]):
 class LoadResult:
     studies: Sequence[StudyRecord]  # a list, or the workers' records unpickled when first used
     reviews: list[ReviewRecord]
-    lines: list[str]
+    lines: list[str] | SortedRuns  # the data graph's sorted N-Triples (run files when workers read the records)
     origins: dict
     problems: list[Problem]
     rejected: list[Problem]
@@ -211,7 +196,7 @@ def _validation_store(lines: list[str], vocab: Vocabulary, ontology: list[str] |
 def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | None, vocab: Vocabulary,
                   jobs: int | None, while_waiting: Callable[[], object] | None = None,
                   store: OxigraphStore | None = None
-                  ) -> tuple[Sequence[StudyRecord], list[Problem], list[str], dict[str, Origin], bool]:
+                  ) -> tuple[Sequence[StudyRecord], list[Problem], list[str] | SortedRuns, dict[str, Origin], bool]:
     """Study records, their problems, and the RDF of studies + reviews: in worker processes when it pays.
 
     Workers read and convert contiguous batches of files; the cross-record checks (duplicate keys,
@@ -232,25 +217,28 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     _WORKER_VOCAB = vocab  # inherited by the forked workers (a custom vocabulary stays in effect)
     keys: list[RecordKey] = []
     pickled: list[bytes] = []  # each batch's records, unpickled only if asked for
-    blobs: list[bytes] = []
     origin_rows: list[list[tuple]] = []
+    # each batch's sorted N-Triples stay in a run file: the parent never holds the lines (2.4 GB as Python
+    # strings at 100,000 studies); the store loads each file, the RDF files are merged from them later
+    scratch = scratch_folder()
+    runs = [Path(scratch.name) / f"batch-{i:06d}.nt" for i in range(len(batches))]
     # fork: the workers start at once with the ontology and modules already loaded
     loads = []
     with stage("reading records", len(files), unit=" files") as bar, ThreadPoolExecutor(1) as loader, \
             ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        results = pool.map(_load_batch, batches, [base] * len(batches))  # forks the workers, submits all
+        results = pool.map(_load_batch, batches, [base] * len(batches), runs)  # forks the workers, submits all
         if while_waiting is not None:
             while_waiting()  # the parent's own work, while the workers read
-        for (batch_keys, batch_records, probs, blob, rows), batch in zip(results, batches):
+        for (batch_keys, batch_records, probs, rows), batch, run in zip(results, batches, runs):
             keys += batch_keys
             pickled.append(batch_records)
             problems += probs
-            blobs.append(blob)
             origin_rows.append(rows)
-            if store is not None and blob:
-                loads.append(loader.submit(store.add_ntriples, blob, ns.DATA_GRAPH, True))
+            if store is not None:
+                loads.append(loader.submit(store.load_file, run, ns.DATA_GRAPH, True))
             bar.update(len(batch))
         review_lines, origins = records_to_ntriples([], reviews, vocab)
+        runs.append(write_run(Path(scratch.name) / "reviews.nt", review_lines))
         if store is not None and review_lines:
             loads.append(loader.submit(store.add_ntriples, review_lines, ns.DATA_GRAPH, True))
         for done in loads:
@@ -262,19 +250,10 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
         studies = [r for r in studies if r.id not in bad]
         lines, origins = records_to_ntriples(studies, reviews, vocab)
         return studies, problems, lines, origins, False
-    lines = review_lines
-    while blobs:  # each batch's bytes are freed once split (1.8 GB at 100,000 studies)
-        blob = blobs.pop(0)
-        if blob:
-            lines += blob.decode().split("\n")
-        del blob
-    lines.sort()  # each batch is sorted: timsort merges the runs
-    if any(a == b for a, b in zip(lines, islice(lines, 1, None))):
-        lines = [x for i, x in enumerate(lines) if i == 0 or x != lines[i - 1]]
     for rows in origin_rows:
         for key, *fields in rows:
             origins[key] = Origin(*fields)
-    return studies, problems, lines, origins, store is not None
+    return studies, problems, SortedRuns(runs, keep=scratch), origins, store is not None
 
 
 _WORKER_VOCAB: Vocabulary | None = None
@@ -294,12 +273,11 @@ def _batches(files: list[Path], n: int) -> list[list[Path]]:
     return batches
 
 
-def _load_batch(files: list[Path], base: Path | None
-                ) -> tuple[list[RecordKey], bytes, list[Problem], bytes, list[tuple]]:
-    """Worker: read and convert one batch of record files.
+def _load_batch(files: list[Path], base: Path | None, run: Path
+                ) -> tuple[list[RecordKey], bytes, list[Problem], list[tuple]]:
+    """Worker: read and convert one batch of record files; their sorted N-Triples go to the file ``run``.
 
-    Returns the records' keys, the records pickled, their problems, sorted N-Triples as bytes and
-    origins as tuples.
+    Returns the records' keys, the records pickled, their problems and origins as tuples.
     """
     vocab = _WORKER_VOCAB or load_vocabulary()
     with gc_paused():
@@ -307,7 +285,8 @@ def _load_batch(files: list[Path], base: Path | None
         lines, origins = records_to_ntriples(records, (), vocab)
         rows = [(k, o.file, o.record, o.where, o.line) for k, o in origins.items()]
         keys = [RecordKey.of(rec) for rec in records]
-        return keys, pickle.dumps(records, pickle.HIGHEST_PROTOCOL), problems, "\n".join(lines).encode(), rows
+        write_run(run, lines)
+        return keys, pickle.dumps(records, pickle.HIGHEST_PROTOCOL), problems, rows
 
 
 def ontology_lines(vocab: Vocabulary) -> list[str]:
@@ -346,7 +325,7 @@ def summarise(store: OxigraphStore, load: LoadResult, classification: Classifica
     groups = ask(store, "group_counts")
     return {
         "studies": counts["studies"], "reports": counts["reports"], "interventions": counts["interventions"],
-        "findings": counts["findings"], "triples": len(load.lines),
+        "findings": counts["findings"],
         "inferred_triples": len(classification.inferred_lines()),
         "reasoner": classification.reasoner, "warnings": len(load.warnings), "rejected": len(load.rejected),
         "groups": groups.rows,
@@ -395,19 +374,19 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         if inferred:
             store.add_ntriples(inferred, ns.INFERRED_GRAPH)
         timings["classify"] = time.perf_counter() - t
-        # forked processes draw and answer, reading the store (Rust memory, shared as it is), while this one
-        # writes the RDF files from its lines: a child reading millions of Python strings would copy their pages.
-        # Where two copies do not fit, threads: their queries run without the GIL while the files are written.
+        # the workers' run files are merged into the RDF files by a fresh process, beside this one's work
+        rdf_files = (write_elsewhere(staging.dir, dataset.graphs, load.lines.folder)
+                     if isinstance(load.lines, SortedRuns) else None)
+        # forked processes draw and answer, reading the store (Rust memory, shared as it is) while this one
+        # counts the VoID statistics; for a large store, threads (forks would copy its pages as they query it)
         background = at_once if jobs == 1 else in_child if room_to_fork() else in_thread
         drawn = background(functools.partial(_draw, store, staging)) if pictures else None
         answered = background(functools.partial(_answer, store, staging, load, classification))
         try:
             t = time.perf_counter()
             with stage("writing files", tick=True):
-                _write_rdf_files(staging, dataset)
-                timings["files: RDF"] = time.perf_counter() - t
-                # the digest that ties the kept answers to this graph (answers/graph.json), hashed while work goes on
-                graph_digest = in_thread(functools.partial(file_digest, staging.path(GRAPH_FILE)))
+                if rdf_files is None:
+                    rdf_files = at_once(functools.partial(write_rdf_files, staging.dir, dataset.graphs))
                 # the VoID statistics need the store, not the files: counted here, while the answers and the
                 # pictures may still run, rather than alone at the end
                 w = time.perf_counter()
@@ -417,6 +396,13 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 summary, component_outcome, component_domain, answer_timings = answered.result()
                 timings["files: waited for the answers"] = time.perf_counter() - w
                 timings.update(answer_timings)
+                w = time.perf_counter()
+                written = rdf_files.result()
+                timings["files: waited for the RDF files"] = time.perf_counter() - w
+                timings["files: RDF"] = written["seconds"]
+                summary["triples"] = written["triples"]
+                if isinstance(load.lines, SortedRuns):
+                    load.lines.count = written["triples"]
                 notes = _write_other_files(staging, dataset, store, description)  # void.ttl lists the files
                 staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
                 staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
@@ -431,11 +417,9 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 timings["pictures (waited for)"] = time.perf_counter() - t
                 timings["pictures"] = sum(steps.values())
                 timings.update({f"pictures: {k}": v for k, v in steps.items()})
-            t = time.perf_counter()
-            write_graph_stamp(staging.dir, graph_digest.result())
-            timings["answers: graph digest (waited for)"] = time.perf_counter() - t
+            write_graph_stamp(staging.dir, written["sha256"])  # ties the kept answers to this graph
         finally:  # a failure above: stop the children before the staging folder is removed under them
-            for pending in (drawn, answered):
+            for pending in (drawn, answered, rdf_files):
                 if pending is not None:
                     pending.cancel()
         outputs = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
@@ -473,19 +457,6 @@ def _answer(store: OxigraphStore, staging: Staging, load: LoadResult, classifica
 
 
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples
-WRITE_CHUNK = 200_000  # lines per write: big files are streamed, never built whole in memory
-
-
-def _write_rdf_files(staging: Staging, dataset: Dataset) -> None:
-    """ipvkg.nt and ipvkg.ttl (the asserted data graph), inferred.ttl and dataset.nq (every named graph)."""
-    data = dataset.graphs[ns.DATA_GRAPH]
-    with open(staging.path("ipvkg.nt"), "w", encoding="utf-8") as fh:
-        _write_lines(fh, data)
-        fh.write("\n")
-    write_turtle_file(staging.path("ipvkg.ttl"), data)
-    write_turtle_file(staging.path("inferred.ttl"), dataset.graphs.get(ns.INFERRED_GRAPH, []))
-    with open(staging.path("dataset.nq"), "w", encoding="utf-8") as fh:
-        dataset.write_nquads(fh)
 
 
 def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore, description: list[str]
@@ -507,20 +478,6 @@ def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore,
     # the VoID/DCAT description lists the files written before it
     write_void(store, staging, description)
     return notes
-
-
-def _write_lines(fh, lines: list[str], suffix: str | None = None) -> None:
-    """Write ``lines`` joined by newlines (no final newline), ``WRITE_CHUNK`` lines at a time.
-
-    With ``suffix`` each N-Triples line becomes an N-Quads line in that graph (``line[:-1] + suffix``).
-    """
-    for start in range(0, len(lines), WRITE_CHUNK):
-        chunk = lines[start:start + WRITE_CHUNK]
-        if suffix is not None:
-            chunk = [line[:-1] + suffix for line in chunk]
-        if start:
-            fh.write("\n")
-        fh.write("\n".join(chunk))
 
 
 SUMMARY_ROWS = 25  # rows of the component x domain table printed by a build (the CSV has them all)

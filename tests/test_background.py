@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from conftest import SMALL, tree_digest
-from ipvkg.background import at_once, in_child, in_thread
+from ipvkg.background import at_once, in_child, in_new_process, in_thread
 from ipvkg.build import build
 from ipvkg.errors import IpvkgError
 
@@ -87,6 +87,39 @@ def test_a_cancelled_thread_is_waited_for(tmp_path):
     threading.Timer(0.2, release.set).start()
     pending.cancel()  # returns only once the thread has finished: nothing is written after it
     assert target.read_text() == "written"
+
+
+def _module(folder, monkeypatch, name: str, code: str) -> str:
+    """A module ``name`` a fresh interpreter can import (on PYTHONPATH, after ipvkg's own folder)."""
+    (folder / f"{name}.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    return name
+
+
+def test_a_fresh_interpreter_gets_its_request_and_returns_json(tmp_path, monkeypatch):
+    name = _module(tmp_path, monkeypatch, "echo_request", "import json, os, sys\n"
+                   "json.dump({'pid': os.getpid(), 'request': json.load(sys.stdin)}, sys.stdout)\n")
+    value = in_new_process(name, {"runs": ["a.nt", "b.nt"], "n": 2}).result()
+    assert value["request"] == {"runs": ["a.nt", "b.nt"], "n": 2}
+    assert value["pid"] != os.getpid()
+
+
+def test_a_cancelled_fresh_interpreter_writes_nothing_more(tmp_path, monkeypatch):
+    import time
+
+    target = tmp_path / "out.txt"
+    name = _module(tmp_path, monkeypatch, "write_forever", "import json, sys, time\n"
+                   "path = json.load(sys.stdin)['path']\n"
+                   "while True:\n    open(path, 'a').write('x'); time.sleep(0.01)\n")
+    pending = in_new_process(name, {"path": str(target)})
+    while not target.exists():
+        time.sleep(0.01)
+    pending.cancel()
+    size = target.stat().st_size
+    time.sleep(0.1)
+    assert target.stat().st_size == size
+    with pytest.raises(IpvkgError, match="signal 9"):
+        pending.result()
 
 
 def _beside(monkeypatch, where: str) -> None:
