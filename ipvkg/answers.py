@@ -1,10 +1,10 @@
-"""Answers a build materialised: questions it answered anyway, read back while they are provably current.
+"""Answers a build materialised, read back while they are provably current.
 
-A build answers some competency questions for its own outputs (the headline tables, the five queries of the
-network and the gap map). It keeps each answer in ``answers/NAME.json`` with what was asked: the SHA-256 of
-the question's text and the RDF terms its parameters were bound to. ``answers/graph.json`` records the graph
-they were asked of, the build's ``dataset.nq`` (its size and SHA-256), and the SHA-256 of each answer file it
-vouches for.
+A build answers every competency question that needs no parameter (the headline tables and the network's five
+queries for its own outputs, the others so that they need not be asked again). It keeps each answer in
+``answers/NAME.json`` with what was asked: the SHA-256 of the question's text and the RDF terms its parameters
+were bound to. ``answers/graph.json`` records the graph they were asked of, the build's ``dataset.nq`` (its size
+and SHA-256), and the SHA-256 of each answer file it vouches for.
 
 A question is answered from such a file only when all of these hold, and otherwise asked of the graph:
 

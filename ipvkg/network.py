@@ -211,16 +211,15 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
     return ". ".join(parts) + "." if parts else ""
 
 
+QUESTIONS = ("network_edges", "network_interventions", "network_studies", "network_outcomes", "network_components")
+
+
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
     """Read the evidence from a store: five aggregate SELECT queries of the question library, one each.
 
     ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
     """
-    edges = ask(store, "network_edges").rows
-    parts = ask(store, "network_interventions").rows
-    cites = ask(store, "network_studies").rows
-    outcome_rows = ask(store, "network_outcomes").rows
-    component_rows = ask(store, "network_components").rows
+    edges, parts, cites, outcome_rows, component_rows = (ask(store, name).rows for name in QUESTIONS)
 
     components: dict[str, Component] = {}
     broader: dict[str, set[str]] = defaultdict(set)

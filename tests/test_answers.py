@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SMALL, run_cli
+from ipvkg.queries import list_questions
 
-KEPT = {"component_domain", "component_outcome", "group_counts", "network_components", "network_edges",
-        "network_interventions", "network_outcomes", "network_studies"}
+# a build keeps the answer of every question that needs no parameter
+KEPT = {q.name for q in list_questions() if not any(p.required for p in q.params)}
 
 
 @pytest.fixture
@@ -52,6 +53,16 @@ def test_build_keeps_answers_that_equal_asking_the_graph(shipped_build):
         assert len(fresh) > 0, name
         assert run_question(store, name).source is not None  # still kept, now that the graph is loaded
     assert store.pending_build is None
+
+
+def test_every_question_without_a_required_parameter_is_kept_with_or_without_pictures(tmp_path):
+    from ipvkg.build import build
+
+    assert {"component_outcome", "network_edges", "evidence_gaps", "effect_estimates"} <= KEPT
+    assert not KEPT & {"findings_for_outcome", "federated_shared_studies"}  # they need a parameter
+    build(SMALL, tmp_path / "out", reasoner="rules", pictures=False, echo=lambda *a: None)
+    stamp = json.loads((tmp_path / "out" / "answers" / "graph.json").read_text())
+    assert set(stamp["answers"]) == KEPT  # the network's questions too, though nothing was drawn
 
 
 def test_the_network_is_drawn_from_kept_answers_without_loading_the_graph(shipped_build):
@@ -145,7 +156,9 @@ def test_query_command_answers_from_the_build_without_its_graph(build_copy):
     assert again.returncode == 0 and "answered from" not in again.stderr and again.stdout == fresh.stdout
 
 
-def test_answers_left_by_an_earlier_build_are_not_used(tmp_path):
+def test_answers_left_by_an_earlier_build_are_not_used(tmp_path, monkeypatch):
+    import importlib
+
     from ipvkg.build import build
     from ipvkg.queries import run_question
     from ipvkg.store import open_store
@@ -153,7 +166,11 @@ def test_answers_left_by_an_earlier_build_are_not_used(tmp_path):
     out = tmp_path / "build"
     build(SMALL, out, reasoner="rules", echo=lambda *a: None)
     assert (out / "answers" / "network_edges.json").exists()
-    build(SMALL, out, reasoner="rules", pictures=False, echo=lambda *a: None)  # answers no network question
+    # a build that answers no network question (as an earlier ipvkg's, that kept fewer answers)
+    build_module = importlib.import_module("ipvkg.build")
+    monkeypatch.setattr(build_module, "list_questions",
+                        lambda: [q for q in list_questions() if not q.name.startswith("network_")])
+    build(SMALL, out, reasoner="rules", pictures=False, echo=lambda *a: None)
     assert (out / "answers" / "network_edges.json").exists()  # left in place (outputs are never deleted)
     store = open_store(f"memory:{out}")
     assert run_question(store, "group_counts").source is not None
