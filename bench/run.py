@@ -553,8 +553,9 @@ def child(a: argparse.Namespace) -> int:
         import pickle
 
         a.state.mkdir(parents=True, exist_ok=True)
-        with open(a.state / "data.nt", "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
+        from ipvkg.rdffiles import write_run
+
+        write_run(a.state / "data.nt", lines)  # streamed: the lines may be the workers' run files, merged
         (a.state / "ontology.nt").write_text("\n".join(ontology) + "\n")
         with open(a.state / "origins.pkl", "wb") as fh:
             pickle.dump(origins, fh, protocol=pickle.HIGHEST_PROTOCOL)

@@ -177,7 +177,7 @@ def _jobs(jobs: int | None) -> int:
     return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
 
 
-def _validation_store(lines: list[str], vocab: Vocabulary, ontology: list[str] | None,
+def _validation_store(lines: list[str] | SortedRuns, vocab: Vocabulary, ontology: list[str] | None,
                       loaded: OxigraphStore | None = None) -> OxigraphStore:
     """A store with the data lines and the ontology, each in its named graph (what SHACL validates).
 
