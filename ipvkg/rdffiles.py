@@ -21,6 +21,7 @@ queries it.
 
 from __future__ import annotations
 
+import errno
 import heapq
 import json
 import sys
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from . import namespaces as ns
+from .errors import IpvkgError
 from .turtle import write_turtle, write_turtle_file
 
 WRITE_CHUNK = 200_000  # lines per write: big files are streamed, never built whole in memory
@@ -87,10 +89,20 @@ class SortedRuns:
 
 
 def write_run(path: Path, sorted_lines: Iterable[str]) -> Path:
-    """Write sorted lines as one run file (every line ends with a newline); returns ``path``."""
-    with open(path, "w", encoding="utf-8") as fh:
-        for chunk in _chunks(iter(sorted_lines)):
-            fh.write("\n".join(chunk) + "\n")
+    """Write sorted lines as one run file (every line ends with a newline); returns ``path``.
+
+    A full disk is an :class:`~ipvkg.errors.IpvkgError` that says where, and what to do.
+    """
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            for chunk in _chunks(iter(sorted_lines)):
+                fh.write("\n".join(chunk) + "\n")
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise IpvkgError(f"{path}: no space left to write the triples ({exc.strerror}); a build keeps its "
+                         "triples in run files in the temporary folder until it ends (about the size of "
+                         "ipvkg.nt): free space there, or set TMPDIR to a folder on a disk with room") from None
     return path
 
 
@@ -166,7 +178,12 @@ def _main() -> None:
     die_with_parent()
     request = json.load(sys.stdin)
     graphs = {graph: SortedRuns(paths) for graph, paths in request["graphs"].items()}
-    json.dump(write_rdf_files(Path(request["folder"]), graphs), sys.stdout)
+    try:
+        written = write_rdf_files(Path(request["folder"]), graphs)
+    except OSError as exc:  # one line for the parent's error: what failed, where
+        sys.exit(f"writing the RDF files into {request['folder']}: {exc.strerror or exc}"
+                 + (f" ({exc.filename})" if exc.filename else ""))
+    json.dump(written, sys.stdout)
 
 
 def scratch_folder() -> tempfile.TemporaryDirectory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import random
 import sys
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -76,8 +77,23 @@ def test_the_fresh_interpreter_writes_the_files_this_process_writes(tmp_path):
 def test_a_missing_run_file_fails_the_writer_with_its_name(tmp_path):
     pending = in_new_process("ipvkg.rdffiles", {"folder": str(tmp_path),
                                                 "graphs": {ns.DATA_GRAPH: [str(tmp_path / "gone.nt")]}})
-    with pytest.raises(IpvkgError, match=r"exit status 1.*gone\.nt"):
+    with pytest.raises(IpvkgError, match=r"exit status 1.*writing the RDF files into .*No such file.*gone\.nt"):
         pending.result()
+
+
+def test_a_full_disk_while_the_workers_write_their_runs_is_one_clear_error(tmp_path, monkeypatch):
+    import importlib
+
+    from ipvkg.build import load_and_validate
+
+    with pytest.raises(IpvkgError, match=r"/dev/full: no space left .* set TMPDIR"):
+        write_run(Path("/dev/full"), ["<https://e.org/s> <https://e.org/p> <https://e.org/o> ."])
+    data = tmp_path / "data"
+    write_dataset(data, 30, seed=4, max_bytes=10_000)
+    build_module = importlib.import_module("ipvkg.build")  # the workers are forked: they see the patch
+    monkeypatch.setattr(build_module, "write_run", lambda path, lines: write_run(Path("/dev/full"), lines))
+    with pytest.raises(IpvkgError, match="no space left to write the triples"):
+        load_and_validate(data, jobs=2)
 
 
 def test_a_failed_writer_fails_a_parallel_build_and_leaves_no_output(tmp_path, monkeypatch):
