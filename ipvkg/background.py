@@ -88,7 +88,6 @@ class Pending(Generic[T]):
         else:
             self._value = value
 
-
     def _finish(self) -> None:
         assert self._process is not None
         out, err = self._process.communicate()
@@ -189,7 +188,7 @@ def room_to_fork(children: int = 2, share: float = 0.25) -> bool:
     A forked Python process soon copies many of the pages it shares (reference counts, reused heap
     pages), and a child that queries the Oxigraph store copies the store's pages too: at 10,000 studies
     two children took about their parent's size again. At 100,000 studies (a 5.5 GB parent) forks
-    fitted, but the build's last stages took 132-140 s and 14.3 GB against 122.5-127.8 s
+    fitted, but the build took 132-140 s and 14.1-14.4 GB (five runs) against 122.5-127.8 s
     and 7.2 GB in threads; at 10,000 studies forks were 0.4 s faster. (Linux /proc; elsewhere assume so.)
     """
     try:
