@@ -20,7 +20,7 @@ import csv
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import unquote
 
 import pyoxigraph as ox
@@ -249,12 +249,21 @@ def _id_nodes(iris: Iterable[str]) -> tuple[list[dict[str, str]], list[dict[str,
     return values, same
 
 
+SCHEMA_CONTEXT = {"@vocab": ns.SCHEMA, "ipv": ns.IPV}
+
+
 def schema_view(store: "OxigraphStore") -> dict[str, Any]:
     """Each study as a schema.org MedicalStudy / MedicalTrial / MedicalObservationalStudy (JSON-LD).
 
     The type follows the design: randomised designs are MedicalTrial with trialDesign RandomizedTrial,
     quasi-experimental designs MedicalTrial, cohort studies MedicalObservationalStudy, others MedicalStudy.
     """
+    return {"@context": SCHEMA_CONTEXT, "@graph": list(schema_nodes(store))}
+
+
+def schema_nodes(store: "OxigraphStore") -> Iterator[dict[str, Any]]:
+    """The nodes of :func:`schema_view`, one study at a time in IRI order (written as they come: at 100,000
+    studies the whole view took 0.75 GB as Python objects and 0.5 GB more as one string)."""
     studies = _rows(store, """SELECT ?s ?label ?title ?design WHERE { ?s a ipv:Study ; rdfs:label ?label .
         OPTIONAL { ?s ipv:title ?title } OPTIONAL { ?s ipv:hasDesign ?design } }""")
     kinds = {r["d"]: r["kind"] for r in _rows(store, """SELECT ?d ?kind WHERE { ?s ipv:hasDesign ?d .
@@ -274,8 +283,9 @@ def schema_view(store: "OxigraphStore") -> dict[str, Any]:
     subjects_of: dict[str, set[tuple[str, str]]] = {}
     for r in subjects:
         subjects_of.setdefault(r["s"], set()).add((r["i"], r["label"]))
-    nodes = []
-    for row in sorted(studies, key=lambda r: r["s"]):
+    del pubs, subjects  # grouped above
+    studies.sort(key=lambda r: r["s"])
+    for row in studies:
         s = row["s"]
         kind = kinds.get(row.get("design"))
         node: dict[str, Any] = {
@@ -312,8 +322,7 @@ def schema_view(store: "OxigraphStore") -> dict[str, Any]:
                 if ids:
                     article["identifier"], article["sameAs"] = ids, same
                 node["subjectOf"].append(article)
-        nodes.append(node)
-    return {"@context": {"@vocab": ns.SCHEMA, "ipv": ns.IPV}, "@graph": nodes}
+        yield node
 
 
 _MEDIA_TYPES = {".nq": "application/n-quads", ".nt": "application/n-triples", ".ttl": "text/turtle",
@@ -419,24 +428,41 @@ def distribution_lines(files: dict[str, int]) -> list[str]:
 EXPORT_PREFIXES = {**ns.PREFIXES, "void": ns.VOID, "dcat": ns.DCAT}
 
 
-def _json_one_node_per_line(doc: dict[str, Any]) -> str:
-    """``doc`` as JSON with each ``@graph`` node on its own line.
+def write_one_node_per_line(out: IO[str], head: dict[str, Any], nodes: Iterable[dict[str, Any]]) -> None:
+    """Write ``head`` and ``nodes`` (its ``@graph``) as JSON, each node on its own line, as they come.
 
     Readable and diffable, and written by json's C encoder (``indent`` falls back to the pure-Python one,
     3 s for the 22 MB of 10,000 studies).
+
+    >>> import io
+    >>> buf = io.StringIO()
+    >>> write_one_node_per_line(buf, {"@context": {"@vocab": "https://schema.org/"}}, [{"@id": "a"}, {"@id": "b"}])
+    >>> json.loads(buf.getvalue())["@graph"]
+    [{'@id': 'a'}, {'@id': 'b'}]
+    >>> print(buf.getvalue(), end="")
+    {
+     "@context": {"@vocab": "https://schema.org/"},
+     "@graph": [
+      {"@id": "a"},
+      {"@id": "b"}
+     ]
+    }
     """
     def dump(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
-    head = {k: v for k, v in doc.items() if k != "@graph"}
-    lines = [f" {dump(k)}: {dump(v)}," for k, v in sorted(head.items())]
-    nodes = ",\n".join("  " + dump(node) for node in doc.get("@graph", []))
-    return "{\n" + "\n".join(lines) + (f'\n "@graph": [\n{nodes}\n ]\n}}\n' if nodes else '\n "@graph": []\n}\n')
+    out.write("{\n" + "\n".join(f" {dump(k)}: {dump(v)}," for k, v in sorted(head.items())) + '\n "@graph": [')
+    separator = "\n  "
+    for node in nodes:
+        out.write(separator + dump(node))
+        separator = ",\n  "
+    out.write("\n ]\n}\n" if separator != "\n  " else "]\n}\n")
 
 
 def write_schema_view(store: "OxigraphStore", staging: "Staging") -> None:
-    """``schema.jsonld``: the schema.org view of each study."""
-    staging.path("schema.jsonld").write_text(_json_one_node_per_line(schema_view(store)), encoding="utf-8")
+    """``schema.jsonld``: the schema.org view of each study, written node by node."""
+    with staging.path("schema.jsonld").open("w", encoding="utf-8") as out:
+        write_one_node_per_line(out, {"@context": SCHEMA_CONTEXT}, schema_nodes(store))
 
 
 def write_void(store: "OxigraphStore", staging: "Staging", description: list[str] | None = None) -> None:
