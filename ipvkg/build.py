@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from . import namespaces as ns
 from .background import at_once, in_child, in_thread, room_to_fork
@@ -27,7 +27,7 @@ from .output import Staging
 from .answers import ANSWERS_DIR, write_graph_stamp
 from .queries import format_table, keeping_answers, list_questions, run_question
 from .progress import stage
-from .rdf import Origin, records_to_ntriples
+from .rdf import Origin, StoredOrigins, records_to_ntriples
 from .rdffiles import SortedRuns, scratch_folder, write_elsewhere, write_rdf_files, write_run
 from .records import (RecordKey, StudyRecord, _cross_record_problems, find_record_files, load_studies,
                       read_record_files)
@@ -75,20 +75,20 @@ class Dataset:
 
 
 class PickledStudies(Sequence[StudyRecord]):
-    """The study records worker processes read, unpickled when first used.
+    """The study records worker processes read, left pickled in files and unpickled when first used.
 
     A build needs only their RDF: not unpickling them saved 3.2 s and 0.8 GB of the parent's peak at
-    100,000 studies (``load_and_validate``, side by side).
+    100,000 studies (``load_and_validate``, side by side), and leaving them in files 0.3 GB more.
+    ``keep``: an object the files' lifetime is tied to (their temporary folder).
     """
 
-    def __init__(self, batches: list[bytes], count: int):
-        self._batches, self._count = batches, count
+    def __init__(self, paths: list[Path], count: int, keep: object = None):
+        self._paths, self._count, self._keep = paths, count, keep
         self._records: list[StudyRecord] | None = None
 
     def _all(self) -> list[StudyRecord]:
         if self._records is None:
-            self._records = [rec for batch in self._batches for rec in pickle.loads(batch)]
-            self._batches = []
+            self._records = [rec for path in self._paths for rec in pickle.loads(path.read_bytes())]
         return self._records
 
     def __len__(self) -> int:
@@ -106,7 +106,7 @@ class LoadResult:
     studies: Sequence[StudyRecord]  # a list, or the workers' records unpickled when first used
     reviews: list[ReviewRecord]
     lines: list[str] | SortedRuns  # the data graph's sorted N-Triples (run files when workers read the records)
-    origins: dict
+    origins: Mapping[str, Origin]  # a dict, or the workers' files (StoredOrigins)
     problems: list[Problem]
     rejected: list[Problem]
     store: OxigraphStore | None = None  # the data and ontology graphs as validated (reused by the build)
@@ -196,7 +196,7 @@ def _validation_store(lines: list[str] | SortedRuns, vocab: Vocabulary, ontology
 def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | None, vocab: Vocabulary,
                   jobs: int | None, while_waiting: Callable[[], object] | None = None,
                   store: OxigraphStore | None = None
-                  ) -> tuple[Sequence[StudyRecord], list[Problem], list[str] | SortedRuns, dict[str, Origin], bool]:
+                  ) -> tuple[Sequence[StudyRecord], list[Problem], list[str] | SortedRuns, Mapping[str, Origin], bool]:
     """Study records, their problems, and the RDF of studies + reviews: in worker processes when it pays.
 
     Workers read and convert contiguous batches of files; the cross-record checks (duplicate keys,
@@ -216,10 +216,9 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     global _WORKER_VOCAB
     _WORKER_VOCAB = vocab  # inherited by the forked workers (a custom vocabulary stays in effect)
     keys: list[RecordKey] = []
-    pickled: list[bytes] = []  # each batch's records, unpickled only if asked for
-    origin_rows: list[list[tuple]] = []
     # each batch's sorted N-Triples stay in a run file: the parent never holds the lines (2.4 GB as Python
-    # strings at 100,000 studies); the store loads each file, the RDF files are merged from them later
+    # strings at 100,000 studies); the store loads each file, the RDF files are merged from them later.
+    # The batch's records and origins are left beside it, read only if asked for.
     scratch = scratch_folder()
     runs = [Path(scratch.name) / f"batch-{i:06d}.nt" for i in range(len(batches))]
     # fork: the workers start at once with the ontology and modules already loaded
@@ -229,11 +228,9 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
         results = pool.map(_load_batch, batches, [base] * len(batches), runs)  # forks the workers, submits all
         if while_waiting is not None:
             while_waiting()  # the parent's own work, while the workers read
-        for (batch_keys, batch_records, probs, rows), batch, run in zip(results, batches, runs):
+        for (batch_keys, probs), batch, run in zip(results, batches, runs):
             keys += batch_keys
-            pickled.append(batch_records)
             problems += probs
-            origin_rows.append(rows)
             if store is not None:
                 loads.append(loader.submit(store.load_file, run, ns.DATA_GRAPH, True))
             bar.update(len(batch))
@@ -245,15 +242,20 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
             done.result()
     problems += _cross_record_problems(keys)
     bad = {p.record for p in problems if p.record and p.severity == "error"}
-    studies: Sequence[StudyRecord] = PickledStudies(pickled, len(keys))
+    batch_runs = runs[:len(batches)]
+    studies: Sequence[StudyRecord] = PickledStudies([_beside(run, "records") for run in batch_runs], len(keys),
+                                                    keep=scratch)
     if any(k.id in bad for k in keys):  # a record dropped by a cross-record check: convert again without it
         studies = [r for r in studies if r.id not in bad]
         lines, origins = records_to_ntriples(studies, reviews, vocab)
         return studies, problems, lines, origins, False
-    for rows in origin_rows:
-        for key, *fields in rows:
-            origins[key] = Origin(*fields)
-    return studies, problems, SortedRuns(runs, keep=scratch), origins, store is not None
+    stored = StoredOrigins([_beside(run, "origins") for run in batch_runs], origins, keep=scratch)
+    return studies, problems, SortedRuns(runs, keep=scratch), stored, store is not None
+
+
+def _beside(run: Path, what: str) -> Path:
+    """Where a worker leaves its batch's ``what`` (records, origins), pickled, beside the run file ``run``."""
+    return run.with_name(f"{run.stem}.{what}.pickle")
 
 
 _WORKER_VOCAB: Vocabulary | None = None
@@ -273,20 +275,21 @@ def _batches(files: list[Path], n: int) -> list[list[Path]]:
     return batches
 
 
-def _load_batch(files: list[Path], base: Path | None, run: Path
-                ) -> tuple[list[RecordKey], bytes, list[Problem], list[tuple]]:
-    """Worker: read and convert one batch of record files; their sorted N-Triples go to the file ``run``.
+def _load_batch(files: list[Path], base: Path | None, run: Path) -> tuple[list[RecordKey], list[Problem]]:
+    """Worker: read and convert one batch of record files; their sorted N-Triples go to the file ``run``,
+    the records and their subjects' origins (as tuples) beside it, pickled.
 
-    Returns the records' keys, the records pickled, their problems and origins as tuples.
+    Returns the records' keys and their problems.
     """
     vocab = _WORKER_VOCAB or load_vocabulary()
     with gc_paused():
         records, problems = read_record_files(files, base, vocab)
         lines, origins = records_to_ntriples(records, (), vocab)
-        rows = [(k, o.file, o.record, o.where, o.line) for k, o in origins.items()]
-        keys = [RecordKey.of(rec) for rec in records]
         write_run(run, lines)
-        return keys, pickle.dumps(records, pickle.HIGHEST_PROTOCOL), problems, rows
+        rows = [(k, o.file, o.record, o.where, o.line) for k, o in origins.items()]
+        _beside(run, "origins").write_bytes(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL))
+        _beside(run, "records").write_bytes(pickle.dumps(records, pickle.HIGHEST_PROTOCOL))
+        return [RecordKey.of(rec) for rec in records], problems
 
 
 def ontology_lines(vocab: Vocabulary) -> list[str]:

@@ -12,7 +12,7 @@ seconds at 100,000 studies); ``"pyshacl"`` runs pyshacl on an rdflib graph (minu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import pyoxigraph as ox
 import rdflib
@@ -20,7 +20,7 @@ from rdflib.namespace import SH
 
 from . import namespaces as ns
 from .errors import IpvkgError, Problem
-from .rdf import Origin
+from .rdf import Origin, origins_of
 from .vocab import Vocabulary, load_vocabulary
 
 ENGINES = ("sparql", "pyshacl")
@@ -66,7 +66,8 @@ def _term(node) -> str | None:
     return node.n3() if isinstance(node, rdflib.term.Node) else str(node)
 
 
-def result_to_problem(result: dict[str, str | None], origins: dict[str, Origin], vocab: Vocabulary) -> Problem:
+def result_to_problem(result: dict[str, str | None], origins: Mapping[str, Origin], vocab: Vocabulary
+                      ) -> Problem:
     """Translate one SHACL result into a :class:`Problem` naming file, record, place and field."""
     focus = result["focus"] or ""
     origin = origins.get(focus)
@@ -145,7 +146,7 @@ def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, jobs: int 
     return sparql_results(store, shapes, jobs=jobs, default_graph=graphs, progress=progress)
 
 
-def validate_lines(lines: Iterable[str], origins: dict[str, Origin], vocab: Vocabulary | None = None,
+def validate_lines(lines: Iterable[str], origins: Mapping[str, Origin], vocab: Vocabulary | None = None,
                    shapes: rdflib.Graph | None = None, engine: str = "sparql", jobs: int = 1,
                    store: ox.Store | None = None, progress=None) -> list[Problem]:
     """Validate N-Triples lines with the shapes; return the problems in the record's own terms.
@@ -165,5 +166,7 @@ def validate_lines(lines: Iterable[str], origins: dict[str, Origin], vocab: Voca
         results = shacl_results(data, shapes, vocab.graph)
     else:
         raise IpvkgError(f"unknown validation engine {engine!r}; use {' or '.join(ENGINES)}")
+    results = list(results)
+    origins = origins_of(origins, {r["focus"] or "" for r in results})
     return sorted({result_to_problem(r, origins, vocab) for r in results},
                   key=lambda p: (p.file, p.line or 0, str(p)))

@@ -104,6 +104,20 @@ def test_fast_validation_matches_pyshacl_on_injected_errors(invalid_data, vocab)
     assert not clean, f"valid generated records were reported: {sorted(clean)[:5]}"
 
 
+
+def test_workers_report_injected_errors_where_one_process_does(invalid_data):
+    """The workers leave origins in files; the shapes' problems read from them name the same file, record and
+    line as one process's (the records with errors are then converted again, in the parent, without them)."""
+    from ipvkg.build import load_and_validate
+
+    data, manifest = invalid_data
+    serial = load_and_validate(data, keep_going=True, jobs=1)
+    parallel = load_and_validate(data, keep_going=True, jobs=2)
+    assert parallel.problems == serial.problems and parallel.rejected == serial.rejected
+    located = [p for p in parallel.rejected if p.line is not None and p.record in manifest["errors"]]
+    assert len(located) >= 5 and all(p.file.endswith(".yaml") for p in located)
+    assert parallel.origins == serial.origins
+
 DATA = """@prefix ex: <http://ex/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 ex:A a ex:Thing ; ex:name "a"@en, "b"@de ; ex:code "abc" ; ex:n 5 ; ex:part ex:P1, ex:P2 ; ex:kind ex:K1 .
 ex:B a ex:SubThing ; ex:name "only" ; ex:code "ABCDEFG", "q1" ; ex:n "x" ; ex:part ex:P3, "lit" ; ex:kind ex:K2 .
@@ -278,11 +292,13 @@ def test_questions_answer_the_same_on_memory_and_disk_stores(tmp_path):
 
 def test_workers_give_the_files_one_process_gives(generated_build, tmp_path):
     from ipvkg.build import build
+    from ipvkg.rdf import StoredOrigins
 
     data = generated_build.out_dir.parent / "data"
     serial = build(data, tmp_path / "serial", reasoner="rules", pictures=False, echo=lambda *a: None, jobs=1)
     assert serial.load.lines == generated_build.load.lines
     assert serial.load.origins == generated_build.load.origins
+    assert isinstance(generated_build.load.origins, StoredOrigins)  # left in the workers' files
     # the workers' records come back pickled and are unpickled when asked for: the same records, field by field
     assert len(generated_build.load.studies) == len(serial.load.studies) == 260
     assert list(serial.load.studies) == list(generated_build.load.studies)
