@@ -211,7 +211,8 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
     return ". ".join(parts) + "." if parts else ""
 
 
-QUESTIONS = ("network_edges", "network_interventions", "network_studies", "network_outcomes", "network_components")
+#: the questions :func:`load_evidence` asks, in the order it asks them
+QUESTIONS = ("network_components", "network_outcomes", "network_studies", "network_interventions", "network_edges")
 
 
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
@@ -219,8 +220,9 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
 
     ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
     """
-    edges, parts, cites, outcome_rows, component_rows = (ask(store, name).rows for name in QUESTIONS)
-
+    # each answer is asked when it is used and let go after (at 100,000 studies the five took about 1 GB
+    # as Python rows, held together until the last was read)
+    component_rows = ask(store, "network_components").rows
     components: dict[str, Component] = {}
     broader: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, str] = {}
@@ -230,7 +232,9 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             broader[r["component"]].add(r["broader"])
     for iri, label in labels.items():
         components[iri] = Component(iri, label, tuple(sorted(broader.get(iri, ()))))
+    del component_rows
 
+    outcome_rows = ask(store, "network_outcomes").rows
     domains: dict[str, str] = {}
     outcome_domains: dict[str, set[str]] = defaultdict(set)
     outcome_labels: dict[str, str] = {}
@@ -240,9 +244,10 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         outcome_labels.setdefault(r["outcome"], _label(r["outcome_label"], r["outcome"]))
     outcomes = {o: Outcome(o, outcome_labels[o], tuple(sorted(ds, key=lambda d: domains[d].lower())))
                 for o, ds in outcome_domains.items()}
+    del outcome_rows
 
     by_study: dict[str, list[dict]] = defaultdict(list)
-    for r in cites:
+    for r in ask(store, "network_studies").rows:
         by_study[r["study"]].append(r)
     studies: dict[str, Study] = {}
     for iri, rows in by_study.items():
@@ -261,7 +266,9 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
             pmid=next((p for p in (_pmid(r["pmid"]) for r in [main] + reports) if p), None),
             doi=next((d for d in (_doi(r["doi"]) for r in [main] + reports) if d), None))
+    del by_study
 
+    parts = ask(store, "network_interventions").rows
     interventions: dict[str, Intervention] = {}
     groups: dict[int, str] = {}
     comps: dict[str, set[str]] = defaultdict(set)
@@ -280,9 +287,10 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
                 components[r["component"]] = Component(r["component"], ns.local_name(r["component"]))
     for iri, inv in interventions.items():
         inv.components = tuple(sorted(comps.get(iri, ()), key=lambda c: components[c].label.lower()))
+    del parts
 
     facts = []
-    for r in edges:
+    for r in ask(store, "network_edges").rows:
         facts.append(Fact(r["study"], r["intervention"], r["outcome"],
                           DIRECTION_INDEX.get(r["direction"], OTHER_DIRECTION), int(r["findings"] or 0)))
         if r["intervention"] not in interventions:  # a finding's arm that no study ipv:evaluates
