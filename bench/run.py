@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -557,6 +558,10 @@ def child(a: argparse.Namespace) -> int:
 
         write_run(a.state / "data.nt", lines)  # streamed: the lines may be the workers' run files, merged
         (a.state / "ontology.nt").write_text("\n".join(ontology) + "\n")
+        from ipvkg.rdf import StoredOrigins
+
+        if isinstance(origins, StoredOrigins):  # the workers' files go with this process's temporary folder
+            origins = StoredOrigins([Path(shutil.copy(p, a.state / p.name)) for p in origins.paths], origins.extra)
         with open(a.state / "origins.pkl", "wb") as fh:
             pickle.dump(origins, fh, protocol=pickle.HIGHEST_PROTOCOL)
     elif stage == "validate":
@@ -573,7 +578,8 @@ def child(a: argparse.Namespace) -> int:
         store.add_ntriples((a.state / "ontology.nt").read_bytes(), ns.ONTOLOGY_GRAPH)
         t = time.perf_counter()
         problems = validate_lines(lines, origins, store=store.store, jobs=os.cpu_count() or 1)
-        answer.update(seconds=time.perf_counter() - t, problems=len(problems))
+        answer.update(seconds=time.perf_counter() - t, problems=len(problems),
+                      located=sum(1 for p in problems if p.line is not None))
     elif stage == "classify":
         from ipvkg.classify import classify
 

@@ -82,25 +82,25 @@ class StoredOrigins(Mapping[str, Origin]):
     """
 
     def __init__(self, paths: Iterable[Path], extra: Mapping[str, Origin] | None = None, keep: object = None):
-        self._paths, self._extra, self._keep = list(paths), dict(extra or {}), keep
+        self.paths, self.extra, self._keep = [Path(p) for p in paths], dict(extra or {}), keep
         self._all: dict[str, Origin] | None = None
 
     def _rows(self) -> Iterator[tuple]:
-        for path in self._paths:
+        for path in self.paths:
             yield from pickle.loads(path.read_bytes())
 
     def subset(self, keys: Collection[str]) -> dict[str, Origin]:
         """The origins of ``keys`` (those known), reading the files once without keeping the rest."""
         if self._all is not None:
             return {k: self._all[k] for k in keys if k in self._all}
-        found = {k: o for k, o in self._extra.items() if k in keys}
+        found = {k: o for k, o in self.extra.items() if k in keys}
         found.update((key, Origin(*fields)) for key, *fields in self._rows() if key in keys)
         return found
 
     def _dict(self) -> dict[str, Origin]:
-        if self._all is None:
-            self._all = {key: Origin(*fields) for key, *fields in self._rows()}
-            self._all.update(self._extra)
+        if self._all is None:  # the files' rows win over ``extra``, as in subset()
+            self._all = dict(self.extra)
+            self._all.update((key, Origin(*fields)) for key, *fields in self._rows())
         return self._all
 
     def __getitem__(self, key: str) -> Origin:

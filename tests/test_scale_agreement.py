@@ -118,6 +118,27 @@ def test_workers_report_injected_errors_where_one_process_does(invalid_data):
     assert len(located) >= 5 and all(p.file.endswith(".yaml") for p in located)
     assert parallel.origins == serial.origins
 
+
+def test_bench_stages_hand_the_workers_origins_to_the_next(tmp_path):
+    """The bench's records stage reads with workers (more record data than PARALLEL_MIN_BYTES), whose origins
+    files go with its temporary folder; its validate stage, another process, still locates every problem."""
+    import importlib
+
+    from ipvkg.build import PARALLEL_MIN_BYTES
+
+    bench = importlib.import_module("run")  # bench/run.py
+    data, state = tmp_path / "data", tmp_path / "state"
+    # values only the shapes reject (a record the loader already faults sends the parent to convert all again)
+    write_dataset(data, 1800, seed=2, invalid=0.05, kinds=["ci_reversed", "p_value_above_1", "estimate_outside_ci",
+                                                           "sample_size_zero", "year_before_1980", "bad_country"])
+    assert sum(p.stat().st_size for p in (data / "studies").iterdir()) > PARALLEL_MIN_BYTES
+    records = bench.run_stage(["--stage", "records", "--data", str(data), "--state", str(state)], 300, "records",
+                              memory=False)
+    validate = bench.run_stage(["--stage", "validate", "--state", str(state)], 300, "validate", memory=False)
+    assert (records["status"], validate["status"]) == ("ok", "ok"), (records, validate)
+    assert records["studies"] == 1800  # none left out: the origins stayed in the workers' files
+    assert validate["problems"] >= 20 and validate["located"] == validate["problems"]
+
 DATA = """@prefix ex: <http://ex/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 ex:A a ex:Thing ; ex:name "a"@en, "b"@de ; ex:code "abc" ; ex:n 5 ; ex:part ex:P1, ex:P2 ; ex:kind ex:K1 .
 ex:B a ex:SubThing ; ex:name "only" ; ex:code "ABCDEFG", "q1" ; ex:n "x" ; ex:part ex:P3, "lit" ; ex:kind ex:K2 .
