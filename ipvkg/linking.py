@@ -452,11 +452,11 @@ def write_one_node_per_line(out: IO[str], head: dict[str, Any], nodes: Iterable[
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
     out.write("{\n" + "\n".join(f" {dump(k)}: {dump(v)}," for k, v in sorted(head.items())) + '\n "@graph": [')
-    separator = "\n  "
+    wrote = False
     for node in nodes:
-        out.write(separator + dump(node))
-        separator = ",\n  "
-    out.write("\n ]\n}\n" if separator != "\n  " else "]\n}\n")
+        out.write((",\n  " if wrote else "\n  ") + dump(node))
+        wrote = True
+    out.write("\n ]\n}\n" if wrote else "]\n}\n")
 
 
 def write_schema_view(store: "OxigraphStore", staging: "Staging") -> None:

@@ -104,7 +104,6 @@ def test_fast_validation_matches_pyshacl_on_injected_errors(invalid_data, vocab)
     assert not clean, f"valid generated records were reported: {sorted(clean)[:5]}"
 
 
-
 def test_workers_report_injected_errors_where_one_process_does(invalid_data):
     """The workers leave origins in files; the shapes' problems read from them name the same file, record and
     line as one process's (the records with errors are then converted again, in the parent, without them)."""
@@ -138,6 +137,7 @@ def test_bench_stages_hand_the_workers_origins_to_the_next(tmp_path):
     assert (records["status"], validate["status"]) == ("ok", "ok"), (records, validate)
     assert records["studies"] == 1800  # none left out: the origins stayed in the workers' files
     assert validate["problems"] >= 20 and validate["located"] == validate["problems"]
+
 
 DATA = """@prefix ex: <http://ex/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 ex:A a ex:Thing ; ex:name "a"@en, "b"@de ; ex:code "abc" ; ex:n 5 ; ex:part ex:P1, ex:P2 ; ex:kind ex:K1 .
