@@ -130,6 +130,10 @@ def run_stage(args: list[str], limit: float | None, label: str, memory: bool = T
         status = "timeout"
         os.killpg(proc.pid, signal.SIGKILL)  # the stage's own process group (workers, java), by its id
         _, err = proc.communicate()
+    finally:  # the bench itself stopped (Ctrl-C, SIGTERM): its stage, in its own session, would run on
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
@@ -406,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.rewrites:
             _use_rewrites()
         return child(a)
+    # stopped with SIGTERM (kill, a CI's timeout): unwind like Ctrl-C, so that run_stage stops the stage it runs
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if a.quick:
         a.sizes, a.naive_sizes, a.limit, a.classify_sizes, a.classify_limit = "1000", "1000", 60, "1000", 60
     CHILD_FLAGS[:] = ["--query-limit", str(a.query_limit)] + (["--rewrites"] if a.rewrites else [])

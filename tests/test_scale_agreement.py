@@ -139,6 +139,47 @@ def test_bench_stages_hand_the_workers_origins_to_the_next(tmp_path):
     assert validate["problems"] >= 20 and validate["located"] == validate["problems"]
 
 
+
+def _processes_naming(text: str) -> list[int]:
+    """The running processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_a_stopped_bench_stops_the_stage_it_runs(tmp_path):
+    """SIGTERM to bench/run.py: the stage it runs, in a session of its own (workers, java), stops with it."""
+    import signal
+    import subprocess
+    import time
+
+    work = tmp_path / "work"
+    # 3,000 studies: a build stage of several seconds, which would outlive the bench by more than the wait below
+    bench = subprocess.Popen([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "3000", "--naive-sizes", "",
+                              "--classify-sizes", "", "--repeat", "1", "--work", str(work), "--name", "stopped"],
+                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (stages := _processes_naming(f"--stage build --data {work}")) and time.monotonic() < deadline:
+            assert bench.poll() is None, "the bench ended before its first stage"
+            time.sleep(0.05)
+        assert stages, "no build stage started"
+        bench.send_signal(signal.SIGTERM)
+        code = bench.wait(timeout=30)
+        deadline = time.monotonic() + 2
+        while _processes_naming(str(work)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _processes_naming(str(work)), "the stage outlived the bench"
+        assert code == 128 + signal.SIGTERM  # ended through its handler, as from Ctrl-C
+    finally:
+        bench.kill()
+
 DATA = """@prefix ex: <http://ex/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 ex:A a ex:Thing ; ex:name "a"@en, "b"@de ; ex:code "abc" ; ex:n 5 ; ex:part ex:P1, ex:P2 ; ex:kind ex:K1 .
 ex:B a ex:SubThing ; ex:name "only" ; ex:code "ABCDEFG", "q1" ; ex:n "x" ; ex:part ex:P3, "lit" ; ex:kind ex:K2 .
