@@ -166,7 +166,6 @@ def validate_lines(lines: Iterable[str], origins: Mapping[str, Origin], vocab: V
         results = shacl_results(data, shapes, vocab.graph)
     else:
         raise IpvkgError(f"unknown validation engine {engine!r}; use {' or '.join(ENGINES)}")
-    results = list(results)
     origins = origins_of(origins, {r["focus"] or "" for r in results})
     return sorted({result_to_problem(r, origins, vocab) for r in results},
                   key=lambda p: (p.file, p.line or 0, str(p)))
