@@ -128,6 +128,8 @@ CASES = [
      "weeks must be one number greater than 0", "weeks", "intervention adv"),
     ("finding-no-intervention", None, _graph_edit(drop=f"^<{F1}> <{IPV}intervention>"),
      "a finding must point at exactly one intervention of its study", "intervention", "finding 1"),
+    ("finding-no-number", None, _graph_edit(drop=f"^<{F1}> <{IPV}findingNumber>"),
+     "a finding must have exactly one number, its place in its study's list of findings", None, "finding 1"),
     ("finding-no-comparator", None, _graph_edit(drop=f"^<{F1}> <{IPV}comparedWith>"),
      "a finding must name exactly one comparator (a comparator key or baseline)", "comparator", "finding 1"),
     ("outcome-term", None, _graph_edit(replace=(f"<{F1}> <{IPV}outcome> <{IPV}Depression>",
