@@ -201,6 +201,26 @@ def room_to_fork(children: int = 2, share: float = 0.25) -> bool:
     return resident * children < available * share
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter: the most malloc arenas (heaps) the process may have
+
+
+def fewer_malloc_arenas(most: int = 2) -> bool:
+    """Let this process's threads share at most ``most`` malloc arenas (glibc); whether it took effect.
+
+    glibc gives a thread that allocates a heap of its own (up to eight per core), and memory freed in it
+    is kept there for that heap's next allocations. When a build answers questions in threads, each
+    lane's transient answers stay in its own heap: at 100,000 studies the build's peak was 6.35-6.40 GB,
+    and 6.07-6.15 GB with two arenas, at the same speed (side by side, two runs each). It applies to
+    arenas created afterwards, and to the whole process (it is not undone: a limit on heaps, not on memory).
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, most))
+    except (OSError, AttributeError):  # not glibc
+        return False
+
+
 def _die_with_parent(sig: int) -> None:
     """Linux: have the kernel send ``sig`` to this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -148,3 +150,43 @@ def test_a_failure_in_a_stage_beside_fails_the_build_and_leaves_no_output(tmp_pa
     with pytest.raises(OSError, match=f"disk full in {name}"):
         build(SMALL, out, reasoner="rules", echo=lambda *a: None)
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+_COUNT_HEAPS = r"""
+import ctypes, os, sys, tempfile, threading
+from ipvkg.background import fewer_malloc_arenas
+took = fewer_malloc_arenas(2) if sys.argv[1] == "limit" else None
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.fopen.restype = ctypes.c_void_p
+together = threading.Barrier(7)  # six threads and this one
+def allocate():  # each thread allocates while all six are alive, so none can take over another's heap
+    libc.malloc(100_000)
+    together.wait()  # all have allocated
+    together.wait()  # the heaps were counted
+threads = [threading.Thread(target=allocate) for _ in range(6)]
+for t in threads:
+    t.start()
+together.wait()
+path = os.path.join(tempfile.mkdtemp(), "malloc.xml")
+fh = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(fh))
+libc.fclose(ctypes.c_void_p(fh))
+together.wait()
+for t in threads:
+    t.join()
+print(took, open(path).read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc arenas")
+def test_fewer_malloc_arenas_caps_the_heaps_threads_allocate_in():
+    def heaps(mode: str) -> tuple[str, int]:
+        out = subprocess.run([sys.executable, "-c", _COUNT_HEAPS, mode], capture_output=True, text=True, check=True,
+                             timeout=60)
+        took, count = out.stdout.split()
+        return took, int(count)
+
+    assert heaps("limit") == ("True", 2)
+    took, unlimited = heaps("default")
+    assert unlimited > 2, "six threads allocating at once should have had heaps of their own"
