@@ -33,7 +33,7 @@ from .records import (RecordKey, StudyRecord, _cross_record_problems, find_recor
                       read_record_files)
 from .reviews import ReviewRecord, load_reviews
 from .store import OxigraphStore, ResultTable
-from .validate import validate_lines
+from .validate import point_at_fields, validate_lines, without_repeats
 from .vocab import Vocabulary, load_vocabulary
 
 EXIT_REJECTED = 3  # --keep-going built the graph without some records
@@ -155,7 +155,7 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         t = time.perf_counter()
         shacl = validate_lines(lines, origins, vocab, engine=engine, jobs=_jobs(jobs), store=store.store)
         timings["validate"] = time.perf_counter() - t
-    problems += shacl
+    problems += point_at_fields(without_repeats(shacl, problems), base)
     errors = [p for p in problems if p.severity == "error"]
     rejected: list[Problem] = []
     if errors and not keep_going:
@@ -209,7 +209,7 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     workers = _jobs(jobs) if jobs is not None or size >= PARALLEL_MIN_BYTES else 1
     if workers <= 1 or len(files) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         with stage("reading records", tick=True):
-            studies, problems = load_studies(paths, base, vocab)
+            studies, problems = load_studies(paths, base, vocab, partial=True)
             lines, origins = records_to_ntriples(studies, reviews, vocab)
         return studies, problems, lines, origins, False
     batches = _batches(files, max(workers * 4, round(size / BATCH_BYTES)))
@@ -240,8 +240,10 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
             loads.append(loader.submit(store.add_ntriples, review_lines, ns.DATA_GRAPH, True))
         for done in loads:
             done.result()
-    problems += _cross_record_problems(keys)
-    bad = {p.record for p in problems if p.record and p.severity == "error"}
+    # records with problems of their own stay (the shapes check them too); load_and_validate leaves them out
+    crossed = _cross_record_problems(keys)
+    problems += crossed
+    bad = {p.record for p in crossed if p.record and p.severity == "error"}
     batch_runs = runs[:len(batches)]
     studies: Sequence[StudyRecord] = PickledStudies([_beside(run, "records") for run in batch_runs], len(keys),
                                                     keep=scratch)
@@ -283,7 +285,7 @@ def _load_batch(files: list[Path], base: Path | None, run: Path) -> tuple[list[R
     """
     vocab = _WORKER_VOCAB or load_vocabulary()
     with gc_paused():
-        records, problems = read_record_files(files, base, vocab)
+        records, problems = read_record_files(files, base, vocab, partial=True)
         lines, origins = records_to_ntriples(records, (), vocab)
         write_run(run, lines)
         rows = [(k, o.file, o.record, o.where, o.line) for k, o in origins.items()]

@@ -32,8 +32,10 @@ def cmd_validate(a: argparse.Namespace) -> int:
     from .build import load_and_validate
 
     result = load_and_validate(a.data, keep_going=True, jobs=a.jobs, engine=a.engine)
-    for p in result.problems:
+    for p in result.errors:
         print(p)
+    for p in result.warnings:
+        print(f"warning: {p}")
     errors = len(result.errors)
     print(f"{len(result.studies)} valid studies; {errors} error(s), {len(result.warnings)} warning(s)")
     return 1 if errors else 0

@@ -54,9 +54,13 @@ class InputError(IpvkgError):
 
     def __init__(self, problems: list[Problem], summary: str | None = None):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, str(p)))
-        lines = [str(p) for p in self.problems]
-        head = summary or f"{len(self.problems)} problem(s) in the input"
-        super().__init__(head + ":\n" + "\n".join("  " + line for line in lines))
+        errors = [p for p in self.problems if p.severity == "error"]
+        warnings = [p for p in self.problems if p.severity != "error"]
+        head = summary or f"{len(errors)} problem(s) in the input"
+        text = head + ":\n" + "\n".join(f"  {p}" for p in errors)
+        if warnings:  # listed apart: the summary's count is of the errors only
+            text += f"\n{len(warnings)} warning(s):\n" + "\n".join(f"  warning: {p}" for p in warnings)
+        super().__init__(text)
 
 
 @dataclass

@@ -10,10 +10,13 @@ that one set of rules applies to every source of RDF; the loader keeps such valu
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
 import io
 import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
@@ -265,7 +268,7 @@ class _Reader:
         try:
             return Term(str(value), _resolve(self.vocab, field, str(value)))
         except UnknownLabel as exc:
-            self.problem(path, f"unknown {field} label {str(value)!r}", where=where,
+            self.problem(path, f"unknown {field} label {str(value)!r}{_foreign_letter(str(value))}", where=where,
                          hint=exc.hint or f"use a label of ontology/ipvkg.ttl ({field})")
             return None
 
@@ -296,10 +299,17 @@ class _Reader:
 
 
 def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
-                vocab: Vocabulary | None = None) -> tuple[StudyRecord | None, list[Problem]]:
-    """Check one raw study mapping and turn it into a :class:`StudyRecord`, with every problem found."""
+                vocab: Vocabulary | None = None, partial: bool = False) -> tuple[StudyRecord | None, list[Problem]]:
+    """Check one raw study mapping and turn it into a :class:`StudyRecord`, with every problem found.
+
+    :param partial: also return a record that has problems (what could be read of it, if its key is
+        sound), so that the shapes can check the rest of it in the same run.
+    """
     vocab = vocab or load_vocabulary()
     lines = lines or {}
+    if raw is None:
+        return None, [Problem(file, None, None, "the file holds no record",
+                              hint="fill it in from data/TEMPLATE.yaml, or remove it")]
     if not isinstance(raw, dict):
         return None, [Problem(file, None, None, f"a study record must be a mapping of fields, got "
                               f"{type(raw).__name__}", hint="start from data/TEMPLATE.yaml", line=lines.get(()))]
@@ -414,7 +424,9 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
     rec.curator = r.scalar(cur.get("curator"), ("curation", "curator"))
     rec.curation_date = r.scalar(cur.get("date"), ("curation", "date"))
     rec.curation_note = r.scalar(cur.get("note"), ("curation", "note"))
-    return (rec if not r.problems else None), r.problems
+    check_values(r, rec)
+    sound_key = record_name is not None and KEY_PATTERN.match(record_name)
+    return (rec if not r.problems or (partial and sound_key) else None), r.problems
 
 
 def _reference(r: _Reader, value: Any, keys: list[str], path: Path_, where: str, kind: str) -> str | None:
@@ -438,9 +450,129 @@ def _check_unique(r: _Reader, keys: list[str], field: str) -> None:
         seen.add(k)
 
 
+# --- value checks the shapes cannot make: durations, dates against today, the ISO country list ------
+DURATION = re.compile(r"^(\d+(?:\.\d+)?) (day|week|month|year)s?$")
+DURATION_UNITS = ("days", "weeks", "months", "years")
+AFTER_INTERVENTION = "post-intervention"
+
+
+def check_values(r: _Reader, rec: StudyRecord) -> None:
+    """Durations, the curation date and the countries of a parsed record (problems go to ``r``)."""
+    for name, value, path, where in (
+            [("follow_up", rec.follow_up, ("follow_up",), None)]
+            + [("time_point", f.time_point, ("findings", f.number - 1, "time_point"), f.describe())
+               for f in rec.findings]):
+        if value is not None and not _is_duration(value, allow_after=name == "time_point"):
+            r.problem(path, f"{name} {str(value)!r} is not '<number> days|weeks|months|years'"
+                      + (" or 'post-intervention'" if name == "time_point" else ""), where=where,
+                      hint=_duration_hint(str(value), name == "time_point"))
+    if rec.curation_date is not None:
+        date = _iso_date(rec.curation_date)
+        if date is None:
+            r.problem(("curation", "date"), f"curation date {str(rec.curation_date)!r} is not a date "
+                      "written YYYY-MM-DD", hint="write the day the record was curated, e.g. 2026-11-27")
+        elif date > datetime.datetime.now(datetime.timezone.utc).date():
+            r.problem(("curation", "date"), f"curation date {date.isoformat()} is after today",
+                      hint="write the day the record was curated, not a later one")
+    for code in rec.countries:
+        problem = _country_problem(str(code))
+        if problem:
+            r.problem(("countries",), f"countries must be ISO 3166-1 alpha-2 codes: {str(code)!r} {problem[0]}",
+                      hint=problem[1])
+
+
+def _is_duration(value: Any, allow_after: bool) -> bool:
+    text = str(value)
+    return bool(DURATION.match(text)) or (allow_after and text == AFTER_INTERVENTION)
+
+
+def _duration_hint(text: str, allow_after: bool) -> str:
+    """A did-you-mean for a duration: the unit's closest spelling, or 'post-intervention'."""
+    form = "write e.g. '6 months'" + (" or 'post-intervention'" if allow_after else "")
+    squashed = re.sub(r"[^a-z]", "", text.lower())
+    if allow_after and difflib.SequenceMatcher(None, squashed, "postintervention").ratio() >= 0.75:
+        return f"did you mean {AFTER_INTERVENTION!r}?"
+    m = re.match(r"^\s*(\d+(?:[.,]\d+)?)\s*([A-Za-z]*)\s*$", text)
+    if not m:
+        return form + " (a duration after baseline; other wording belongs in the quote or curation.note)"
+    number, unit = m.group(1).replace(",", "."), m.group(2).lower()
+    close = difflib.get_close_matches(unit, DURATION_UNITS + tuple(u[:-1] for u in DURATION_UNITS), n=1,
+                                      cutoff=0.6) if unit else []
+    if close:
+        unit = close[0] if close[0].endswith("s") or number == "1" else close[0] + "s"
+        return f"did you mean {number + ' ' + unit!r}?"
+    return form + (f" (say the unit of {number})" if not unit else "")
+
+
+def _iso_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", str(value)):
+        return None
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+# codes that are not ISO 3166-1 alpha-2 but are often written for one (exceptionally reserved codes)
+_COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
+
+
+def _country_problem(code: str) -> tuple[str, str] | None:
+    """Why ``code`` is not an ISO 3166-1 alpha-2 code of the pycountry list, and the hint; None if it is one."""
+    import pycountry
+
+    if len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None:
+        return None
+    known = _COUNTRY_ALIASES.get(code.upper())
+    if known:
+        return "is not one", f"write {known} ({pycountry.countries.get(alpha_2=known).name})"
+    found = None
+    if len(code) in (2, 3):
+        found = pycountry.countries.get(**{f"alpha_{len(code)}": code.upper()})
+    if found is None:
+        try:
+            found = pycountry.countries.lookup(code)
+        except LookupError:
+            found = None
+    if found is not None:
+        return "is not one", f"write {found.alpha_2} ({found.name})"
+    return "is not one", "look the country's code up in ISO 3166-1 alpha-2, e.g. US, HK, AU"
+
+
+def _foreign_letter(text: str) -> str:
+    """``: character 1 ('а', CYRILLIC SMALL LETTER A) is not a Latin letter`` for a label's first such letter."""
+    for i, ch in enumerate(text, start=1):
+        if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN"):
+            return f": character {i} ({ch!r}, {unicodedata.name(ch, 'unnamed')}) is not a Latin letter"
+    return ""
+
+
 # --- readers ---------------------------------------------------------------------------------------
+def check_regular_file(path: Path, display: str) -> os.stat_result:
+    """The file's status if it is a regular file (a symbolic link to one is fine); raises _FileProblem if not."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        kind = "a broken symbolic link" if os.path.islink(path) else "gone"
+        raise _FileProblem(Problem(display, None, None, f"looks like a record but is {kind}",
+                                   hint="point it at a record file or remove it")) from None
+    except OSError as exc:  # ELOOP, EACCES on a folder of the path, ...
+        raise _FileProblem(Problem(display, None, None, f"looks like a record but cannot be read: "
+                                   f"{exc.strerror or exc}", hint="fix the link or its permissions, or remove it")
+                           ) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a pipe, socket or device)"
+        raise _FileProblem(Problem(display, None, None, f"looks like a record but is {kind}",
+                                   hint="a record is one file; rename or remove this entry"))
+    return st
+
+
 def _read_text(path: Path, display: str) -> str:
-    size = path.stat().st_size
+    size = check_regular_file(path, display).st_size
     if size > MAX_RECORD_BYTES:
         raise _FileProblem(Problem(display, None, None, f"file is {size / 1e6:.1f} MB, larger than the "
                                    f"{MAX_RECORD_BYTES // 2**20} MB a record file may have",
@@ -659,7 +791,7 @@ def read_csv(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]]
 def read_xlsx(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]] | Problem]:
     import openpyxl  # XML is parsed through defusedxml when installed, so external entities are not resolved
 
-    if path.stat().st_size > MAX_RECORD_BYTES:
+    if check_regular_file(path, display).st_size > MAX_RECORD_BYTES:
         _read_text(path, display)  # raises the size problem
     try:
         book = openpyxl.load_workbook(path, data_only=True)
@@ -714,7 +846,12 @@ def find_record_files(paths: Iterable[Path | str], base: Path | None = None) -> 
     for p in map(Path, paths):
         if p.is_dir():
             seen: set[tuple[int, int]] = set()
-            for root, dirs, names in os.walk(p, followlinks=True, onerror=None):
+            def unreadable(exc: OSError) -> None:
+                problems.append(Problem(_display(Path(exc.filename or p), base), None, None,
+                                        f"cannot list the folder: {exc.strerror or exc}",
+                                        hint="make it readable, or move it out of the data folder"))
+
+            for root, dirs, names in os.walk(p, followlinks=True, onerror=unreadable):
                 st = os.stat(root)
                 if (st.st_dev, st.st_ino) in seen:
                     problems.append(Problem(_display(Path(root), base), None, None,
@@ -723,10 +860,10 @@ def find_record_files(paths: Iterable[Path | str], base: Path | None = None) -> 
                     continue
                 seen.add((st.st_dev, st.st_ino))
                 dirs.sort()
-                for name in sorted(names):
-                    f = Path(root) / name
-                    if f.suffix.lower() in STUDY_SUFFIXES and not name.startswith((".", "~$")):
-                        files.append(f)
+                # a folder named like a record is read as one, which reports that it is a folder
+                named = [d for d in dirs if _looks_like_record(d)]
+                dirs[:] = [d for d in dirs if d not in named]
+                files.extend(Path(root) / name for name in sorted(named + [n for n in names if _looks_like_record(n)]))
         elif p.is_symlink() and not p.exists():
             problems.append(Problem(_display(p, base), None, None, "broken or looping symbolic link",
                                     hint="point it at a record file or remove it"))
@@ -737,6 +874,10 @@ def find_record_files(paths: Iterable[Path | str], base: Path | None = None) -> 
     return files, problems
 
 
+def _looks_like_record(name: str) -> bool:
+    return Path(name).suffix.lower() in STUDY_SUFFIXES and not name.startswith((".", "~$"))
+
+
 def _display(path: Path, base: Path | None) -> str:
     try:
         return str(path.resolve().relative_to((base or Path.cwd()).resolve())) if not path.is_symlink() else str(path)
@@ -744,12 +885,15 @@ def _display(path: Path, base: Path | None) -> str:
         return str(path)
 
 
-def load_studies(paths: Iterable[Path | str], base: Path | None = None, vocab: Vocabulary | None = None
-                 ) -> tuple[list[StudyRecord], list[Problem]]:
+def load_studies(paths: Iterable[Path | str], base: Path | None = None, vocab: Vocabulary | None = None,
+                 partial: bool = False) -> tuple[list[StudyRecord], list[Problem]]:
     """Read every study record under ``paths``; return the valid records and all problems found.
 
     Cross-record checks run here too: duplicate record keys, and a PMID or DOI claimed by two studies
     (several reports of one trial belong in one record).
+
+    :param partial: keep records that have problems of their own (see :func:`parse_study`); records
+        that a cross-record check refuses are left out all the same.
     """
     vocab = vocab or load_vocabulary()
     paths = list(paths)
@@ -757,14 +901,15 @@ def load_studies(paths: Iterable[Path | str], base: Path | None = None, vocab: V
     if not files and not problems:
         problems.append(Problem(", ".join(str(p) for p in paths), None, None, "no study records found",
                                 hint="add YAML files (data/TEMPLATE.yaml), or CSV/XLSX extraction sheets"))
-    records, found = read_record_files(files, base, vocab)
+    records, found = read_record_files(files, base, vocab, partial)
     problems.extend(found)
-    problems.extend(_cross_record_problems(records))
-    bad = {p.record for p in problems if p.record and p.severity == "error"}
+    crossed = _cross_record_problems(records)
+    problems.extend(crossed)
+    bad = {p.record for p in (crossed if partial else problems) if p.record and p.severity == "error"}
     return [r for r in records if r.id not in bad], problems
 
 
-def read_record_files(files: Iterable[Path], base: Path | None, vocab: Vocabulary
+def read_record_files(files: Iterable[Path], base: Path | None, vocab: Vocabulary, partial: bool = False
                       ) -> tuple[list[StudyRecord], list[Problem]]:
     """Parse the given record files (no cross-record checks): the records that parsed, and the problems.
 
@@ -784,8 +929,10 @@ def read_record_files(files: Iterable[Path], base: Path | None, vocab: Vocabular
                     problems.append(item)
                     continue
                 raw, lines = item
-                rec, found = parse_study(raw, display, lines, vocab)
+                rec, found = parse_study(raw, display, lines, vocab, partial)
                 problems.extend(found)
+                if reader is read_yaml:
+                    problems.extend(_name_problem(raw, f, display, lines))
                 if rec is not None:
                     records.append(rec)
         except _FileProblem as exc:
@@ -794,6 +941,34 @@ def read_record_files(files: Iterable[Path], base: Path | None, vocab: Vocabular
             problems.append(Problem(display, None, None, f"cannot read the file: {exc.strerror or exc}",
                                     hint="check that it exists and is readable"))
     return records, problems
+
+
+def _name_problem(raw: Any, path: Path, display: str, lines: dict[Path_, int]) -> list[Problem]:
+    """A YAML record's ``id`` must be its file's name (``data/studies/<id>.yaml``): the IRIs follow the id."""
+    key = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(key, (str, int)) or str(key) == path.stem:
+        return []
+    return [Problem(display, str(key), "id", f"record key {str(key)!r} differs from the file name {path.name!r}",
+                    hint=f"rename the file to {str(key)}{path.suffix} or set id: {path.stem}",
+                    line=lines.get(("id",)))]
+
+
+def record_lines(path: Path, display: str, record: str) -> tuple[dict, dict[Path_, int]] | None:
+    """The record ``record`` of the file ``path`` (read again) and the line of each of its fields, or None.
+
+    What a problem found later (by the shapes) needs to point at a field's own line; reading again only
+    the few files that have such problems costs nothing for the records that have none.
+    """
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        return None
+    try:
+        for item in reader(path, display):
+            if not isinstance(item, Problem) and isinstance(item[0], dict) and str(item[0].get("id")) == record:
+                return item
+    except (_FileProblem, OSError):
+        return None
+    return None
 
 
 def _cross_record_problems(records: Sequence[StudyRecord | RecordKey]) -> list[Problem]:

@@ -11,8 +11,10 @@ seconds at 100,000 studies); ``"pyshacl"`` runs pyshacl on an rdflib graph (minu
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 import rdflib
@@ -21,6 +23,7 @@ from rdflib.namespace import SH
 from . import namespaces as ns
 from .errors import IpvkgError, Problem
 from .rdf import Origin, origins_of
+from .records import record_lines
 from .vocab import Vocabulary, load_vocabulary
 
 ENGINES = ("sparql", "pyshacl")
@@ -83,7 +86,23 @@ def result_to_problem(result: dict[str, str | None], origins: Mapping[str, Origi
         return Problem(focus, None, field, message, severity=severity,
                        hint="this subject did not come from a record; check the RDF that produced it")
     return Problem(origin.file, origin.record, field, message, where=origin.where, line=origin.line,
-                   severity=severity, hint=_hint(field))
+                   severity=severity, hint=_comma_hint(value, field) or _hint(field))
+
+
+_INTEGER_FIELDS = {"year", "sample_size", "curator_group"}
+
+
+def _comma_hint(value: str | None, field: str | None) -> str | None:
+    """The hint for a number written with a comma: ``1,5`` -> write 1.5; a whole number's ``1,500`` -> 1500."""
+    text = value[1:].split('"', 1)[0] if value and value.startswith('"') else None
+    if not text or not re.fullmatch(r"[+-]?\d+(,\d+)+", text.strip()):
+        return None
+    text = text.strip()
+    if field in _INTEGER_FIELDS and re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text):
+        return f"write {text.replace(',', '')}, without the thousands separator"
+    if text.count(",") == 1:
+        return f"write {text.replace(',', '.')}: a number takes a decimal point, not a comma"
+    return None
 
 
 def _display_value(value: str, vocab: Vocabulary) -> str:
@@ -169,3 +188,73 @@ def validate_lines(lines: Iterable[str], origins: Mapping[str, Origin], vocab: V
     origins = origins_of(origins, {r["focus"] or "" for r in results})
     return sorted({result_to_problem(r, origins, vocab) for r in results},
                   key=lambda p: (p.file, p.line or 0, str(p)))
+
+
+def point_at_fields(problems: Sequence[Problem], base: Path | None = None) -> list[Problem]:
+    """The problems, each pointing at its field's own line where the record file shows one.
+
+    A shape's result knows its subject's line (a study, a finding); the field's line is read from the
+    record file again (``base``: the folder the problems' file names are relative to, default the
+    current one).
+    """
+    found: dict[tuple[str, str], tuple[dict, dict] | None] = {}
+    out = []
+    for p in problems:
+        if p.record is None or p.field is None:
+            out.append(p)
+            continue
+        if (p.file, p.record) not in found:
+            path = Path(p.file)
+            found[p.file, p.record] = record_lines(path if path.is_absolute() else (base or Path.cwd()) / path,
+                                                   p.file, p.record)
+        line = _field_line(found[p.file, p.record], p.where, p.field)
+        out.append(dataclasses.replace(p, line=line) if line else p)
+    return out
+
+
+def _field_line(record: tuple[dict, dict] | None, where: str | None, field: str) -> int | None:
+    """The line of ``field`` of the part of ``record`` named by ``where`` (a problem's place), if shown."""
+    if record is None:
+        return None
+    raw, lines = record
+    prefix = _part_path(raw, where)
+    if prefix is None:
+        return None
+    name = field.rsplit(".", 1)[-1]
+    if prefix + (name,) in lines:
+        return lines[prefix + (name,)]
+    # a field in a nested mapping of the part: intensity.sessions, curation.date
+    nested = [k for k in lines if len(k) == len(prefix) + 2 and k[:len(prefix)] == prefix and k[-1] == name
+              and not isinstance(k[-2], int)]
+    return lines[nested[0]] if len(nested) == 1 else None
+
+
+def _part_path(raw: dict, where: str | None) -> tuple | None:
+    """The path in a record of the part a problem's ``where`` names: the study, finding 2, intervention x."""
+    if where is None:
+        return ()
+    if where == "population":
+        return ("population",)
+    m = re.match(r"^(finding|report) (\d+)\b", where)
+    if m:
+        return (m.group(1) + "s", int(m.group(2)) - 1)
+    m = re.match(r"^(intervention|comparator) (.+)$", where)
+    if m:
+        for i, part in enumerate(raw.get(m.group(1) + "s") or []):
+            if isinstance(part, dict) and str(part.get("key")) == m.group(2):
+                return (m.group(1) + "s", i)
+    return None
+
+
+def without_repeats(shape_problems: Sequence[Problem], record_problems: Sequence[Problem]) -> list[Problem]:
+    """The shapes' problems less those about a field the record checks already found a problem in.
+
+    A record with problems is still checked by the shapes (so that every problem shows in one run);
+    a value the reader refused (an unknown label, a missing field) would otherwise be reported twice.
+    """
+    def about(p: Problem) -> tuple:
+        part = re.match(r"^(finding|report) \d+", p.where or "")  # "finding 2 (depression)": its outcome may be gone
+        return p.file, p.record, part.group(0) if part else p.where, (p.field or "").rsplit(".", 1)[-1]
+
+    seen = {about(p) for p in record_problems if p.record is not None}
+    return [p for p in shape_problems if about(p) not in seen]
