@@ -62,6 +62,14 @@ def load_reviews(directory: Path, base: Path | None = None) -> tuple[list[Review
         except _FileProblem as exc:
             problems.append(exc.problem)
             continue
+        except OSError as exc:
+            problems.append(Problem(display, None, None, f"cannot read the file: {exc.strerror or exc}",
+                                    hint="check that it exists and is readable"))
+            continue
+        if raw is None:
+            problems.append(Problem(display, None, None, "the file holds no record",
+                                    hint="fill it in (see data/reviews/ogbe2020.yaml), or remove it"))
+            continue
         if not isinstance(raw, dict) or not raw.get("id"):
             problems.append(Problem(display, None, "id", "a review record must be a mapping with an id",
                                     hint="see data/reviews/ogbe2020.yaml"))

@@ -19,7 +19,7 @@ def test_template_example_loads_and_validates(tmp_path):
 
     data = tmp_path / "data"
     (data / "studies").mkdir(parents=True)
-    (data / "studies" / "example.yaml").write_text((ROOT / "data" / "TEMPLATE.yaml").read_text())
+    (data / "studies" / "example2005.yaml").write_text((ROOT / "data" / "TEMPLATE.yaml").read_text())
     result = load_and_validate(data)
     assert [s.id for s in result.studies] == ["example2005"]
     assert result.errors == []
@@ -145,3 +145,152 @@ def test_yaml_parser_gives_the_pure_python_parsers_data_and_lines(monkeypatch):
     for path in paths:
         assert fast[path] == parse(path), path
     assert len(paths) > 40
+
+
+# --- issue 21 §2: a record is never dropped or changed silently ------------------------------------------
+def _refused(data) -> list:
+    """The problems of a run that must refuse ``data`` (nothing loads)."""
+    import pytest
+
+    from ipvkg.build import load_and_validate
+    from ipvkg.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        load_and_validate(data)
+    return caught.value.problems
+
+
+def _line_of(path: Path, text: str, after: int = 0) -> int:
+    lines = path.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if i > after and line.lstrip("- ").startswith(text))
+
+
+def test_every_problem_of_a_record_is_reported_in_one_run(tmp_path, record):
+    record["interventions"][0]["components"] = ["advocacy", "advocasy"]  # a label problem (reader)
+    record["countries"] = ["UK"]  # the ISO list (reader)
+    record["sample_size"] = 0  # a range (shapes)
+    f = record["findings"][0]
+    f.update(estimate=1.0, ci_lower=3.1, ci_upper=0.5)  # an inverted interval (shapes)
+    problems = _refused(write_data(tmp_path, record))
+    messages = " | ".join(p.message for p in problems)
+    assert "unknown components label 'advocasy'" in messages
+    assert "'UK' is not one" in messages
+    assert "sample size must be a whole number greater than 0" in messages
+    assert "CI lower bound is above the upper bound" in messages
+
+
+def test_shape_problems_point_at_the_fields_own_line(tmp_path, record):
+    record["sample_size"], record["year"] = 0, 1850
+    del record["reports"][0]["pmid"], record["reports"][0]["doi"]
+    for rep in record["reports"]:
+        rep.pop("pmid", None), rep.pop("doi", None)
+    record["findings"] = [{k: v for k, v in f.items() if k != "reported_in"} for f in record["findings"]]
+    data = write_data(tmp_path, record)
+    path = data / "studies" / f"{record['id']}.yaml"
+    by_field = {p.field: p.line for p in _refused(data) if p.record == record["id"]}
+    assert by_field["sample_size"] == _line_of(path, "sample_size:")
+    assert by_field["year"] == _line_of(path, "year:")
+    assert by_field["reports"] == _line_of(path, "reports:")
+
+
+def test_a_country_shape_problem_points_at_its_line(tmp_path, record):
+    record["countries"] = ["us"]  # caught by both the reader and the shape's pattern: reported once, at its line
+    data = write_data(tmp_path, record)
+    found = [p for p in _refused(data) if p.field == "countries"]
+    assert len(found) == 1 and found[0].line == _line_of(data / "studies" / f"{record['id']}.yaml", "countries:")
+    assert found[0].hint.startswith("write US")
+
+
+def test_warnings_are_printed_apart_and_not_counted_as_errors(tmp_path, record, capsys):
+    from ipvkg.cli import main
+
+    record["findings"][0].pop("estimate_type", None)
+    record["findings"][0].update(estimate=-2.0, ci_lower=-3.5, ci_upper=-0.5)
+    data = write_data(tmp_path / "w", record)
+    assert main(["validate", "--data", str(data)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if "estimate_type" in line][0].startswith("warning: ")
+    assert out[-1].endswith("0 error(s), 1 warning(s)")
+    record["sample_size"] = 0
+    data = write_data(tmp_path / "e", record)
+    assert main(["build", "--data", str(data), "--out", str(tmp_path / "out"), "--no-pictures"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("ipvkg build: 1 error(s) in the records")
+    assert "sample size" in err[1] and err[2] == "1 warning(s):" and err[3].startswith("  warning: ")
+
+
+def test_the_shipped_data_has_no_errors_and_no_warnings():
+    from ipvkg.build import load_and_validate
+
+    result = load_and_validate(ROOT / "data")
+    assert result.errors == [] and result.warnings == []
+    assert len(result.studies) == len(list((ROOT / "data" / "studies").glob("*.yaml")))
+
+
+def test_every_shipped_duration_fits_the_grammar_and_has_weeks():
+    from ipvkg.rdf import weeks
+    from ipvkg.records import AFTER_INTERVENTION
+
+    recs, problems = load_studies([ROOT / "data" / "studies"])
+    values = [r.follow_up for r in recs] + [f.time_point for r in recs for f in r.findings]
+    assert problems == [] and len([v for v in values if v]) > 40
+    assert all(weeks(v) is not None or v == AFTER_INTERVENTION for v in values if v is not None)
+
+
+def test_singular_units_are_durations(tmp_path, record):
+    record["follow_up"] = "1 year"
+    record["findings"][0]["time_point"] = "1 month"
+    recs, problems = load_studies([write_data(tmp_path, record) / "studies"])
+    assert problems == [] and recs[0].follow_up == "1 year"
+
+
+def test_sheet_rows_name_their_studies_whatever_the_file_is_called(tmp_path):
+    path = tmp_path / "extraction.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["study_id", "intervention", "comparator", "outcome", "direction", "pmid"])
+        w.writerow(["alpha2005", "adv", "baseline", "depression", "improved", "11111111"])
+        w.writerow(["beta2006", "adv", "baseline", "depression", "improved", "22222222"])
+    recs, problems = load_studies([path])
+    assert problems == [] and sorted(r.id for r in recs) == ["alpha2005", "beta2006"]
+
+
+def test_curation_dates_after_today_are_refused_as_dates_too(tmp_path, record):
+    import datetime
+
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    record["curation"]["date"] = today  # an unquoted YAML date is a date, not a string
+    recs, problems = load_studies([write_data(tmp_path / "a", record) / "studies"])
+    assert problems == [] and len(recs) == 1
+    record["curation"]["date"] = today + datetime.timedelta(days=2)
+    _, problems = load_studies([write_data(tmp_path / "b", record) / "studies"])
+    assert [p.field for p in problems] == ["curation.date"] and "is after today" in problems[0].message
+    record["curation"]["date"] = "27/11/2026"
+    _, problems = load_studies([write_data(tmp_path / "c", record) / "studies"])
+    assert "is not a date written YYYY-MM-DD" in problems[0].message
+
+
+def test_a_record_file_replaced_by_a_folder_is_an_error_not_a_missing_study(tmp_path, record):
+    data = write_data(tmp_path, record)
+    (data / "studies" / "other2010.yaml").mkdir()
+    (data / "studies" / "other2010.yaml" / "fixb.yaml").write_text("id: fixb\n")  # not read as a record
+    recs, problems = load_studies([data / "studies"], base=tmp_path)
+    assert [r.id for r in recs] == [record["id"]]
+    assert [(p.file, p.message) for p in problems] == [("data/studies/other2010.yaml",
+                                                         "looks like a record but is a folder")]
+
+
+def test_a_review_file_that_is_a_folder_or_holds_nothing_is_named(tmp_path):
+    from ipvkg.reviews import load_reviews
+
+    (tmp_path / "a.yaml").mkdir()
+    (tmp_path / "b.yaml").write_text("---\n")
+    _, problems = load_reviews(tmp_path, base=tmp_path)
+    assert [(p.file, p.message) for p in problems] == [
+        ("a.yaml", "looks like a record but is a folder"), ("b.yaml", "the file holds no record")]
+
+
+def test_a_comma_in_a_whole_number_gets_the_thousands_hint(tmp_path, record):
+    record["sample_size"] = "1,500"
+    problems = _refused(write_data(tmp_path, record))
+    assert [p.hint for p in problems if p.field == "sample_size"] == ["write 1500, without the thousands separator"]
