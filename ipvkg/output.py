@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import fnmatch
 import functools
 import os
 import shutil
@@ -82,6 +83,15 @@ def _shows_current(entry: Path) -> bool:
         return os.readlink(entry) == _link_target(entry.name)
     except OSError:
         return False
+
+
+def _earlier_output(entry: Path) -> bool:
+    """A plain file named as an output a build may write (an earlier layout's, or ``ipvkg network --out``'s)."""
+    return not entry.is_symlink() and entry.is_file() and any(fnmatch.fnmatch(entry.name, p) for p in EARLIER_OUTPUTS)
+
+
+def _remove(entry: Path) -> None:
+    entry.unlink(missing_ok=True)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -207,8 +217,8 @@ class BuildFolder:
                 yield f"link {name}", functools.partial(_point, self.out / name, _link_target(name), self.builds)
         yield "switch", functools.partial(_point, self.builds / CURRENT, self.dir.name, self.builds)
         for entry in sorted(self.out.iterdir()):
-            if entry.name not in names and _shows_current(entry):
-                yield f"remove {entry.name}", functools.partial(entry.unlink, missing_ok=True)
+            if entry.name not in names and (_shows_current(entry) or _earlier_output(entry)):
+                yield f"remove {entry.name}", functools.partial(_remove, entry)
         yield "remove earlier builds", functools.partial(remove_old_builds, self.out)
         yield "write folders to disk", lambda: (_fsync_dir(self.builds), _fsync_dir(self.out))
 
