@@ -122,8 +122,11 @@ def current_graph(build: Path, digest: str | None = None) -> str | None:
 
 
 def read_answer(build: Path, graph_sha256: str, name: str, text: str,
-                bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> ResultTable | None:
-    """The answer kept for this question, these bindings and this graph, or None (then ask the graph)."""
+                bindings: Mapping[str, ox.NamedNode | ox.Literal], shown: Path | None = None) -> ResultTable | None:
+    """The answer kept for this question, these bindings and this graph, or None (then ask the graph).
+
+    ``shown``: the build directory as the user named it, for the answer's ``source`` (default ``build``).
+    """
     stamp = _read_json(build / ANSWERS_DIR / STAMP_FILE)
     if stamp is None or stamp.get("sha256") != graph_sha256:
         return None  # the build directory was rebuilt since the graph was read
@@ -145,4 +148,4 @@ def read_answer(build: Path, graph_sha256: str, name: str, text: str,
         return None
     variables = doc["variables"]
     return ResultTable(variables, [dict(zip(variables, row)) for row in doc["rows"]],
-                       source=str(build / ANSWERS_DIR / f"{name}.json"))
+                       source=str((shown or build) / ANSWERS_DIR / f"{name}.json"))

@@ -23,7 +23,7 @@ from . import namespaces as ns
 from .background import at_once, fewer_malloc_arenas, in_child, in_thread, room_to_fork
 from .classify import Classification, classify
 from .errors import InputError, Problem
-from .output import Staging
+from .output import BuildFolder, build_lock
 from .answers import ANSWERS_DIR, write_graph_stamp
 from .queries import format_table, keeping_answers, list_questions, run_question
 from .progress import stage
@@ -339,13 +339,16 @@ def summarise(store: OxigraphStore, load: LoadResult, classification: Classifica
 
 def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: bool = False,
           reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] = print,
-          jobs: int | None = None) -> BuildResult:
-    """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, write atomically.
+          jobs: int | None = None, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> BuildResult:
+    """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, then show it as a whole.
 
     ``jobs``: worker processes for reading records and threads for validation (None: all cores when
-    the data is large enough to gain from them).
+    the data is large enough to gain from them). One build at a time writes ``out`` (``ipvkg.output``).
+
+    :param wait: if another build holds ``out``, wait for it (``on_wait`` is told once) rather than stop.
+    :raises ipvkg.output.BuildBusy: another build holds ``out`` and ``wait`` is false.
     """
-    with gc_paused():
+    with build_lock(out, wait, on_wait), gc_paused():
         return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, jobs)
 
 
@@ -363,7 +366,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     timings["load+validate"] = time.perf_counter() - t0
     timings.update({f"load+validate: {k}": v for k, v in load.timings.items()})
 
-    with Staging(out) as staging:
+    with BuildFolder(out) as staging:
         t = time.perf_counter()
         dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology(), ns.DATA_GRAPH: load.lines})
         from .linking import dataset_description, mapping_lines
@@ -435,7 +438,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                     pending.cancel()
         outputs = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
         t = time.perf_counter()
-    timings["commit"] = time.perf_counter() - t  # fsync and move every file into place
+    timings["commit"] = time.perf_counter() - t  # fsync, then show the build as a whole
     timings["total"] = time.perf_counter() - t0
     result = BuildResult(load, dataset, store, classification, summary, outputs, timings, out)
     print_summary(result, component_domain, echo)
@@ -447,7 +450,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
 HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain")  # asked by _answer
 
 
-def _keep_other_answers(store: OxigraphStore, staging: Staging, pictures: bool) -> None:
+def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bool) -> None:
     """Answer and keep every question that needs no parameter which the other lanes do not ask.
 
     ``ipvkg query NAME`` on the built graph then reads the answer (``ipvkg.answers``) instead of asking the
@@ -462,13 +465,13 @@ def _keep_other_answers(store: OxigraphStore, staging: Staging, pictures: bool) 
             ask(store, question.name)
 
 
-def _draw(store: OxigraphStore, staging: Staging) -> dict[str, float]:
+def _draw(store: OxigraphStore, staging: BuildFolder) -> dict[str, float]:
     from .pictures import write_pictures
 
     return write_pictures(store, staging, ask=keeping_answers(staging.dir / ANSWERS_DIR))
 
 
-def _answer(store: OxigraphStore, staging: Staging, load: LoadResult, classification: Classification
+def _answer(store: OxigraphStore, staging: BuildFolder, load: LoadResult, classification: Classification
             ) -> tuple[dict, ResultTable, ResultTable, dict[str, float]]:
     """The build's summary and headline answers, and schema.jsonld (which needs the store only)."""
     from .linking import write_schema_view
@@ -488,7 +491,7 @@ def _answer(store: OxigraphStore, staging: Staging, load: LoadResult, classifica
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples
 
 
-def _write_other_files(staging: Staging, dataset: Dataset, store: OxigraphStore, description: list[str]
+def _write_other_files(staging: BuildFolder, dataset: Dataset, store: OxigraphStore, description: list[str]
                        ) -> list[str]:
     """ipvkg.jsonld (small graphs only) and void.ttl (after the files it describes); returns notes for the user.
 

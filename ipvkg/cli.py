@@ -24,7 +24,7 @@ def cmd_build(a: argparse.Namespace) -> int:
     from .build import build
 
     result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures,
-                   jobs=a.jobs)
+                   jobs=a.jobs, wait=not a.no_wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
     return result.exit_code
 
 
@@ -172,6 +172,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes/threads for reading and validating records (default: all cores for large "
                         "data); 1: every step in this process, one after another")
+    b.add_argument("--no-wait", action="store_true",
+                   help="if another build is writing the output directory, stop at once (exit 2) instead of waiting")
 
     v = add("validate", cmd_validate, "Check the records and the SHACL shapes; exit 1 on any error.")
     v.add_argument("--data", default="data")

@@ -43,7 +43,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from .errors import IpvkgError
-from .output import write_atomic
+from .output import pinned_build, write_atomic
 
 DEFAULT_GRAPH = "https://w3id.org/ipvkg/graph/all"
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -149,14 +149,15 @@ def publish(build: Path | str, endpoint: str, graph: str = DEFAULT_GRAPH, *, ret
     """Replace ``graph`` on the server with the triples of ``build/dataset.nq`` (see the module docstring)."""
     t0 = time.perf_counter()
     dataset = Path(build) / "dataset.nq"
-    if not dataset.is_file():
-        raise PublishError(f"{dataset} is missing; run `ipvkg build` first")
     try:
         target = ox.NamedNode(graph)
     except ValueError:
         raise PublishError(f"--graph {graph!r} is not an IRI") from None
     eps = endpoints or Endpoints.from_base(endpoint)
-    data, n = union_ntriples(dataset)
+    with pinned_build(build) as pinned:  # the build shown now, even if another one switches it meanwhile
+        if not (pinned.path / "dataset.nq").is_file():
+            raise PublishError(f"{dataset} is missing; run `ipvkg build` first")
+        data, n = union_ntriples(pinned.path / "dataset.nq")
     staging = ox.NamedNode(staging_graph(graph))
     put_url = eps.store + ("&" if "?" in eps.store else "?") + urllib.parse.urlencode({"graph": staging.value})
     last: Exception | None = None
@@ -263,9 +264,13 @@ def prepare_store(build: Path | str, location: Path | str) -> bool:
     The load goes into a fresh directory that then replaces ``location``, so a failed load leaves the
     old store; ``<location>.sha256`` records which dataset the store holds. Returns True if it loaded.
     """
-    dataset, location = Path(build) / "dataset.nq", Path(location)
+    with pinned_build(build) as pinned:  # hashed and loaded from one build, even if another switches it
+        return _prepare_store(pinned.path / "dataset.nq", Path(build) / "dataset.nq", Path(location))
+
+
+def _prepare_store(dataset: Path, shown: Path, location: Path) -> bool:
     if not dataset.is_file():
-        raise PublishError(f"{dataset} is missing; run `ipvkg build` first")
+        raise PublishError(f"{shown} is missing; run `ipvkg build` first")
     digest, stamp = _sha256(dataset), location.with_name(location.name + ".sha256")
     if location.is_dir() and stamp.is_file() and stamp.read_text().strip() == digest:
         return False
@@ -277,7 +282,7 @@ def prepare_store(build: Path | str, location: Path | str) -> bool:
     if proc.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
         detail = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        raise PublishError(f"oxigraph could not load {dataset}: {detail}")
+        raise PublishError(f"oxigraph could not load {shown}: {detail}")
     old = location.with_name(f".{location.name}.old-{os.getpid()}")
     if location.exists():
         os.replace(location, old)

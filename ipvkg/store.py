@@ -137,6 +137,8 @@ class OxigraphStore(GraphStore):
         # the build directory and graph digest whose kept answers hold here, until anything is added
         self.answers_from: tuple[Path, str] | None = None
         self._build: Path | None = None  # a build directory whose graph is loaded when first needed
+        self._pinned = None  # the one build of that directory every file is read from (ipvkg.output)
+        self._shown: Path | None = None  # the directory as the user named it (for messages)
         self._build_digest: str | None = None  # its dataset.nq's SHA-256, once hashed
         try:
             if path is None:
@@ -157,8 +159,8 @@ class OxigraphStore(GraphStore):
 
     @property
     def pending_build(self) -> Path | None:
-        """The build directory whose graph this store will load when first asked, if not loaded yet."""
-        return self._build
+        """The build directory (as named) whose graph this store will load when first asked, if not loaded yet."""
+        return self._shown if self._build is not None else None
 
     def open_build(self, build: Path) -> None:
         """Hold the graph of ``build`` (its dataset.nq), loaded when a question needs the graph.
@@ -166,10 +168,15 @@ class OxigraphStore(GraphStore):
         A question the build answered itself is read from ``build/answers/`` while the answer holds
         (``ipvkg.answers``), without loading: at 100,000 studies loading takes 35-55 s.
         """
-        dataset = build / GRAPH_FILE
-        if not dataset.exists():
-            raise StoreError(f"{build} holds no built graph ({dataset} is missing); run `ipvkg build` first")
-        self._build = build
+        from .output import pinned_build
+
+        pinned = pinned_build(build)  # resolved once: a build switching the directory meanwhile is not seen
+        if not (pinned.path / GRAPH_FILE).exists():
+            pinned.close()
+            raise StoreError(f"{build} holds no built graph ({build / GRAPH_FILE} is missing); run `ipvkg build` first")
+        if self._pinned is not None:
+            self._pinned.close()
+        self._pinned, self._build, self._shown = pinned, pinned.path, build
 
     def _load_build(self) -> None:
         from .answers import file_digest
@@ -269,7 +276,7 @@ class OxigraphStore(GraphStore):
             self._trust_answers(self._build, self._build_digest)
         if self.answers_from is None:
             return None
-        return read_answer(*self.answers_from, name, text, bindings)
+        return read_answer(*self.answers_from, name, text, bindings, shown=self._shown)
 
     def __len__(self) -> int:
         return len(self.store)
@@ -279,6 +286,8 @@ class OxigraphStore(GraphStore):
 
     def close(self) -> None:
         self.store.flush() if self.path else None
+        if self._pinned is not None:
+            self._pinned.close()  # a later build may now remove the build read
 
 
 class _LineReader(io.RawIOBase):

@@ -69,11 +69,21 @@ def write_data(tmp_path: Path, *records: dict, reviews: bool = True) -> Path:
 
 
 def tree_digest(path: Path) -> dict[str, str]:
-    """File name -> sha256 for every file under ``path`` (to prove nothing changed)."""
+    """File name -> sha256 for every file a reader of ``path`` sees (to prove nothing changed).
+
+    Symlinks are followed (a build shows its files through them) and a build folder's hidden ``.builds/``,
+    where the builds themselves are kept, is left out.
+    """
     if not path.exists():
         return {}
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file()}
+    digest = {}
+    for folder, dirs, files in os.walk(path, followlinks=True):
+        dirs[:] = [d for d in dirs if not (Path(folder) == path and d == ".builds")]
+        for name in files:
+            p = Path(folder, name)
+            if p.is_file():  # a dangling link is no file
+                digest[str(p.relative_to(path))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return dict(sorted(digest.items()))
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

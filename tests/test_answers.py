@@ -171,7 +171,7 @@ def test_answers_left_by_an_earlier_build_are_not_used(tmp_path, monkeypatch):
     monkeypatch.setattr(build_module, "list_questions",
                         lambda: [q for q in list_questions() if not q.name.startswith("network_")])
     build(SMALL, out, reasoner="rules", pictures=False, echo=lambda *a: None)
-    assert (out / "answers" / "network_edges.json").exists()  # left in place (outputs are never deleted)
+    assert not (out / "answers" / "network_edges.json").exists()  # build/ holds only the new build's files
     store = open_store(f"memory:{out}")
     assert run_question(store, "group_counts").source is not None
     assert run_question(store, "network_edges").source is None
