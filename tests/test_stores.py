@@ -331,3 +331,13 @@ def test_federated_question_through_a_sparql_store_to_a_second_server(places, sm
         assert r.stdout.splitlines()[1].startswith("Alpha 2005,https://identifiers.org/pubmed:11111111,")
     finally:
         second.stop()
+
+
+def test_pages_on_a_sparql_server_equal_the_embedded_pages(places):
+    params = {"within": "https://w3id.org/ipvkg/ontology#Outcome"}
+    whole = run_question(places["memory"], "findings_for_outcome", params, fresh=True).rows
+    assert len(whole) == 6
+    for limit, offset in [(2, 0), (2, 3), (None, 4), (5, 10)]:
+        remote = run_question(places["sparql"], "findings_for_outcome", params, limit=limit, offset=offset)
+        end = None if limit is None else offset + limit
+        assert remote.rows == whole[offset:end] and (remote.total, remote.offset) == (6, offset), (limit, offset)
