@@ -287,6 +287,10 @@ def markdown(results: dict[str, Any]) -> str:
                        f"{'> ' if stopped else ''}{max(times.values()):.2f} s"
                        + ("; over 1 s: " + ", ".join(f"{name} {'> ' if name in stopped else ''}{t:.1f} s"
                                                      for t, name in slow) if slow else "") + ".")
+            if fp := q.get("first_page"):
+                out.append(f"First page of `{fp['question']}` ({', '.join(f'{k}={v}' for k, v in fp['params'].items())}, "
+                           f"`--limit {fp['limit']}`): {fp['seconds'] * 1000:.0f} ms for rows 1-{fp['rows']} of "
+                           f"{fp['total']:,} (the total counted in the same pass).")
             if q.get("kept"):
                 fresh = q.get("fresh", {})
                 slow = sorted(((t, name) for name, t in fresh.items() if t > 1), reverse=True)
@@ -606,6 +610,7 @@ def child(a: argparse.Namespace) -> int:
             a.answer.write_text(json.dumps(dict(answer, **figures), default=str))
 
         answer.update(_questions(store, a.query_limit, report=report))
+        answer.update(first_page=_first_page(store))
     elif stage == "pictures":
         from ipvkg.output import Staging
         from ipvkg.pictures import write_pictures
@@ -785,6 +790,20 @@ def _questions(store: Any, limit: float, budget: float | None = None,
         proc.join()
     return {"seconds": sum(times.values()), "questions": times, "rows": rows, "skipped": skipped,
             "fresh": fresh, "kept": kept, "stopped": stopped, "allotted": allotted, "not_started": not_started, "limit_each": limit}
+
+
+FIRST_PAGE = ("findings_for_outcome", {"within": "depression"}, 20)  # issue 22 §4: a listing's first page
+
+
+def _first_page(store: Any) -> dict[str, Any]:
+    """The first page of a listing as `ipvkg query NAME --limit 20` asks it: seconds, its rows and the total."""
+    from ipvkg.queries import run_question
+
+    name, params, limit = FIRST_PAGE
+    t = time.perf_counter()
+    page = run_question(store, name, params, limit=limit)
+    return {"question": name, "params": params, "limit": limit, "seconds": time.perf_counter() - t,
+            "rows": len(page), "total": page.total}
 
 
 def _one_question(store: Any, name: str, params: dict[str, str], send: Any) -> None:

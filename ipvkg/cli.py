@@ -97,7 +97,7 @@ def cmd_query(a: argparse.Namespace) -> int:
 
     if a.list:
         for q in list_questions():
-            print(f"{q.name}: {q.question}")
+            print(f"{q.name}: {q.question}" + ("  [listing: --limit/--offset]" if q.listing else ""))
             for p in q.params:
                 req = "required" if p.required else (f"default {p.default}" if p.default else "optional")
                 print(f"    --param {p.name}=...  ({p.kind}, {req}) {p.description}")
@@ -105,10 +105,13 @@ def cmd_query(a: argparse.Namespace) -> int:
     if not a.name:
         raise IpvkgError("name a question (see `ipvkg query --list`) or a .rq file")
     store = open_store(a.store, graph=a.graph, timeout=a.timeout)
-    table = run_question(store, a.name, _params(a.param), timeout=a.timeout, fresh=a.fresh)
+    table = run_question(store, a.name, _params(a.param), timeout=a.timeout, fresh=a.fresh, limit=a.limit,
+                         offset=a.offset)
     if table.source:
         print(f"answered from {table.source}, which the build kept for this graph (--fresh asks the graph)",
               file=sys.stderr)
+    if table.total is not None:
+        print(table.describe_page(), file=sys.stderr)
     print(format_table(table, a.format))
     return 0
 
@@ -202,16 +205,21 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a remote endpoint")
     q.add_argument("--fresh", action="store_true",
                    help="ask the graph even where the build kept a current answer (see build/answers/)")
+    q.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="listings only: at most N rows (a page); the listing's total row count goes to stderr")
+    q.add_argument("--offset", type=int, default=None, metavar="M", help="listings only: skip the first M rows")
 
     n = add("network", cmd_network, "Write the intervention network (GraphML, GEXF, JSON, PNG, SVG, HTML).")
     n.add_argument("--store", default=None)
+    n.add_argument("--graph", default=None, help="for sparql: a named graph to draw as the default graph")
     n.add_argument("--out", default="build")
-    n.add_argument("--format", action="append", choices=["graphml", "gexf", "json", "png", "svg", "html"])
+    n.add_argument("--format", action="append", nargs="+", choices=["graphml", "gexf", "json", "png", "svg", "html"])
 
     g = add("gapmap", cmd_gapmap, "Write the evidence-and-gap map (PNG, SVG, HTML, CSV).")
     g.add_argument("--store", default=None)
+    g.add_argument("--graph", default=None, help="for sparql: a named graph to draw as the default graph")
     g.add_argument("--out", default="build")
-    g.add_argument("--format", action="append", choices=["png", "svg", "html", "csv"])
+    g.add_argument("--format", action="append", nargs="+", choices=["png", "svg", "html", "csv"])
 
     lk = add("link", cmd_link, "Merge another evidence graph and align its studies and outcomes with ours.")
     lk.add_argument("other", help="an RDF file (any syntax) or sparql:URL")

@@ -13,6 +13,7 @@ left out); the component -> outcome network and the gap map are always drawn.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import textwrap
 import time
@@ -35,7 +36,7 @@ from .network import (DRAW_LIMIT, EXPORT_LIMIT, SHARE_COLOURS, Evidence, Layout,
                       write_node_link)
 from .output import Staging  # noqa: E402
 from .queries import run_question  # noqa: E402
-from .store import GraphStore, ResultTable, open_store  # noqa: E402
+from .store import GraphStore, ResultTable, SparqlEndpointStore, open_store  # noqa: E402
 
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
@@ -391,7 +392,11 @@ def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pat
         path("gapmap.html").write_text(gapmap_page(ev, gm), encoding="utf-8")
 
 
-def write_pictures(store: GraphStore, staging: Staging, ask: Callable[..., ResultTable] = run_question
+#: asks the pictures' questions; a graph without findings still gets its (empty) pictures
+ask_for_pictures = functools.partial(run_question, require_graph=False)
+
+
+def write_pictures(store: GraphStore, staging: Staging, ask: Callable[..., ResultTable] = ask_for_pictures
                    ) -> dict[str, float]:
     """Write every picture of the build into ``staging``; returns seconds per stage.
 
@@ -412,11 +417,15 @@ def write_pictures(store: GraphStore, staging: Staging, ask: Callable[..., Resul
 
 # --------------------------------------------------------------------------------------------- commands
 def _evidence_for(args: argparse.Namespace) -> Evidence:
-    store = open_store(args.store)
+    store = open_store(args.store, graph=getattr(args, "graph", None))
     try:
-        ev = load_evidence(store)
+        ev = load_evidence(store, ask_for_pictures)
+        # an endpoint may hold the graph elsewhere: say where (its named graphs), not only that it is empty
+        missing = store.missing_graph() if not ev.facts and isinstance(store, SparqlEndpointStore) else None
     finally:
         store.close()
+    if missing:
+        raise PicturesError(missing)
     if not ev.facts:
         where = args.store or "memory:build"
         raise PicturesError(f"{where} holds no findings to draw; run `ipvkg build` first, or point --store at a "
@@ -425,7 +434,8 @@ def _evidence_for(args: argparse.Namespace) -> Evidence:
 
 
 def _write(args: argparse.Namespace, formats: tuple[str, ...], writer) -> int:
-    chosen = list(dict.fromkeys(args.format or formats))
+    # --format png svg and --format png --format svg: a list per --format
+    chosen = list(dict.fromkeys(f for group in args.format or [formats] for f in group))
     ev = _evidence_for(args)
     out = Path(args.out)
     try:

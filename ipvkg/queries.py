@@ -5,8 +5,10 @@ Header format (comment lines before the query)::
     # title: Component -> outcome links
     # question: Which intervention components are linked to which outcomes ...?
     # param: ?outcome (outcome, optional): only this outcome and the outcomes under it
+    # listing: yes
 
-A parameter's kind is a vocabulary field of the ontology (``outcome``, ``components``, ``design``,
+``listing: yes`` marks a listing (one row per finding or study, in a fixed ORDER BY): it can be asked a
+page at a time (``limit``/``offset``), with the listing's total row count. A parameter's kind is a vocabulary field of the ontology (``outcome``, ``components``, ``design``,
 ...: the value may be a label or synonym), or ``iri``, ``string``, ``integer`` or ``decimal``.
 Values are bound as RDF terms (Oxigraph substitutions, or a VALUES block on remote endpoints);
 they are never pasted into the query text.
@@ -27,7 +29,7 @@ import pyoxigraph as ox
 from . import namespaces as ns
 from .assets import asset_dir
 from .errors import IpvkgError
-from .store import GraphStore, ResultTable
+from .store import GraphStore, ResultTable, SparqlEndpointStore, StoreError, mask_sparql, page_bounds
 from .vocab import UnknownLabel, Vocabulary, load_vocabulary
 
 QUERIES_DIR = asset_dir("queries")
@@ -58,6 +60,11 @@ class Question:
     title: str = ""
     question: str = ""
     params: list[Param] = field(default_factory=list)
+    listing: bool = False  # one row per finding or study: can be paged
+
+    def service_params(self) -> list[str]:
+        """The parameters the query calls as a remote endpoint (``SERVICE ?name``)."""
+        return re.findall(r"\bSERVICE\s+(?:SILENT\s+)?\?(\w+)", mask_sparql(self.text), re.I)
 
     def bindings(self, values: Mapping[str, str], vocab: Vocabulary | None = None
                  ) -> dict[str, ox.NamedNode | ox.Literal]:
@@ -120,6 +127,10 @@ def parse_question(path: Path) -> Question:
         key, value = key.strip().lower(), value.strip()
         if key == "title":
             q.title = value
+        elif key == "listing":
+            if value not in ("yes", "no"):
+                raise QueryError(f"{path}: cannot read the line {line!r}; write '# listing: yes' or '# listing: no'")
+            q.listing = value == "yes"
         elif key == "question":
             q.question = (q.question + " " + value).strip()
         elif key == "param":
@@ -162,16 +173,54 @@ def _bound(name_or_path: str, params: Mapping[str, str] | None, vocab: Vocabular
 
 
 def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str] | None = None,
-                 vocab: Vocabulary | None = None, timeout: float | None = None, fresh: bool = False) -> ResultTable:
+                 vocab: Vocabulary | None = None, timeout: float | None = None, fresh: bool = False,
+                 limit: int | None = None, offset: int | None = None, require_graph: bool = True) -> ResultTable:
     """Answer one question on a store, with its parameters bound.
 
     A store loaded from a build (``memory:BUILD``) answers the questions that build answered from the
     answers it kept, while they provably hold (``ipvkg.answers``); ``fresh`` always asks the graph.
+
+    :param limit: for a listing question, at most this many rows (a page); the table's ``total`` is then
+        the row count of the whole listing.
+    :param offset: for a listing question, the rows to skip before the page.
+    :param require_graph: when the answer has no rows, check that the store holds an ipvkg graph where
+        it looked, so that an empty answer is never one from the wrong place.
+    :raises QueryError: unknown question or parameter, a bad value, paging a question that is no listing.
+    :raises StoreError: the store cannot answer, or holds no ipvkg graph where it looked.
     """
     q, bindings = _bound(name_or_path, params, vocab)
+    paging = limit is not None or offset is not None
+    if paging:
+        if not q.listing:
+            raise QueryError(f"query {q.name!r} is not a listing; only listings (`ipvkg query --list` marks them) "
+                             "take --limit and --offset")
+        limit, offset = page_bounds(limit, offset)
     if not fresh and (kept := store.kept_answer(q.name, q.text, bindings)) is not None:
-        return kept
-    return store.select(q.text, bindings, timeout=timeout)
+        table = kept.page(limit, offset or 0) if paging else kept
+    else:
+        try:
+            table = (store.select_page(q.text, bindings, limit, offset or 0, timeout=timeout) if paging
+                     else store.select(q.text, bindings, timeout=timeout))
+        except StoreError as exc:
+            raise _remote_failure(q, bindings, exc, timeout) from None
+    if require_graph and not table.rows and not table.total and (missing := store.missing_graph()):
+        raise StoreError(missing)
+    return table
+
+
+def _remote_failure(q: Question, bindings: Mapping[str, ox.NamedNode | ox.Literal], exc: StoreError,
+                    timeout: float | None) -> StoreError:
+    """The error to report when a question failed: if it calls a remote endpoint that cannot be asked, that."""
+    for name in q.service_params():
+        term = bindings.get(name)
+        if not isinstance(term, ox.NamedNode):
+            continue
+        try:
+            SparqlEndpointStore(term.value, timeout=min(timeout or 10.0, 10.0)).select("SELECT * WHERE { } LIMIT 1")
+        except StoreError as probe:
+            return StoreError(f"the remote endpoint {term.value} (--param {name}=) cannot be asked: {probe}")
+        return StoreError(f"{exc} (the query asks the remote endpoint {term.value}, which answers on its own)")
+    return exc
 
 
 def keeping_answers(directory: Path) -> Callable[..., ResultTable]:
@@ -201,6 +250,9 @@ def _cell(value: object) -> str:
 def format_table(table: ResultTable, fmt: str = "table", max_width: int = 60) -> str:
     """Render a result table as an aligned text table, CSV, TSV or JSON."""
     if fmt == "json":
+        if table.total is not None:  # a page: where it is in the listing, with its rows
+            return json.dumps({"total": table.total, "offset": table.offset, "rows": table.rows}, indent=2,
+                              ensure_ascii=False)
         return json.dumps(table.rows, indent=2, ensure_ascii=False)
     if fmt in ("csv", "tsv"):
         buf = io.StringIO()
@@ -215,7 +267,8 @@ def format_table(table: ResultTable, fmt: str = "table", max_width: int = 60) ->
     widths = [max([len(v)] + [len(c[i]) for c in cells]) for i, v in enumerate(table.variables)]
     line = lambda values: "  ".join(x.ljust(w) for x, w in zip(values, widths)).rstrip()  # noqa: E731
     out = [line(table.variables), line(["-" * w for w in widths])] + [line(c) for c in cells]
-    out.append(f"({len(table.rows)} row{'s' if len(table.rows) != 1 else ''})")
+    out.append(f"({table.describe_page()})" if table.total is not None else
+               f"({len(table.rows)} row{'s' if len(table.rows) != 1 else ''})")
     return "\n".join(out)
 
 

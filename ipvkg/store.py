@@ -5,7 +5,7 @@ selector               backend
 =====================  ==========================================================
 ``memory:``            an empty in-memory Oxigraph store
 ``memory:PATH``        in memory, loaded from a build directory or an RDF file
-``oxigraph:DIR``       an Oxigraph store on disk (created if missing)
+``oxigraph:DIR``       an Oxigraph store on disk (read-only; ``create=True`` makes one)
 ``sparql:URL``         any SPARQL 1.1 endpoint (SPARQLWrapper); read-only here
 =====================  ==========================================================
 
@@ -53,9 +53,26 @@ class ResultTable:
     variables: list[str]
     rows: list[dict[str, Value]] = field(default_factory=list)
     source: str | None = None  # the file it was read from, for an answer a build kept (``ipvkg.answers``)
+    total: int | None = None  # for a page of a listing: the rows of the whole listing
+    offset: int = 0  # for a page: the rows of the listing before it
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def page(self, limit: int | None, offset: int = 0) -> "ResultTable":
+        """The rows ``offset`` to ``offset + limit`` of this table, with the table's row count as the total.
+
+        >>> ResultTable(["n"], [{"n": i} for i in range(5)]).page(2, 1).describe_page()
+        'rows 2-3 of 5'
+        """
+        end = None if limit is None else offset + limit
+        return ResultTable(self.variables, self.rows[offset:end], self.source, total=len(self.rows), offset=offset)
+
+    def describe_page(self) -> str:
+        """Which rows of the listing this page holds, e.g. ``rows 1-20 of 46,559`` (counted from 1)."""
+        if not self.rows:
+            return f"no rows after row {self.offset:,}: the listing has {self.total:,}"
+        return f"rows {self.offset + 1:,}-{self.offset + len(self.rows):,} of {self.total:,}"
 
     def to_dataframe(self):
         """The rows as a pandas DataFrame (needs pandas)."""
@@ -123,6 +140,36 @@ class GraphStore(ABC):
                     ) -> ResultTable | None:
         """An answer a build kept for this question, if it provably holds for this store (``ipvkg.answers``)."""
         return None
+
+    def select_page(self, query: str, bindings=None, limit: int | None = None, offset: int = 0,
+                    timeout: float | None = None) -> ResultTable:
+        """One page of a SELECT query's rows and, as ``total``, how many rows the whole query has.
+
+        Two queries: the page (``LIMIT``/``OFFSET`` appended to the solution modifiers, from integers
+        checked by :func:`page_bounds`) and the count (the query as a sub-query of ``COUNT(*)``).
+        """
+        limit, offset = page_bounds(limit, offset)
+        bound = with_values(query, bindings or {})
+        page = self.select(paged(bound, limit, offset), timeout=timeout)
+        counted = self.select(counting(bound), timeout=timeout)
+        page.total, page.offset = int(counted.rows[0]["total"]), offset
+        return page
+
+    def holds_ipvkg_graph(self) -> bool:
+        """Whether the graph asked holds an ipvkg data graph (a study typed ``ipv:Study``): one index lookup."""
+        return bool(self.select(f"SELECT ?s WHERE {{ ?s a <{ns.IPV}Study> }} LIMIT 1").rows)
+
+    def named_graphs(self, limit: int = 10) -> list[str]:
+        """Up to ``limit`` names of the named graphs the store holds."""
+        table = self.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} }} ORDER BY ?g LIMIT {int(limit)}")
+        return [r["g"] for r in table.rows]
+
+    def missing_graph(self) -> str | None:
+        """Why this store answers nothing (it holds no ipvkg graph where it looks, and what to do), or None."""
+        if self.holds_ipvkg_graph():
+            return None
+        return (f"{self.selector} holds no ipvkg graph (no ipv:Study); run `ipvkg build` and ask "
+                "memory:BUILD_DIR, or give the path of a store that holds a built graph")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the store."""
@@ -249,13 +296,17 @@ class OxigraphStore(GraphStore):
         # IRIs are serialised by pyoxigraph (validated), not pasted from user text
         self.store.update(f"MOVE SILENT GRAPH {staging} TO GRAPH {g}")
 
-    def select(self, query: str, bindings=None, timeout=None) -> ResultTable:
+    def _solutions(self, query: str, bindings) -> ox.QuerySolutions:
         try:
             result = self.store.query(with_values(query, bindings or {}), use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise StoreError(f"the query does not parse: {exc}") from exc
         if not isinstance(result, ox.QuerySolutions):
             raise StoreError("only SELECT queries return rows")
+        return result
+
+    def select(self, query: str, bindings=None, timeout=None) -> ResultTable:
+        result = self._solutions(query, bindings)
         variables = [v.value for v in result.variables]
         try:  # results stream: a SERVICE call that fails surfaces here
             # a solution iterates its values in the order of the variables: 3x faster than by name
@@ -263,6 +314,27 @@ class OxigraphStore(GraphStore):
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"the query failed while running: {str(exc).splitlines()[0]}") from None
         return ResultTable(variables, rows)
+
+    def select_page(self, query, bindings=None, limit=None, offset=0, timeout=None) -> ResultTable:
+        # one evaluation: the rows of the page become Python values, the others are only counted
+        limit, offset = page_bounds(limit, offset)
+        end = None if limit is None else offset + limit
+        result = self._solutions(query, bindings)
+        variables = [v.value for v in result.variables]
+        rows, total = [], 0
+        try:
+            for total, sol in enumerate(result, 1):
+                if total > offset and (end is None or total <= end):
+                    rows.append(dict(zip(variables, map(_ox_value, sol))))
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"the query failed while running: {str(exc).splitlines()[0]}") from None
+        return ResultTable(variables, rows, total=total, offset=offset)
+
+    def missing_graph(self) -> str | None:
+        if self.path is None or self.holds_ipvkg_graph():
+            return super().missing_graph()
+        return (f"{self.selector} holds no ipvkg graph (no ipv:Study); give the path of a store that does, or "
+                f"load the built graph into it: `ipvkg serve --build build --location {self.path}`")
 
     def kept_answer(self, name, text, bindings):
         from .answers import file_digest, read_answer
@@ -317,18 +389,22 @@ class _LineReader(io.RawIOBase):
         return n
 
 
-def mask_sparql(query: str) -> str:
-    """The query with strings, IRIs and comments blanked out (same length), so that braces can be found.
+def mask_sparql(query: str, comments_only: bool = False) -> str:
+    r"""The query with strings, IRIs and comments blanked out (same length), so that braces can be found;
+    with ``comments_only``, only its comments (what a client that guesses the query form should see).
 
     >>> mask_sparql('SELECT * WHERE { ?s <http://x> "{" } # {')
     'SELECT * WHERE { ?s                }    '
+    >>> mask_sparql('# describe\nSELECT * WHERE { ?s <http://x#y> "#" }', comments_only=True)
+    '          \nSELECT * WHERE { ?s <http://x#y> "#" }'
     """
     out = list(query)
     i, n = 0, len(query)
     while i < n:
         c = query[i]
         j = None
-        if c == "#":
+        comment = c == "#"
+        if comment:
             j = query.find("\n", i)
             j = n if j < 0 else j
         elif c in "\"'":
@@ -342,7 +418,8 @@ def mask_sparql(query: str) -> str:
         if j is None:
             i += 1
         else:
-            out[i:j] = " " * (j - i)
+            if comment or not comments_only:
+                out[i:j] = " " * (j - i)
             i = j
     return "".join(out)
 
@@ -379,6 +456,66 @@ def with_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -
     return query[:at] + block + query[at:]
 
 
+def page_bounds(limit: object, offset: object = 0) -> tuple[int | None, int]:
+    """``limit`` (None: no limit, else at least 1) and ``offset`` (at least 0) as checked integers.
+
+    >>> page_bounds("20", 0)
+    (20, 0)
+    >>> page_bounds(0, 0)
+    Traceback (most recent call last):
+    ...
+    ipvkg.store.StoreError: --limit must be a whole number of at least 1, got 0
+    """
+    def whole(value: object, name: str, least: int) -> int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not re.fullmatch(r"\d+", text) or int(text) < least:
+            raise StoreError(f"--{name} must be a whole number of at least {least}, got {value!r}")
+        return int(text)
+
+    return (None if limit is None else whole(limit, "limit", 1)), whole(offset or 0, "offset", 0)
+
+
+def _where_end(query: str) -> int:
+    """The index just after the '}' that closes the query's WHERE group."""
+    masked = mask_sparql(query)
+    depth, i = 0, _first_group_brace(query)
+    while i < len(masked):
+        depth += {"{": 1, "}": -1}.get(masked[i], 0)
+        i += 1
+        if depth == 0:
+            return i
+    raise StoreError("the query's WHERE group is not closed")
+
+
+def paged(query: str, limit: int | None, offset: int) -> str:
+    r"""The query with ``LIMIT``/``OFFSET`` appended to its solution modifiers (integers only).
+
+    >>> paged("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s # last", 20, 40)
+    'SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s # last\nLIMIT 20 OFFSET 40'
+    """
+    limit, offset = page_bounds(limit, offset)
+    tail = mask_sparql(query)[_where_end(query):]
+    if re.search(r"\b(LIMIT|OFFSET|VALUES)\b", tail, re.I):
+        raise StoreError("a query with its own LIMIT, OFFSET or trailing VALUES cannot be paged")
+    return query + "\n" + (f"LIMIT {limit} " if limit is not None else "") + f"OFFSET {offset}"
+
+
+def counting(query: str) -> str:
+    r"""A query that counts the rows of ``query``: the query (without its ORDER BY) as a sub-query of COUNT(*).
+
+    >>> counting("PREFIX x: <http://x#>\nSELECT ?s WHERE { ?s x:p ?o } ORDER BY ?s")
+    'PREFIX x: <http://x#>\nSELECT (COUNT(*) AS ?total) WHERE { { SELECT ?s WHERE { ?s x:p ?o }  } }'
+    """
+    masked = mask_sparql(query)
+    select = re.search(r"\bSELECT\b", masked, re.I)
+    if select is None:
+        raise StoreError("only SELECT queries can be counted")
+    end = _where_end(query)
+    order = re.search(r"\bORDER\s+BY\b", masked[end:], re.I)
+    body = query[select.start():] if order is None else query[select.start():end + order.start()]
+    return query[:select.start()] + "SELECT (COUNT(*) AS ?total) WHERE { { " + body + " } }"
+
+
 class SparqlEndpointStore(GraphStore):
     """Any SPARQL 1.1 endpoint, through SPARQLWrapper; ``graph`` becomes the query's default graph."""
 
@@ -387,11 +524,13 @@ class SparqlEndpointStore(GraphStore):
         self.selector = f"sparql:{url}"
 
     def select(self, query: str, bindings=None, timeout=None) -> ResultTable:
-        from SPARQLWrapper import JSON, POST, SPARQLWrapper
+        from SPARQLWrapper import JSON, POST, SELECT, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
         client = SPARQLWrapper(self.url)
-        client.setQuery(with_values(query, bindings or {}))
+        # without comments, and told it is a SELECT: SPARQLWrapper guesses the form from words in the text
+        client.setQuery(mask_sparql(with_values(query, bindings or {}), comments_only=True))
+        client.queryType = SELECT
         client.setReturnFormat(JSON)
         client.setMethod(POST)
         client.setTimeout(int(timeout or self.timeout))
@@ -412,7 +551,10 @@ class SparqlEndpointStore(GraphStore):
         except (socket.timeout, TimeoutError):
             raise StoreError(f"{self.url} did not answer within {timeout or self.timeout:g} s "
                              "(raise --timeout, or check the server)") from None
-        except (ConnectionError, json.JSONDecodeError, ValueError) as exc:
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"{self.url} broke off its answer at character {exc.pos} (the query failed on the "
+                             "server while it sent the rows; its log says why)") from None
+        except (ConnectionError, ValueError) as exc:
             raise StoreError(f"{self.url} gave no usable SPARQL results: {exc}") from None
         if not isinstance(data, dict) or "head" not in data:
             raise StoreError(f"{self.url} did not return SPARQL JSON results")
@@ -423,12 +565,40 @@ class SparqlEndpointStore(GraphStore):
                          for v in variables})
         return ResultTable(variables, rows)
 
+    def named_graphs(self, limit: int = 10) -> list[str]:
+        # asked without --graph: a default-graph-uri leaves the request's dataset without named graphs
+        return SparqlEndpointStore(self.url, timeout=self.timeout).named_graphs_here(limit) if self.graph else \
+            self.named_graphs_here(limit)
+
+    def named_graphs_here(self, limit: int) -> list[str]:
+        return GraphStore.named_graphs(self, limit)
+
+    def missing_graph(self) -> str | None:
+        if self.holds_ipvkg_graph():
+            return None
+        where = f"the graph {self.graph}" if self.graph else "its default graph"
+        if self.graph and SparqlEndpointStore(self.url, timeout=self.timeout).holds_ipvkg_graph():
+            return f"{self.selector} holds no ipvkg graph in {where}, but its default graph does: leave out --graph"
+        graphs = self.named_graphs(11)
+        if not graphs:
+            return (f"{self.selector} holds no ipvkg graph in {where}, and no named graphs; load the built "
+                    f"graph into it (`ipvkg publish --endpoint ...`) or give the right URL")
+        more = ", ..." if len(graphs) > 10 else ""
+        return (f"{self.selector} holds no ipvkg graph in {where}; its named graphs: {', '.join(graphs[:10])}{more}; "
+                "ask the one that holds it with --graph IRI")
+
 
 DEFAULT_BUILD = Path("build")
 
 
-def open_store(selector: str | None = None, graph: str | None = None, timeout: float = 30.0) -> GraphStore:
-    """Open the store a selector names (see the module docstring); default: the built graph in memory."""
+def open_store(selector: str | None = None, graph: str | None = None, timeout: float = 30.0,
+               create: bool = False) -> GraphStore:
+    """Open the store a selector names (see the module docstring); default: the built graph in memory.
+
+    :param create: for ``oxigraph:DIR``, create the store if it is missing and open it to write; otherwise
+        it is opened read-only, and a missing or empty store is an error (reading never creates one).
+    :raises StoreError: the selector names no store that can be read.
+    """
     selector = selector or f"memory:{DEFAULT_BUILD}"
     kind, _, rest = selector.partition(":")
     if kind == "memory":
@@ -441,12 +611,24 @@ def open_store(selector: str | None = None, graph: str | None = None, timeout: f
     if kind == "oxigraph":
         if not rest:
             raise StoreError("oxigraph: needs a directory, e.g. oxigraph:build/store")
-        return OxigraphStore(rest)
+        return OxigraphStore(rest) if create else _read_oxigraph(Path(rest))
     if kind == "sparql":
         if not rest.startswith(("http://", "https://")):
             raise StoreError(f"sparql: needs an http(s) endpoint URL, got {rest!r}")
         return SparqlEndpointStore(rest, graph=graph, timeout=timeout)
     raise StoreError(f"unknown store selector {selector!r}; use memory:[PATH], oxigraph:DIR or sparql:URL")
+
+
+def _read_oxigraph(path: Path) -> OxigraphStore:
+    """An existing, non-empty Oxigraph store on disk, opened read-only."""
+    fill = f"load the built graph into it with `ipvkg serve --build build --location {path}`"
+    if not (path / "CURRENT").is_file():  # the file every Oxigraph (RocksDB) store directory has
+        what = "no such directory" if not path.exists() else "not an Oxigraph store"
+        raise StoreError(f"oxigraph:{path}: {what}; give the path of an Oxigraph store, or {fill}")
+    store = OxigraphStore(path, read_only=True)
+    if not store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1").rows:
+        raise StoreError(f"oxigraph:{path} is an empty store; {fill}")
+    return store
 
 
 def load_build_into(store: OxigraphStore, path: Path) -> None:

@@ -216,3 +216,78 @@ def test_rows_as_a_dataframe(store):
     frame = run_question(store, "follow_up").to_dataframe()
     assert list(frame.columns) == ["study", "design", "follow_up", "follow_up_weeks"]
     assert frame["follow_up_weeks"].tolist() == [52.0, 26.0]
+
+
+# --- listings, a page at a time ---------------------------------------------------------------------------
+
+ALL_OUTCOMES = {"findings_for_outcome": {"within": "https://w3id.org/ipvkg/ontology#Outcome"}}
+LISTINGS = {"effect_estimates", "federated_shared_studies", "findings_for_outcome", "follow_up",
+            "improved_mental_health", "interventions_by_group", "ipv_recurrence", "psychotherapy_with_community",
+            "special_populations", "studies_by_setting", "worse_or_no_difference"}
+
+
+def test_listings_are_marked_and_ordered():
+    from ipvkg.store import mask_sparql
+
+    listings = {q.name for q in list_questions() if q.listing}
+    assert listings == LISTINGS
+    for q in list_questions():
+        if q.listing:  # a page is only a page of something if the rows come in a fixed order
+            assert "ORDER BY" in mask_sparql(q.text), q.name
+    r = run_cli("query", "--list")
+    assert r.stdout.count("[listing: --limit/--offset]") == len(LISTINGS)
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_pages_are_slices_of_the_whole_listing(small_build, fresh):
+    from ipvkg.store import open_store
+
+    store = open_store(f"memory:{small_build.out}")  # parameterless listings come from the kept answers
+    for name in sorted(LISTINGS - {"federated_shared_studies"}):
+        params = ALL_OUTCOMES.get(name, {})
+        whole = run_question(store, name, params, fresh=fresh)
+        assert whole.total is None
+        for limit, offset in [(1, 0), (2, 1), (2, 4), (None, 1), (3, 100)]:
+            page = run_question(store, name, params, fresh=fresh, limit=limit, offset=offset)
+            end = None if limit is None else offset + limit
+            assert page.rows == whole.rows[offset:end], (name, limit, offset)
+            assert (page.total, page.offset, page.variables) == (len(whole.rows), offset, whole.variables)
+            assert (page.source is not None) == (whole.source is not None)
+    page = run_question(store, "follow_up", fresh=fresh, limit=1)
+    assert (page.source is None) == fresh and page.describe_page() == "rows 1-1 of 2"
+
+
+def test_paging_is_for_listings_and_takes_whole_numbers(store):
+    from ipvkg.errors import IpvkgError
+
+    with pytest.raises(QueryError, match="'group_counts' is not a listing"):
+        run_question(store, "group_counts", limit=5)
+    for bad in (0, -1, "1 ; DROP ALL", 1.5, True, "x"):
+        with pytest.raises(IpvkgError, match="--limit must be a whole number of at least 1"):
+            run_question(store, "follow_up", limit=bad)
+    with pytest.raises(IpvkgError, match="--offset must be a whole number of at least 0"):
+        run_question(store, "follow_up", limit=1, offset=-2)
+    assert run_question(store, "follow_up", limit="1", offset="1").rows[0]["study"] == "Beta 2010"
+
+
+def test_cli_pages_report_their_place_in_the_listing(small_build):
+    import json
+
+    out = small_build.out
+    args = ("query", "findings_for_outcome", "--store", f"memory:{out}", "--param",
+            "within=https://w3id.org/ipvkg/ontology#Outcome")
+    whole = json.loads(run_cli(*args, "--format", "json").stdout)
+    assert len(whole) == 6
+    r = run_cli(*args, "--limit", "2", "--offset", "2")
+    assert r.returncode == 0 and r.stderr == "rows 3-4 of 6\n", r.stderr
+    assert r.stdout.rstrip().endswith("(rows 3-4 of 6)") and len(r.stdout.splitlines()) == 5
+    page = json.loads(run_cli(*args, "--limit", "2", "--offset", "2", "--format", "json").stdout)
+    assert page == {"total": 6, "offset": 2, "rows": whole[2:4]}
+    r = run_cli(*args, "--offset", "5", "--format", "csv")
+    assert r.stdout.splitlines()[1:] == [run_cli(*args, "--format", "csv").stdout.splitlines()[-1]]
+    r = run_cli("query", "follow_up", "--store", f"memory:{out}", "--limit", "1")
+    assert r.returncode == 0 and "answered from" in r.stderr and r.stderr.endswith("rows 1-1 of 2\n"), r.stderr
+    r = run_cli("query", "group_counts", "--store", f"memory:{out}", "--limit", "1")
+    assert r.returncode != 0 and "is not a listing" in r.stderr and len(r.stderr.splitlines()) == 1
+    r = run_cli(*args, "--limit", "0")
+    assert r.returncode != 0 and "--limit must be a whole number" in r.stderr and len(r.stderr.splitlines()) == 1

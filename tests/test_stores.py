@@ -3,14 +3,22 @@ Oxigraph server on 127.0.0.1) give identical answers; endpoint failures are one-
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shlex
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
+import warnings
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from conftest import free_port, run_cli
+from conftest import ROOT, OxigraphServer, free_port, run_cli
 from ipvkg.queries import list_questions, run_question
 from ipvkg.store import OxigraphStore, StoreError, open_store
 
@@ -54,7 +62,7 @@ def test_same_answers_in_memory_and_on_a_sparql_server(places, name):
 def test_same_answers_in_an_oxigraph_directory(small_build, tmp_path):
     out = small_build.out
     directory = tmp_path / "store"
-    disk = open_store(f"oxigraph:{directory}")
+    disk = open_store(f"oxigraph:{directory}", create=True)
     disk.load_file(out / "dataset.nq")
     mem = open_store(f"memory:{out}")
     for name in questions():
@@ -160,3 +168,176 @@ def test_a_damaged_build_dataset_is_a_clear_error(small_build, tmp_path):
         run_question(open_store(f"memory:{out}"), "group_counts")  # loaded when first needed
     r = run_cli("query", "group_counts", "--store", f"memory:{out}")
     assert r.returncode != 0 and "dataset.nq: cannot load" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- no empty answer that looks valid ---------------------------------------------------------------------
+
+def one_line_error(r: subprocess.CompletedProcess) -> str:
+    assert r.returncode != 0 and r.stdout == "", (r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    return r.stderr
+
+
+def test_reading_a_missing_or_empty_oxigraph_store_is_an_error_and_creates_nothing(tmp_path):
+    missing = tmp_path / "new"
+    err = one_line_error(run_cli("query", "group_counts", "--store", f"oxigraph:{missing}"))
+    assert "no such directory" in err and "ipvkg serve --build build --location" in err
+    assert not missing.exists()
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    err = one_line_error(run_cli("gapmap", "--store", f"oxigraph:{folder}", "--out", str(tmp_path / "out")))
+    assert "not an Oxigraph store" in err and list(folder.iterdir()) == []
+    empty = tmp_path / "empty"
+    OxigraphStore(empty).close()  # a real store with nothing in it
+    err = one_line_error(run_cli("query", "follow_up", "--store", f"oxigraph:{empty}"))
+    assert "is an empty store" in err
+    with pytest.raises(StoreError, match="no such directory"):
+        open_store(f"oxigraph:{missing}")
+    assert not missing.exists()
+
+
+@pytest.fixture(scope="module")
+def published(small_build):
+    """A real Oxigraph server (default graph not the union) where `ipvkg publish` put the graph in a named graph."""
+    server = OxigraphServer()
+    done = run_cli("publish", "--endpoint", server.url, "--build", str(small_build.out))
+    assert done.returncode == 0, done.stderr
+    yield server
+    server.stop()
+
+
+GRAPH_ALL = "https://w3id.org/ipvkg/graph/all"
+
+
+def test_a_graph_in_a_named_graph_asked_without_graph_is_an_error_naming_the_graphs(published):
+    err = one_line_error(run_cli("query", "group_counts", "--store", f"sparql:{published.url}/query"))
+    assert "holds no ipvkg graph in its default graph" in err and GRAPH_ALL in err and "--graph" in err
+    with pytest.raises(StoreError, match="holds no ipvkg graph"):
+        run_question(open_store(f"sparql:{published.url}/query"), "follow_up")
+    r = run_cli("query", "group_counts", "--store", f"sparql:{published.url}/query", "--graph", GRAPH_ALL,
+                "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert [row["curated"] for row in json.loads(r.stdout)] == [1, 0, 1, 1]
+    err = one_line_error(run_cli("query", "group_counts", "--store", f"sparql:{published.url}/query", "--graph",
+                                 "https://example.org/no-such-graph"))
+    assert "in the graph https://example.org/no-such-graph" in err and GRAPH_ALL in err
+
+
+def test_a_question_with_no_rows_on_a_real_graph_is_still_an_answer(published, small_build):
+    # the graph is where it was looked for: no rows is the answer (no study measured anxiety)
+    for store in (open_store(f"sparql:{published.url}/query", graph=GRAPH_ALL), open_store(f"memory:{small_build.out}")):
+        table = run_question(store, "findings_for_outcome", {"within": "anxiety"})
+        assert table.rows == [] and "study" in table.variables
+    r = run_cli("query", "findings_for_outcome", "--param", "within=anxiety", "--store", f"memory:{small_build.out}")
+    assert r.returncode == 0 and r.stdout.rstrip().endswith("(0 rows)"), r.stderr
+
+
+def test_an_empty_memory_store_is_an_error():
+    with pytest.raises(StoreError, match="memory: holds no ipvkg graph"):
+        run_question(open_store("memory:"), "follow_up")
+
+
+def _readme_commands() -> list[list[str]]:
+    block = (ROOT / "README.md").read_text().split("## Using it", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [shlex.split(line.split("#", 1)[0] if "  #" in line else line) for line in block.splitlines()
+            if re.match(r"ipvkg (serve|publish|query group_counts --store sparql)", line)]
+
+
+def test_readme_serve_and_publish_examples_answer(small_build, published, tmp_path):
+    commands = _readme_commands()
+    assert [c[1] for c in commands] == ["serve", "query", "publish", "query"], commands
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    serve = commands[0][1:] + ["--build", str(small_build.out), "--bind", f"127.0.0.1:{port}",
+                               "--location", str(tmp_path / "store")]
+    proc = subprocess.Popen([sys.executable, "-m", "ipvkg", *serve], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        deadline = time.time() + 60
+        while True:
+            assert proc.poll() is None and time.time() < deadline, "ipvkg serve did not start"
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        served = [a.replace("127.0.0.1:7878", f"127.0.0.1:{port}") for a in commands[1][1:]]
+        r = run_cli(*served, "--format", "json")
+        assert r.returncode == 0, r.stderr
+        assert [row["curated"] for row in json.loads(r.stdout)] == [1, 0, 1, 1]
+        # the served store has no graph .../graph/all: asking it there is refused, not answered with no rows
+        err = one_line_error(run_cli(*served, "--graph", GRAPH_ALL))
+        assert "leave out --graph" in err
+    finally:
+        proc.terminate()  # the serve process became the Oxigraph server (exec)
+        proc.wait(10)
+    other = published.url.rsplit(":", 1)[1]
+    done = run_cli(*[a.replace("7879", other) for a in commands[2][1:]], "--build", str(small_build.out))
+    assert done.returncode == 0, done.stderr
+    r = run_cli(*[a.replace("7879", other) for a in commands[3][1:]], "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert [row["curated"] for row in json.loads(r.stdout)] == [1, 0, 1, 1]
+
+
+def test_network_and_gapmap_draw_a_published_named_graph(published, tmp_path):
+    out = tmp_path / "out"
+    r = run_cli("gapmap", "--store", f"sparql:{published.url}/query", "--graph", GRAPH_ALL, "--out", str(out),
+                "--format", "png", "svg")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["gapmap.png", "gapmap.svg"]
+    r = run_cli("network", "--store", f"sparql:{published.url}/query", "--graph", GRAPH_ALL, "--out", str(out),
+                "--format", "graphml", "json", "--format", "svg")
+    assert r.returncode == 0, r.stderr
+    assert {"network.graphml", "network.json", "network.svg"} <= {p.name for p in out.iterdir()}
+    assert "network.png" not in {p.name for p in out.iterdir()}
+    import networkx as nx
+
+    assert nx.read_graphml(out / "network.graphml").graph["n_studies"] == 3
+    err = one_line_error(run_cli("network", "--store", f"sparql:{published.url}/query", "--out", str(tmp_path / "x")))
+    assert "holds no ipvkg graph in its default graph" in err and GRAPH_ALL in err
+    assert not (tmp_path / "x").exists()
+
+
+# --- the federated question -----------------------------------------------------------------------------
+
+REMOTE = b"""<https://example.org/remote/a> <https://schema.org/sameAs> <https://identifiers.org/pubmed:11111111> ;
+    <https://schema.org/name> "Remote record of fixture A" ."""
+
+
+@pytest.mark.parametrize("where", ["memory", "sparql"])
+def test_federated_question_names_an_unreachable_endpoint_in_one_line(places, small_build, where):
+    store = f"memory:{small_build.out}" if where == "memory" else places["sparql"].selector
+    endpoint = f"http://127.0.0.1:{free_port()}/query"
+    err = one_line_error(run_cli("query", "federated_shared_studies", "--store", store, "--param",
+                                 f"endpoint={endpoint}"))
+    assert f"the remote endpoint {endpoint}" in err and "cannot reach" in err and "Warning" not in err
+
+
+def test_federated_question_through_a_sparql_store_to_a_second_server(places, small_build):
+    second = OxigraphServer()
+    try:
+        load = urllib.request.Request(second.url + "/store?default", data=REMOTE, method="POST",
+                                      headers={"Content-Type": "text/turtle"})
+        urllib.request.urlopen(load, timeout=30).close()
+        for store in (places["sparql"], open_store(f"memory:{small_build.out}")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # SPARQLWrapper's guess of the query form warned here
+                rows = run_question(store, "federated_shared_studies", {"endpoint": f"{second.url}/query"}).rows
+            assert [(r["study"], r["identifier"], r["remote_name"]) for r in rows] == [
+                ("Alpha 2005", "https://identifiers.org/pubmed:11111111", "Remote record of fixture A")]
+        r = run_cli("query", "federated_shared_studies", "--store", places["sparql"].selector, "--param",
+                    f"endpoint={second.url}/query", "--format", "csv")
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        assert r.stdout.splitlines()[1].startswith("Alpha 2005,https://identifiers.org/pubmed:11111111,")
+    finally:
+        second.stop()
+
+
+def test_pages_on_a_sparql_server_equal_the_embedded_pages(places):
+    params = {"within": "https://w3id.org/ipvkg/ontology#Outcome"}
+    whole = run_question(places["memory"], "findings_for_outcome", params, fresh=True).rows
+    assert len(whole) == 6
+    for limit, offset in [(2, 0), (2, 3), (None, 4), (5, 10)]:
+        remote = run_question(places["sparql"], "findings_for_outcome", params, limit=limit, offset=offset)
+        end = None if limit is None else offset + limit
+        assert remote.rows == whole[offset:end] and (remote.total, remote.offset) == (6, offset), (limit, offset)
