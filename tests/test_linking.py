@@ -367,3 +367,90 @@ def test_docs_escape_labels_and_render_in_a_real_browser(tmp_path):
                          capture_output=True, text=True, timeout=120).stdout
     assert "<title>IPV interventions knowledge graph ontology (ipvkg)</title>" in dom  # no script ran
     assert dom.count('class="term"') == page.count('class="term"') > 200
+
+
+# --- ipvkg link: foreign graphs in each convention (tests/fixtures/foreign/README.md) ------------------------
+
+FIXTURES = ROOT / "tests" / "fixtures" / "foreign"
+
+
+def _sameas(out: Path) -> set[tuple[str, str]]:
+    merged = open_store(f"memory:{out}")
+    return {(r["s"], r["o"]) for r in merged.select(
+        f"SELECT ?s ?o WHERE {{ GRAPH <{ns.SAMEAS_GRAPH}> {{ ?s <{ns.OWL}sameAs> ?o }} }}").rows}
+
+
+def test_link_reads_http_schema_org_and_never_links_identifier_nodes(shipped_build, tmp_path):
+    ex = "https://example.org/http-review/"
+    report = link(FIXTURES / "http-schema.ttl", build_dir(shipped_build), tmp_path / "out")
+    assert {m["ours_key"]: (m["theirs"][len(ex):], m["name"]) for m in report.matched} == {
+        "tiwari2010": ("trial-advocacy-hk", "Advocacy for Chinese women survivors (http schema.org record)"),
+        "johnson2011": ("trial-shelter", "CBT for PTSD in shelter residents (http schema.org record)")}
+    assert [(a["theirs"][len(ex):], a["ours_keys"]) for a in report.ambiguous] == \
+        [("record-mixed", ["mcfarlane2002", "taft2011"])]
+    assert report.unmatched == [] and report.not_a_study == [] and report.without_identifiers == []
+    assert _sameas(tmp_path / "out") == {(ns.study_iri("tiwari2010"), ex + "trial-advocacy-hk"),
+                                         (ns.study_iri("johnson2011"), ex + "trial-shelter")}
+
+
+def test_link_reads_identifiers_org_curie_and_registry_iris(shipped_build, tmp_path):
+    ex = "https://example.org/ids-review/"
+    report = link(FIXTURES / "identifiers-org.ttl", build_dir(shipped_build), tmp_path / "out")
+    assert {m["ours_key"]: (m["theirs"][len(ex):], m["via"]) for m in report.matched} == {
+        "sullivan1999": ("t-sullivan", ["PMID 10028208"]), "kiely2010": ("t-kiely", ["PMC2917915"]),
+        "johnson2011": ("t-johnson", ["DOI 10.1037/a0023822"]),
+        "tiwari2010": ("t-tiwari", ["NCT01054898", "PMID 20682933"]),
+        "sharps2016": ("t-sharps", ["DOI 10.1542/peds.2013-1021l"]),
+        "taft2011": ("t-taft", ["DOI 10.1186/1471-2458-11-178"]), "mcfarlane2002": ("t-mcfarlane", ["PMID 12464754"])}
+    # the blank article is reported and counted for its trial, never linked
+    assert [(b["via"], b["counted_for"]) for b in report.blank_nodes] == [(["PMID 20682933"], [ex + "t-tiwari"])]
+    assert [(n["theirs"], n["ours_keys"]) for n in report.not_a_study] == [(ex + "note-johnson", ["johnson2011"])]
+    links = _sameas(tmp_path / "out")
+    assert len(links) == 7 and all(o.startswith(ex + "t-") for _, o in links)
+    assert report.ambiguous == [] and report.unmatched == []
+
+
+def test_link_json_ld_remote_context_needs_a_local_copy(shipped_build, tmp_path):
+    other = FIXTURES / "remote-context.jsonld"
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "a"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "https://schema.org/ is remote" in done.stderr and "--context https://schema.org/=FILE" in done.stderr
+    assert "LoadDocumentCallback" not in done.stderr and not (tmp_path / "a").exists()
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "b"),
+                   "--context", f"https://schema.org/={FIXTURES / 'remote-context.context.jsonld'}")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "b" / "link-report.json").read_text())
+    assert [(m["ours_key"], m["theirs"], m["via"]) for m in report["matched"]] == \
+        [("sharps2016", "https://example.org/jsonld-review/dove", ["NCT00465556"])]
+
+
+def test_link_names_the_line_of_an_invalid_iri_and_lenient_skips_it(shipped_build, tmp_path):
+    other = FIXTURES / "spaces.ttl"
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "a"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"{other}:7:" in done.stderr and "--lenient" in done.stderr and not (tmp_path / "a").exists()
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "b"),
+                   "--lenient")
+    assert done.returncode == 0, done.stderr
+    assert "(2 invalid triples skipped)" in done.stdout.splitlines()[0]
+    report = json.loads((tmp_path / "b" / "link-report.json").read_text())
+    assert report["skipped_triples"] == 2 and report["foreign_triples"] == 5
+    assert [m["ours_key"] for m in report["matched"]] == ["kiely2010"]
+    assert [w["theirs"] for w in report["without_identifiers"]] == ["https://example.org/spaces-review/t-none"]
+
+
+def test_link_prints_a_summary_and_writes_every_item(shipped_build, tmp_path):
+    lines = ["@prefix schema: <https://schema.org/> ."]
+    lines += [f"<https://example.org/many/t{i}> a schema:MedicalTrial ; schema:sameAs <https://doi.org/10.5555/x{i}> ."
+              for i in range(45)]
+    other = tmp_path / "many.ttl"
+    other.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "foreign records with identifiers we do not have: 45" in done.stdout
+    assert sum("https://example.org/many/" in line for line in done.stdout.splitlines()) == 20
+    assert "  ... and 25 more" in done.stdout and "link-report.txt (every item)" in done.stdout
+    full = (out / "link-report.txt").read_text()
+    assert sum("https://example.org/many/" in line for line in full.splitlines()) == 45
+    assert len(json.loads((out / "link-report.json").read_text())["unmatched"]) == 45
