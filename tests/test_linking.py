@@ -454,3 +454,30 @@ def test_link_prints_a_summary_and_writes_every_item(shipped_build, tmp_path):
     full = (out / "link-report.txt").read_text()
     assert sum("https://example.org/many/" in line for line in full.splitlines()) == 45
     assert len(json.loads((out / "link-report.json").read_text())["unmatched"]) == 45
+
+
+@pytest.mark.parametrize("fixture, options, expected", [
+    # http schema.org: only the record's own sameAs IRI; the PropertyValue nodes' url is never a record
+    ("http-schema.ttl", {}, {("Tiwari 2010", "https://identifiers.org/clinicaltrials:NCT01054898",
+                              "https://example.org/http-review/trial-advocacy-hk")}),
+    # IRIs outside ipvkg's convention are not joined by SPARQL alone (`ipvkg link` reads them)
+    ("identifiers-org.ttl", {}, set()),
+    ("spaces.ttl", {"lenient": True}, {("Kiely 2010", "https://identifiers.org/pubmed:20093899",
+                                        "https://example.org/spaces-review/t-kiely")}),
+    ("remote-context.jsonld", {"contexts": {"https://schema.org/": FIXTURES / "remote-context.context.jsonld"}},
+     set()),
+])
+def test_federated_question_on_a_server_holding_each_foreign_graph(shipped_build, oxigraph_server, fixture, options,
+                                                                     expected):
+    from ipvkg.link import read_other
+
+    quads, _, _ = read_other(FIXTURES / fixture, **options)
+    server = oxigraph_server()
+    data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+    load = urllib.request.Request(server.url + "/store?default", data=data, method="POST",
+                                  headers={"Content-Type": "application/n-triples"})
+    urllib.request.urlopen(load, timeout=30).close()
+    done = run_cli("query", "federated_shared_studies", "--param", f"endpoint={server.url}/query",
+                   "--store", f"memory:{build_dir(shipped_build)}", "--format", "json")
+    rows = json.loads(done.stdout) if done.stdout.strip().startswith("[") else []
+    assert {(r["study"], r["identifier"], r["remote"]) for r in rows} == expected, done.stderr
