@@ -3,8 +3,11 @@
 The other graph (an RDF file of any syntax, or ``sparql:URL``) goes into its own named graph
 ``https://w3id.org/ipvkg/graph/linked/<name>``. Studies are aligned through shared identifiers (PMID,
 DOI, PMC ID, NCT/ISRCTN/ACTRN, in any of the forms :func:`ipvkg.linking.parse_identifier` reads):
-each foreign record whose identifiers point at exactly one of our studies gets
-``<our study> owl:sameAs <their record>`` in the graph ``https://w3id.org/ipvkg/graph/sameas``.
+each named foreign study/trial record whose identifiers point at exactly one of our studies gets
+``<our study> owl:sameAs <their record>`` in the graph ``https://w3id.org/ipvkg/graph/sameas`` (an article,
+``<our publication> owl:sameAs <their article>``); identifier nodes and blank nodes are never linked, and
+records pointing at several of our studies are reported as ambiguous. ``http://schema.org/`` reads as
+``https://schema.org/``.
 Terms are aligned through ``ontology/mappings.sssom.tsv``: a foreign graph that uses a MeSH,
 schema.org, BCIO or RESPECT term we map (in any common IRI form, or as a schema:MedicalCode) is
 connected to our class. The merged dataset is written to ``OUT/dataset.nq`` so that
