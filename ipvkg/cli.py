@@ -226,6 +226,12 @@ def parser() -> argparse.ArgumentParser:
     lk.add_argument("--build", default="build", help="our built graph (default build)")
     lk.add_argument("--out", default="build/linked", help="where to write the linked dataset")
     lk.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a remote endpoint")
+    lk.add_argument("--context", action="append", metavar="URL=FILE",
+                    help="a local copy of a remote JSON-LD @context (repeatable; ipvkg fetches none)")
+    lk.add_argument("--lenient", action="store_true",
+                    help="skip and count triples with invalid IRIs (e.g. spaces) instead of refusing the file")
+    lk.add_argument("--study-type", action="append", metavar="CLASS",
+                    help="a class of the other graph whose instances stand for studies (repeatable)")
 
     pb = add("publish", cmd_publish, "Load the built graph into a SPARQL 1.1 server (Graph Store Protocol), "
              "replacing one named graph.")

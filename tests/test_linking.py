@@ -57,10 +57,10 @@ def test_parse_identifier_reads_the_common_forms(text, hint, expected):
 
 
 def test_skipping_patterns_by_their_needles_changes_no_answer():
-    """parse_identifier skips a pattern whose needles are absent; trying every pattern gives the same answers."""
+    """The free-text reader skips a pattern whose needles are absent; trying every pattern gives the same answers."""
     from urllib.parse import unquote
 
-    from ipvkg.linking import _ID_PATTERNS
+    from ipvkg.linking import _ID_PATTERNS, _parse_text
 
     def every_pattern(text: str) -> tuple[str, str] | None:
         text = unquote(text.strip())
@@ -79,7 +79,7 @@ def test_skipping_patterns_by_their_needles_changes_no_answer():
              "https://identifiers.org/pubmed:16101604", "https://clinicaltrials.gov/study/nct01054898",
              "ACTRN12608000032358 and NCT00465556", "pmid=\u00e912", "K\u212a pmid 5"]
     for text in texts:
-        assert parse_identifier(text) == every_pattern(text), text
+        assert _parse_text(unquote(text.strip())) == every_pattern(text), text
 
 
 def test_identifier_iris_follow_one_convention_and_round_trip():
@@ -367,3 +367,117 @@ def test_docs_escape_labels_and_render_in_a_real_browser(tmp_path):
                          capture_output=True, text=True, timeout=120).stdout
     assert "<title>IPV interventions knowledge graph ontology (ipvkg)</title>" in dom  # no script ran
     assert dom.count('class="term"') == page.count('class="term"') > 200
+
+
+# --- ipvkg link: foreign graphs in each convention (tests/fixtures/foreign/README.md) ------------------------
+
+FIXTURES = ROOT / "tests" / "fixtures" / "foreign"
+
+
+def _sameas(out: Path) -> set[tuple[str, str]]:
+    merged = open_store(f"memory:{out}")
+    return {(r["s"], r["o"]) for r in merged.select(
+        f"SELECT ?s ?o WHERE {{ GRAPH <{ns.SAMEAS_GRAPH}> {{ ?s <{ns.OWL}sameAs> ?o }} }}").rows}
+
+
+def test_link_reads_http_schema_org_and_never_links_identifier_nodes(shipped_build, tmp_path):
+    ex = "https://example.org/http-review/"
+    report = link(FIXTURES / "http-schema.ttl", build_dir(shipped_build), tmp_path / "out")
+    assert {m["ours_key"]: (m["theirs"][len(ex):], m["name"]) for m in report.matched} == {
+        "tiwari2010": ("trial-advocacy-hk", "Advocacy for Chinese women survivors (http schema.org record)"),
+        "johnson2011": ("trial-shelter", "CBT for PTSD in shelter residents (http schema.org record)")}
+    assert [(a["theirs"][len(ex):], a["ours_keys"]) for a in report.ambiguous] == \
+        [("record-mixed", ["mcfarlane2002", "taft2011"])]
+    assert report.unmatched == [] and report.not_a_study == [] and report.without_identifiers == []
+    assert _sameas(tmp_path / "out") == {(ns.study_iri("tiwari2010"), ex + "trial-advocacy-hk"),
+                                         (ns.study_iri("johnson2011"), ex + "trial-shelter")}
+
+
+def test_link_reads_identifiers_org_curie_and_registry_iris(shipped_build, tmp_path):
+    ex = "https://example.org/ids-review/"
+    report = link(FIXTURES / "identifiers-org.ttl", build_dir(shipped_build), tmp_path / "out")
+    assert {m["ours_key"]: (m["theirs"][len(ex):], m["via"]) for m in report.matched} == {
+        "sullivan1999": ("t-sullivan", ["PMID 10028208"]), "kiely2010": ("t-kiely", ["PMC2917915"]),
+        "johnson2011": ("t-johnson", ["DOI 10.1037/a0023822"]),
+        "tiwari2010": ("t-tiwari", ["NCT01054898", "PMID 20682933"]),
+        "sharps2016": ("t-sharps", ["DOI 10.1542/peds.2013-1021l"]),
+        "taft2011": ("t-taft", ["DOI 10.1186/1471-2458-11-178"]), "mcfarlane2002": ("t-mcfarlane", ["PMID 12464754"])}
+    # the blank article is reported and counted for its trial, never linked
+    assert [(b["via"], b["counted_for"]) for b in report.blank_nodes] == [(["PMID 20682933"], [ex + "t-tiwari"])]
+    assert [(n["theirs"], n["ours_keys"]) for n in report.not_a_study] == [(ex + "note-johnson", ["johnson2011"])]
+    links = _sameas(tmp_path / "out")
+    assert len(links) == 7 and all(o.startswith(ex + "t-") for _, o in links)
+    assert report.ambiguous == [] and report.unmatched == []
+
+
+def test_link_json_ld_remote_context_needs_a_local_copy(shipped_build, tmp_path):
+    other = FIXTURES / "remote-context.jsonld"
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "a"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "https://schema.org/ is remote" in done.stderr and "--context https://schema.org/=FILE" in done.stderr
+    assert "LoadDocumentCallback" not in done.stderr and not (tmp_path / "a").exists()
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "b"),
+                   "--context", f"https://schema.org/={FIXTURES / 'remote-context.context.jsonld'}")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "b" / "link-report.json").read_text())
+    assert [(m["ours_key"], m["theirs"], m["via"]) for m in report["matched"]] == \
+        [("sharps2016", "https://example.org/jsonld-review/dove", ["NCT00465556"])]
+
+
+def test_link_names_the_line_of_an_invalid_iri_and_lenient_skips_it(shipped_build, tmp_path):
+    other = FIXTURES / "spaces.ttl"
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "a"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"{other}:7:" in done.stderr and "--lenient" in done.stderr and not (tmp_path / "a").exists()
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(tmp_path / "b"),
+                   "--lenient")
+    assert done.returncode == 0, done.stderr
+    assert "(2 invalid triples skipped)" in done.stdout.splitlines()[0]
+    report = json.loads((tmp_path / "b" / "link-report.json").read_text())
+    assert report["skipped_triples"] == 2 and report["foreign_triples"] == 5
+    assert [m["ours_key"] for m in report["matched"]] == ["kiely2010"]
+    assert [w["theirs"] for w in report["without_identifiers"]] == ["https://example.org/spaces-review/t-none"]
+
+
+def test_link_prints_a_summary_and_writes_every_item(shipped_build, tmp_path):
+    lines = ["@prefix schema: <https://schema.org/> ."]
+    lines += [f"<https://example.org/many/t{i}> a schema:MedicalTrial ; schema:sameAs <https://doi.org/10.5555/x{i}> ."
+              for i in range(45)]
+    other = tmp_path / "many.ttl"
+    other.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    done = run_cli("link", str(other), "--build", str(build_dir(shipped_build)), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "foreign records with identifiers we do not have: 45" in done.stdout
+    assert sum("https://example.org/many/" in line for line in done.stdout.splitlines()) == 20
+    assert "  ... and 25 more" in done.stdout and "link-report.txt (every item)" in done.stdout
+    full = (out / "link-report.txt").read_text()
+    assert sum("https://example.org/many/" in line for line in full.splitlines()) == 45
+    assert len(json.loads((out / "link-report.json").read_text())["unmatched"]) == 45
+
+
+@pytest.mark.parametrize("fixture, options, expected", [
+    # http schema.org: only the record's own sameAs IRI; the PropertyValue nodes' url is never a record
+    ("http-schema.ttl", {}, {("Tiwari 2010", "https://identifiers.org/clinicaltrials:NCT01054898",
+                              "https://example.org/http-review/trial-advocacy-hk")}),
+    # IRIs outside ipvkg's convention are not joined by SPARQL alone (`ipvkg link` reads them)
+    ("identifiers-org.ttl", {}, set()),
+    ("spaces.ttl", {"lenient": True}, {("Kiely 2010", "https://identifiers.org/pubmed:20093899",
+                                        "https://example.org/spaces-review/t-kiely")}),
+    ("remote-context.jsonld", {"contexts": {"https://schema.org/": FIXTURES / "remote-context.context.jsonld"}},
+     set()),
+])
+def test_federated_question_on_a_server_holding_each_foreign_graph(shipped_build, oxigraph_server, fixture, options,
+                                                                     expected):
+    from ipvkg.link import read_other
+
+    quads, _, _ = read_other(FIXTURES / fixture, **options)
+    server = oxigraph_server()
+    data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+    load = urllib.request.Request(server.url + "/store?default", data=data, method="POST",
+                                  headers={"Content-Type": "application/n-triples"})
+    urllib.request.urlopen(load, timeout=30).close()
+    done = run_cli("query", "federated_shared_studies", "--param", f"endpoint={server.url}/query",
+                   "--store", f"memory:{build_dir(shipped_build)}", "--format", "json")
+    rows = json.loads(done.stdout) if done.stdout.strip().startswith("[") else []
+    assert {(r["study"], r["identifier"], r["remote"]) for r in rows} == expected, done.stderr

@@ -50,6 +50,7 @@ def test_sdist_and_wheel_carry_the_assets(installed):
 
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
     for asset in ("ipvkg/ontology/ipvkg.ttl", "ipvkg/ontology/context.jsonld", "ipvkg/ontology/mappings.sssom.tsv",
+                  "ipvkg/ontology/identifier-prefixes.json",
                   "ipvkg/ontology/qc/missing_label.rq", "ipvkg/shapes/ipvkg-shapes.ttl",
                   "ipvkg/queries/group_counts.rq"):
         assert asset in names
