@@ -164,13 +164,15 @@ class _Compiler:
     def messages(self, node: rdflib.term.Node) -> list[str]:
         return sorted(str(m) for m in self.g.objects(node, SH.message))
 
-    def message(self, shape: rdflib.term.Node, *nodes: rdflib.term.Node) -> str:
+    def message(self, comp: str, param: Any, *nodes: rdflib.term.Node) -> str:
+        """The constraint's sh:message, else a default naming the constraint (as pyshacl generates one)."""
         for node in nodes:
             found = self.messages(node)
             if found:
                 # several messages (e.g. in several languages): pyshacl reports one per result; we take the first
                 return found[0]
-        raise self.fail(shape, "a constraint without sh:message (pyshacl's generated messages)")
+        shown = self.label(param) if isinstance(param, rdflib.term.Node) else str(param)
+        return f"value does not satisfy sh:{comp} {shown}" if param is not None else f"violates sh:{comp}"
 
     def deactivated(self, node: rdflib.term.Node) -> bool:
         value = self.g.value(node, SH.deactivated)
@@ -317,10 +319,10 @@ class _Compiler:
             for param in self.g.objects(node_shape, SH[comp]):
                 cond = self.violates(node_shape, comp, param, "?value")
                 q = f"SELECT DISTINCT ?this ?value WHERE {{ {target} BIND(?this AS ?value) FILTER({cond}) }}"
-                checks.append(Check(q, self.message(node_shape, node_shape), sev, str(node_shape), None, comp))
+                checks.append(Check(q, self.message(comp, param, node_shape), sev, str(node_shape), None, comp))
         for hv in self.g.objects(node_shape, SH.hasValue):
             q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER(!sameTerm(?this, {sparql_term(hv)})) }}"
-            checks.append(Check(q, self.message(node_shape, node_shape), sev, str(node_shape), None, "hasValue"))
+            checks.append(Check(q, self.message("hasValue", hv, node_shape), sev, str(node_shape), None, "hasValue"))
         for sparql in self.g.objects(node_shape, SH.sparql):
             if not self.deactivated(sparql):
                 checks.append(self.sparql_check(node_shape, sparql, target, None, sev))
@@ -341,7 +343,7 @@ class _Compiler:
         shape = str(prop)
         path = str(path_node)
         out: list[Check] = []
-        msg = lambda: self.message(prop, prop)  # noqa: E731
+        msg = lambda comp, param: self.message(comp, param, prop)  # noqa: E731
         for n in self.g.objects(prop, SH.minCount):
             n = int(n)
             if n == 1:
@@ -351,7 +353,7 @@ class _Compiler:
                      f"HAVING (COUNT(DISTINCT ?_v) < {n})")
             else:
                 continue
-            out.append(Check(q, msg(), sev, shape, path, "minCount"))
+            out.append(Check(q, msg("minCount", n), sev, shape, path, "minCount"))
         for n in self.g.objects(prop, SH.maxCount):
             n = int(n)
             prefilter = None
@@ -365,10 +367,10 @@ class _Compiler:
             else:
                 q = (f"SELECT ?this WHERE {{ {target} ?this {p} ?_v }} GROUP BY ?this "
                      f"HAVING (COUNT(DISTINCT ?_v) > {n})")
-            out.append(Check(q, msg(), sev, shape, path, "maxCount", prefilter=prefilter))
+            out.append(Check(q, msg("maxCount", n), sev, shape, path, "maxCount", prefilter=prefilter))
         for hv in self.g.objects(prop, SH.hasValue):
             q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} {sparql_term(hv)} }} }}"
-            out.append(Check(q, msg(), sev, shape, path, "hasValue"))
+            out.append(Check(q, msg("hasValue", hv), sev, shape, path, "hasValue"))
         for comp in VALUE_COMPONENTS:
             for param in self.g.objects(prop, SH[comp]):
                 cond = self.violates(prop, comp, param, "?value")
@@ -385,7 +387,7 @@ class _Compiler:
                 else:
                     values = f"SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value . FILTER({cond}) }}"
                 lookup = f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} ?this {p} ?value . {target} }}"
-                out.append(Check(values, msg(), sev, shape, path, comp, lookup=lookup, direct=direct))
+                out.append(Check(values, msg(comp, param), sev, shape, path, comp, lookup=lookup, direct=direct))
         for sparql in self.g.objects(prop, SH.sparql):
             if not self.deactivated(sparql):
                 out.append(self.sparql_check(prop, sparql, target, (p, path), sev))
@@ -418,7 +420,7 @@ class _Compiler:
         query = prefixes + text[:at + 1] + " { " + target + " } " + text[at + 1:]
         variables = tuple(sorted(set(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", text))
                                  - {"this", "value", "path"}))
-        return Check(query, self.message(shape, constraint, shape), severity, str(shape),
+        return Check(query, self.message("sparql", None, constraint, shape), severity, str(shape),
                      path[1] if path else None, "sparql", value_is_focus=path is None, sparql_vars=variables)
 
     def prefixes(self, shape: rdflib.term.Node, constraint: rdflib.term.Node) -> str:
@@ -535,6 +537,70 @@ def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
     return checks
 
 
+# --- the data's own terms ---------------------------------------------------------------------------------
+@dataclass
+class Terms:
+    """The data's literals where Oxigraph stores another term (``"4.0"^^xsd:decimal`` is kept as ``"4"``,
+    ``"5"^^xsd:int`` as ``"5"^^xsd:integer``): per triple, and per stored value when all its sources agree."""
+
+    triple: dict[tuple, Any] = field(default_factory=dict)
+    value: dict[Any, set] = field(default_factory=dict)
+
+    def original(self, stored: Any, subject: Any = None, predicate: Any = None) -> Any:
+        """The data's term for ``stored`` (the object of ``subject predicate`` when known)."""
+        if not isinstance(stored, ox.Literal) or stored not in self.value:
+            return stored
+        if subject is not None and predicate is not None:
+            found = self.triple.get((subject, predicate, stored))
+            if found is not None:
+                return found
+            if isinstance(predicate, ox.NamedNode):
+                return stored  # this triple holds the stored term as written
+        sources = self.value[stored]
+        return next(iter(sources)) if len(sources) == 1 else stored
+
+
+def original_terms(triples: Iterable[tuple[Any, Any, Any]]) -> Terms:
+    """The :class:`Terms` of data ``triples`` (pyoxigraph terms as written) once loaded into a store."""
+    triples = [t for t in triples if isinstance(t[2], ox.Literal) and t[2].datatype.value.startswith(XSD)
+               and t[2].datatype.value != XSD + "string"]
+    distinct = list(dict.fromkeys(t[2] for t in triples))
+    scratch = ox.Store()
+    scratch.extend(ox.Quad(ox.NamedNode(f"urn:ipvkg:term:{k}"), ox.NamedNode("urn:ipvkg:is"), lit)
+                   for k, lit in enumerate(distinct))
+    stored = {int(q.subject.value.rsplit(":", 1)[1]): q.object for q in scratch}
+    changed = {lit: stored[k] for k, lit in enumerate(distinct) if stored[k] != lit}
+    terms = Terms()
+    for s, p, o in triples:
+        if o in changed:
+            terms.triple[(s, p, changed[o])] = o
+            terms.value.setdefault(changed[o], set()).add(o)
+    # a stored value also written as such elsewhere is ambiguous by value alone
+    for lit in distinct:
+        if lit in terms.value:
+            terms.value[lit].add(lit)
+    return terms
+
+
+def ox_term(node: rdflib.term.Node) -> Any:
+    """An rdflib term as a pyoxigraph term (blank nodes keep their ids)."""
+    if isinstance(node, rdflib.URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, rdflib.BNode):
+        return ox.BlankNode(str(node))
+    if node.language:
+        return ox.Literal(str(node), language=node.language)
+    return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or rdflib.XSD.string)))
+
+
+def graph_store(graph: rdflib.Graph) -> tuple[ox.Store, Terms]:
+    """A store holding ``graph`` and the :class:`Terms` that give back its literals as written."""
+    triples = [(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in graph]
+    store = ox.Store()
+    store.extend(ox.Quad(s, p, o) for s, p, o in triples)
+    return store, original_terms(triples)
+
+
 # --- running the checks -----------------------------------------------------------------------------------
 def rdflib_n3(term: Any) -> str | None:
     """An Oxigraph term written as rdflib's ``n3()`` writes it (so results compare equal to pyshacl's)."""
@@ -573,7 +639,7 @@ LOOKUP_CHUNK = 500  # violating values per focus-node lookup query
 
 
 def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] | None = None,
-              cache: dict[str, Any] | None = None) -> list[dict[str, str | None]]:
+              cache: dict[str, Any] | None = None, terms: Terms | None = None) -> list[dict[str, str | None]]:
     """Run one compiled check; return its results as dicts with the fields of ``shacl_results``.
 
     ``cache`` (query text -> answer) shares the first phases of checks that several shapes have in
@@ -621,17 +687,34 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
                     continue
                 seen.add(key)
                 message = _message(message, {"this": this, "path": path, "value": value, **extra})
-                if value is None and check.value_is_focus:
-                    value = this
-            out.append({"focus": _plain(this), "path": _plain(path) if path is not None else check.path,
-                        "value": rdflib_n3(value), "message": message, "severity": check.severity,
-                        "shape": check.shape})
+            path_iri = _plain(path) if path is not None else check.path
+            if terms is not None:
+                predicate = ox.NamedNode(path_iri) if path_iri and _is_iri(path_iri) else None
+                value = terms.original(value, this, predicate) if value != this else terms.original(value)
+                this = terms.original(this)
+            if check.component == "sparql" and value is None and check.value_is_focus:
+                value = this
+            out.append({"focus": _plain(this), "path": path_iri, "value": rdflib_n3(value), "message": message,
+                        "severity": check.severity, "shape": check.shape, "focus_term": rdflib_n3(this),
+                        "path_term": _n3_of(path_iri), "shape_term": _n3_of(check.shape)})
     return out
+
+
+def _is_iri(text: str) -> bool:
+    return ":" in text  # an IRI has a scheme; rdflib's blank node ids have no colon
+
+
+def _n3_of(text: str | None) -> str | None:
+    """A shape or path as reported (an IRI or a blank node id) in N3."""
+    if text is None:
+        return None
+    return f"<{text}>" if _is_iri(text) else f"_:{text}"
 
 
 def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, jobs: int = 1,
                    default_graph: Iterable[str] | None = None,
-                   progress: Callable[[int], None] | None = None) -> list[dict[str, str | None]]:
+                   progress: Callable[[int], None] | None = None, terms: Terms | None = None
+                   ) -> list[dict[str, str | None]]:
     """Validate everything in ``store`` against ``shapes``; results as :func:`ipvkg.validate.shacl_results`.
 
     ``store`` is a ``pyoxigraph.Store`` (or an object with a ``.store`` attribute holding one). The data
@@ -645,7 +728,7 @@ def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, jobs: int = 1,
     cache: dict[str, Any] = {}
 
     def run(check: Check) -> list[dict[str, str | None]]:
-        found = run_check(ox_store, check, graphs, cache)
+        found = run_check(ox_store, check, graphs, cache, terms)
         if progress:
             progress(1)
         return found

@@ -52,7 +52,8 @@ def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontolo
         get = lambda p: results.value(r, p)  # noqa: E731
         out.append({"focus": _s(get(SH.focusNode)), "path": _s(get(SH.resultPath)), "value": _term(get(SH.value)),
                     "message": _s(get(SH.resultMessage)), "severity": _s(get(SH.resultSeverity)),
-                    "shape": _s(get(SH.sourceShape))})
+                    "shape": _s(get(SH.sourceShape)), "focus_term": _term(get(SH.focusNode)),
+                    "path_term": _term(get(SH.resultPath)), "shape_term": _term(get(SH.sourceShape))})
     return out
 
 
