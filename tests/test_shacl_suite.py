@@ -166,3 +166,23 @@ def test_pyshacl_fails_stay_within_the_known_set(outcomes):
 
 def test_the_suite_is_all_there(outcomes):
     assert len({(f, t) for f, t, *_ in outcomes}) == 120
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_validate_with_the_users_own_shapes(tmp_path, engine):
+    """--shapes DIR adds a user's shapes to ipvkg's (--shapes-only: instead of them), with either engine."""
+    import subprocess
+    import sys
+
+    root = SUITE.parent.parent
+    (tmp_path / "mine.ttl").write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix ipv: <https://w3id.org/ipvkg/ontology#> .
+        [] a sh:NodeShape ; sh:targetClass ipv:Study ; sh:property [ sh:path ipv:title ; sh:maxLength 3 ;
+           sh:message "my rule: titles of at most 3 characters" ] .""", encoding="utf-8")
+    run = lambda *extra: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "ipvkg.cli", "validate", "--data", str(root / "tests" / "fixtures" / "small"),
+         "--engine", engine, "--jobs", "1", *extra], capture_output=True, text=True, cwd=root)
+    mine = run("--shapes", str(tmp_path))
+    assert mine.returncode == 1 and "my rule: titles of at most 3 characters" in mine.stdout
+    missing = run("--shapes", str(tmp_path / "none"))
+    assert missing.returncode != 0 and "no shapes found" in (missing.stdout + missing.stderr)
