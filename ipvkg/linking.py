@@ -28,13 +28,14 @@ import rdflib
 import yaml
 
 from . import namespaces as ns
+from .assets import asset_dir
 from .errors import IpvkgError
 
 if TYPE_CHECKING:  # only for type hints: build imports this module
     from .output import Staging
     from .store import OxigraphStore
 
-ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+ONTOLOGY_DIR = asset_dir("ontology")
 MAPPINGS_FILE = ONTOLOGY_DIR / "mappings.sssom.tsv"
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
 #: IRIs minted by ipvkg for the strategies of RESPECT women (WHO/UN Women 2019), which publishes none.

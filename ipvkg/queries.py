@@ -25,11 +25,12 @@ from typing import Callable, Mapping
 import pyoxigraph as ox
 
 from . import namespaces as ns
+from .assets import asset_dir
 from .errors import IpvkgError
 from .store import GraphStore, ResultTable
 from .vocab import UnknownLabel, Vocabulary, load_vocabulary
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+QUERIES_DIR = asset_dir("queries")
 SCALAR_KINDS = {"iri", "string", "integer", "decimal"}
 _PARAM = re.compile(r"^\?(\w+)\s*\(([\w_]+)(?:\s*,\s*(optional|default=[^)]*))?\)\s*:?\s*(.*)$")
 

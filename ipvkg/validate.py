@@ -19,13 +19,14 @@ import rdflib
 from rdflib.namespace import SH
 
 from . import namespaces as ns
+from .assets import asset_dir
 from .errors import IpvkgError, Problem
 from .rdf import Origin, origins_of
 from .vocab import Vocabulary, load_vocabulary
 
 ENGINES = ("sparql", "pyshacl")
 
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
+SHAPES_DIR = asset_dir("shapes")
 
 
 def load_shapes(directory: Path = SHAPES_DIR) -> rdflib.Graph:

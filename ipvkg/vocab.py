@@ -22,10 +22,11 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
+from .assets import asset_dir
 from .errors import IpvkgError
 from .namespaces import IPV, local_name  # noqa: F401  (local_name is used by the doctest)
 
-ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+ONTOLOGY_DIR = asset_dir("ontology")
 ONTOLOGY_FILE = ONTOLOGY_DIR / "ipvkg.ttl"
 
 

@@ -1,0 +1,38 @@
+"""Where the shipped assets are: ``ontology/``, ``shapes/`` and ``queries/``.
+
+The repository keeps them at its top level (the layout users asked for); a built wheel carries them inside the
+package (``ipvkg/ontology`` ...; see ``[tool.setuptools.package-dir]`` in ``pyproject.toml``). Both are found
+through :mod:`importlib.resources`, so ``pip install .`` works outside the checkout.
+
+>>> (asset_dir("ontology") / "ipvkg.ttl").is_file()
+True
+>>> sorted(p.name for p in asset_dir("shapes").glob("*.ttl"))[:1]
+['ipvkg-shapes.ttl']
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from .errors import IpvkgError
+
+ASSETS = ("ontology", "shapes", "queries")
+
+# a file-system installation; zipped imports would need as_file(), which nothing here asks for
+_PACKAGE = Path(str(files("ipvkg")))
+
+
+def asset_dir(name: str) -> Path:
+    """The folder holding the shipped asset ``name``.
+
+    :param name: one of :data:`ASSETS`.
+    :raises IpvkgError: if neither the installed package nor the checkout holds it (a broken installation).
+    """
+    if name not in ASSETS:
+        raise ValueError(f"unknown asset folder {name!r}; one of {', '.join(ASSETS)}")
+    for place in (_PACKAGE / name, _PACKAGE.parent / name):  # installed wheel, then the checkout's top level
+        if place.is_dir():
+            return place
+    raise IpvkgError(f"the installed ipvkg has no {name}/ folder (looked in {_PACKAGE}); reinstall it with "
+                     "`pip install .` from a checkout or a wheel built from one")
