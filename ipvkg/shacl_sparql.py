@@ -27,8 +27,17 @@ zero-or-more, one-or-more, zero-or-one); ``sh:minCount``, ``sh:maxCount``, ``sh:
 ``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``, SPARQL-based constraints (``sh:sparql`` with
 ``sh:select``, ``sh:prefixes``, ``$this``, ``$PATH``, ``{?var}`` in messages), ``sh:severity``,
 ``sh:deactivated``. Anything else raises :class:`UnsupportedShape` naming the shape and the construct,
-so a shape is never silently skipped. Every constraint must carry an ``sh:message`` (pyshacl's generated
-default messages are not reproduced).
+so a shape is never silently skipped: not yet compiled are ``sh:closed``, ``sh:equals``/``disjoint``/
+``lessThan``/``lessThanOrEquals``, ``sh:uniqueLang``, ``sh:qualifiedValueShape``, property shapes inside
+property shapes, ``sh:minCount`` above 1 in referenced shapes, SPARQL-based constraint components and
+targets; refused as the SHACL spec requires are VALUES, SERVICE, MINUS and assigning ``$this`` in SPARQL
+constraints. A constraint without ``sh:message`` gets a default one naming it.
+
+Oxigraph stores well-formed literals in canonical form (``"4.0"^^xsd:decimal`` as ``"4"``, every integer
+subtype as ``xsd:integer``); :class:`Terms` (from :func:`graph_store` / :func:`original_terms`) gives back
+the data's own terms, for the reported values and for ``sh:datatype`` on integer subtypes. ``sh:datatype``
+with a datatype Oxigraph cannot parse (e.g. ``rdf:HTML``) is refused: its lexical form cannot be checked.
+tests/test_shacl_suite.py runs the W3C SHACL test suite.
 
 >>> import pyoxigraph as ox
 >>> shapes = rdflib.Graph().parse(data='''@prefix sh: <http://www.w3.org/ns/shacl#> .
