@@ -123,7 +123,8 @@ class LoadResult:
 
 def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab: Vocabulary | None = None,
                       base: Path | None = None, *, jobs: int | None = None, engine: str = "sparql",
-                      ontology: list[str] | Callable[[], list[str]] | None = None) -> LoadResult:
+                      ontology: list[str] | Callable[[], list[str]] | None = None,
+                      shapes: rdflib.Graph | None = None) -> LoadResult:
     """Load ``data/studies`` and ``data/reviews`` (or the given files), build RDF and validate it.
 
     Without ``keep_going`` any error raises :class:`InputError`; with it, records with errors are
@@ -131,7 +132,8 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
     the records (None: all cores when there is enough data to gain from it); ``engine`` is the SHACL
     engine (see :func:`ipvkg.validate.validate_lines`). The result's ``store`` holds the validated data
     graph beside the ontology graph (``ontology`` lines, or a function that makes them, called while
-    the workers read; default: the vocabulary's graph).
+    the workers read; default: the vocabulary's graph). ``shapes``: the SHACL shapes (default: ``shapes/``;
+    see :func:`ipvkg.validate.user_shapes`).
     """
     vocab = vocab or load_vocabulary()
     data = Path(data)
@@ -153,7 +155,7 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         store = _validation_store(lines, vocab, ontology, store if loaded else None)
         timings["store"] = time.perf_counter() - t
         t = time.perf_counter()
-        shacl = validate_lines(lines, origins, vocab, engine=engine, jobs=_jobs(jobs), store=store.store)
+        shacl = validate_lines(lines, origins, vocab, shapes, engine=engine, jobs=_jobs(jobs), store=store.store)
         timings["validate"] = time.perf_counter() - t
     problems += point_at_fields(without_repeats(shacl, problems), base)
     errors = [p for p in problems if p.severity == "error"]
@@ -339,21 +341,23 @@ def summarise(store: OxigraphStore, load: LoadResult, classification: Classifica
 
 def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: bool = False,
           reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] = print,
-          jobs: int | None = None, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> BuildResult:
+          jobs: int | None = None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+          shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
     """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, then show it as a whole.
 
     ``jobs``: worker processes for reading records and threads for validation (None: all cores when
     the data is large enough to gain from them). One build at a time writes ``out`` (``ipvkg.output``).
+    ``shapes``/``engine``: as in :func:`load_and_validate`.
 
     :param wait: if another build holds ``out``, wait for it (``on_wait`` is told once) rather than stop.
     :raises ipvkg.output.BuildBusy: another build holds ``out`` and ``wait`` is false.
     """
     with build_lock(out, wait, on_wait), gc_paused():
-        return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, jobs)
+        return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, jobs, shapes, engine)
 
 
 def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: bool, echo: Callable[[str], None],
-           jobs: int | None) -> BuildResult:
+           jobs: int | None, shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     # before any thread allocates (arenas made earlier stay in use): the last stages' threads then keep their
@@ -362,7 +366,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     vocab = load_vocabulary()
     # the canonical ontology (1-2 s of rdflib) is computed while worker processes read the records
     ontology = functools.cache(lambda: ontology_lines(vocab))
-    load = load_and_validate(data, keep_going, vocab, jobs=jobs, ontology=ontology)
+    load = load_and_validate(data, keep_going, vocab, jobs=jobs, ontology=ontology, shapes=shapes, engine=engine)
     timings["load+validate"] = time.perf_counter() - t0
     timings.update({f"load+validate: {k}": v for k, v in load.timings.items()})
 

@@ -24,14 +24,15 @@ def cmd_build(a: argparse.Namespace) -> int:
     from .build import build
 
     result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures,
-                   jobs=a.jobs, wait=not a.no_wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+                   jobs=a.jobs, wait=not a.no_wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True),
+                   shapes=_shapes(a), engine=a.engine)
     return result.exit_code
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
     from .build import load_and_validate
 
-    result = load_and_validate(a.data, keep_going=True, jobs=a.jobs, engine=a.engine)
+    result = load_and_validate(a.data, keep_going=True, jobs=a.jobs, engine=a.engine, shapes=_shapes(a))
     for p in result.errors:
         print(p)
     for p in result.warnings:
@@ -39,6 +40,12 @@ def cmd_validate(a: argparse.Namespace) -> int:
     errors = len(result.errors)
     print(f"{len(result.studies)} valid studies; {errors} error(s), {len(result.warnings)} warning(s)")
     return 1 if errors else 0
+
+
+def _shapes(a: argparse.Namespace):
+    from .validate import user_shapes
+
+    return user_shapes(a.shapes, only=getattr(a, "shapes_only", False)) if a.shapes else None
 
 
 def _store_from_data(data: str):
@@ -172,6 +179,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--reasoner", choices=["auto", "hermit", "rules"], default="auto",
                    help="HermiT (needs Java), closed-world rules (agree with HermiT, fast), or auto")
     b.add_argument("--no-pictures", action="store_true", help="skip the network and gap-map pictures")
+    b.add_argument("--shapes", default=None, metavar="DIR",
+                   help="a folder of your own SHACL shapes (*.ttl), checked beside ipvkg's shapes/")
+    b.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
+                   help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast, default) or pyshacl")
     b.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes/threads for reading and validating records (default: all cores for large "
                         "data); 1: every step in this process, one after another")
@@ -184,6 +195,9 @@ def parser() -> argparse.ArgumentParser:
                    help="worker processes/threads for reading and validating records (default: all cores for large data)")
     v.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
                    help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast, default) or pyshacl (same results)")
+    v.add_argument("--shapes", default=None, metavar="DIR",
+                   help="a folder of your own SHACL shapes (*.ttl), checked beside ipvkg's shapes/")
+    v.add_argument("--shapes-only", action="store_true", help="with --shapes: check your shapes instead of ipvkg's")
 
     c = add("classify", cmd_classify, "Classify interventions into the review's groups (HermiT) and write "
             "inferred.ttl.")

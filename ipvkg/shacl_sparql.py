@@ -27,8 +27,17 @@ zero-or-more, one-or-more, zero-or-one); ``sh:minCount``, ``sh:maxCount``, ``sh:
 ``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``, SPARQL-based constraints (``sh:sparql`` with
 ``sh:select``, ``sh:prefixes``, ``$this``, ``$PATH``, ``{?var}`` in messages), ``sh:severity``,
 ``sh:deactivated``. Anything else raises :class:`UnsupportedShape` naming the shape and the construct,
-so a shape is never silently skipped. Every constraint must carry an ``sh:message`` (pyshacl's generated
-default messages are not reproduced).
+so a shape is never silently skipped: not yet compiled are ``sh:closed``, ``sh:equals``/``disjoint``/
+``lessThan``/``lessThanOrEquals``, ``sh:uniqueLang``, ``sh:qualifiedValueShape``, property shapes inside
+property shapes, ``sh:minCount`` above 1 in referenced shapes, SPARQL-based constraint components and
+targets; refused as the SHACL spec requires are VALUES, SERVICE, MINUS and assigning ``$this`` in SPARQL
+constraints. A constraint without ``sh:message`` gets a default one naming it.
+
+Oxigraph stores well-formed literals in canonical form (``"4.0"^^xsd:decimal`` as ``"4"``, every integer
+subtype as ``xsd:integer``); :class:`Terms` (from :func:`graph_store` / :func:`original_terms`) gives back
+the data's own terms, for the reported values and for ``sh:datatype`` on integer subtypes. ``sh:datatype``
+with a datatype Oxigraph cannot parse (e.g. ``rdf:HTML``) is refused: its lexical form cannot be checked.
+tests/test_shacl_suite.py runs the W3C SHACL test suite.
 
 >>> import pyoxigraph as ox
 >>> shapes = rdflib.Graph().parse(data='''@prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -62,6 +71,17 @@ INSTANCE_OF = f"<{RDF}type>/<{RDFS}subClassOf>*"  # SHACL instance: rdf:type/rdf
 NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
                              "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
                              "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+
+# integer subtypes (Oxigraph stores them as xsd:integer): their ranges, checked on the data's own term
+INTEGER_RANGES = {XSD + k: r for k, r in {
+    "long": (-2**63, 2**63 - 1), "int": (-2**31, 2**31 - 1), "short": (-2**15, 2**15 - 1), "byte": (-128, 127),
+    "nonNegativeInteger": (0, None), "positiveInteger": (1, None), "negativeInteger": (None, -1),
+    "nonPositiveInteger": (None, 0), "unsignedLong": (0, 2**64 - 1), "unsignedInt": (0, 2**32 - 1),
+    "unsignedShort": (0, 65535), "unsignedByte": (0, 255)}.items()}
+# datatypes Oxigraph parses (and stores canonically when well-formed) and can cast a string to
+CASTABLE = {XSD + t for t in ("boolean", "integer", "decimal", "float", "double", "date", "dateTime", "time",
+                              "duration", "dayTimeDuration", "yearMonthDuration", "gYear", "gYearMonth",
+                              "gMonth", "gDay", "gMonthDay")}
 
 # Parameters of the constraint components this compiler knows; any other sh: predicate on a shape is an error.
 VALUE_COMPONENTS = ("datatype", "nodeKind", "pattern", "minLength", "maxLength", "languageIn", "in", "class",
@@ -101,6 +121,10 @@ class Check:
     # maxCount on a plain property: when no subject has two values of it (COUNT = COUNT DISTINCT
     # subjects), no focus node can violate, and the costlier ``query`` is skipped
     prefilter: str | None = None
+    # a SPARQL constraint whose $this a join cannot bind in time: ``query`` runs once per focus node of
+    # ``focus`` (a SELECT of ?this) with $this pre-bound (SEP-0007 substitution)
+    focus: str | None = None
+    datatype: str | None = None  # sh:datatype's IRI: run_check corrects the verdict on literals Oxigraph rewrote
 
 
 # --- terms, paths and lists of the shapes graph ----------------------------------------------------------
@@ -164,13 +188,15 @@ class _Compiler:
     def messages(self, node: rdflib.term.Node) -> list[str]:
         return sorted(str(m) for m in self.g.objects(node, SH.message))
 
-    def message(self, shape: rdflib.term.Node, *nodes: rdflib.term.Node) -> str:
+    def message(self, comp: str, param: Any, *nodes: rdflib.term.Node) -> str:
+        """The constraint's sh:message, else a default naming the constraint (as pyshacl generates one)."""
         for node in nodes:
             found = self.messages(node)
             if found:
                 # several messages (e.g. in several languages): pyshacl reports one per result; we take the first
                 return found[0]
-        raise self.fail(shape, "a constraint without sh:message (pyshacl's generated messages)")
+        shown = self.label(param) if isinstance(param, rdflib.term.Node) else str(param)
+        return f"value does not satisfy sh:{comp} {shown}" if param is not None else f"violates sh:{comp}"
 
     def deactivated(self, node: rdflib.term.Node) -> bool:
         value = self.g.value(node, SH.deactivated)
@@ -190,9 +216,17 @@ class _Compiler:
             dt = str(param)
             if dt == RDFS + "Literal":
                 return f"!isLiteral({v})"
+            if dt in INTEGER_RANGES:
+                # Oxigraph stores a well-formed "5"^^xsd:int as xsd:integer: every stored term is wrong for
+                # xsd:int but those of the data's own xsd:int literals, which run_check decides from Terms
+                return "true"
             cond = f"isLiteral({v}) && datatype({v}) = {sparql_term(param)}"
-            if dt in NUMERIC:
-                cond += f" && isNumeric({v})"  # ill-typed numbers ("abc"^^xsd:integer) do not match
+            if dt in CASTABLE:
+                # Oxigraph keeps an ill-formed literal as written and a well-formed one in canonical form,
+                # which casting its string gives back
+                cond += f" && COALESCE(sameTerm({v}, {sparql_term(param)}(STR({v}))), false)"
+            elif dt not in (XSD + "string", RDF + "langString"):
+                raise self.fail(shape, f"sh:datatype {self.label(param)} (Oxigraph cannot check its lexical form)")
             return f"!({cond})"
         if comp == "nodeKind":
             kinds = {"IRI": "isIRI({v})", "BlankNode": "isBlank({v})", "Literal": "isLiteral({v})",
@@ -317,10 +351,15 @@ class _Compiler:
             for param in self.g.objects(node_shape, SH[comp]):
                 cond = self.violates(node_shape, comp, param, "?value")
                 q = f"SELECT DISTINCT ?this ?value WHERE {{ {target} BIND(?this AS ?value) FILTER({cond}) }}"
-                checks.append(Check(q, self.message(node_shape, node_shape), sev, str(node_shape), None, comp))
+                lookup = (f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} {target} "
+                          "FILTER(sameTerm(?this, ?value)) }")
+                checks.append(Check(q, self.message(comp, param, node_shape), sev, str(node_shape), None, comp,
+                                    datatype=str(param) if comp == "datatype" else None,
+                                    lookup=lookup if comp == "datatype" else None, direct=q if comp == "datatype"
+                                    else None))
         for hv in self.g.objects(node_shape, SH.hasValue):
             q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER(!sameTerm(?this, {sparql_term(hv)})) }}"
-            checks.append(Check(q, self.message(node_shape, node_shape), sev, str(node_shape), None, "hasValue"))
+            checks.append(Check(q, self.message("hasValue", hv, node_shape), sev, str(node_shape), None, "hasValue"))
         for sparql in self.g.objects(node_shape, SH.sparql):
             if not self.deactivated(sparql):
                 checks.append(self.sparql_check(node_shape, sparql, target, None, sev))
@@ -341,7 +380,7 @@ class _Compiler:
         shape = str(prop)
         path = str(path_node)
         out: list[Check] = []
-        msg = lambda: self.message(prop, prop)  # noqa: E731
+        msg = lambda comp, param: self.message(comp, param, prop)  # noqa: E731
         for n in self.g.objects(prop, SH.minCount):
             n = int(n)
             if n == 1:
@@ -351,7 +390,7 @@ class _Compiler:
                      f"HAVING (COUNT(DISTINCT ?_v) < {n})")
             else:
                 continue
-            out.append(Check(q, msg(), sev, shape, path, "minCount"))
+            out.append(Check(q, msg("minCount", n), sev, shape, path, "minCount"))
         for n in self.g.objects(prop, SH.maxCount):
             n = int(n)
             prefilter = None
@@ -365,10 +404,10 @@ class _Compiler:
             else:
                 q = (f"SELECT ?this WHERE {{ {target} ?this {p} ?_v }} GROUP BY ?this "
                      f"HAVING (COUNT(DISTINCT ?_v) > {n})")
-            out.append(Check(q, msg(), sev, shape, path, "maxCount", prefilter=prefilter))
+            out.append(Check(q, msg("maxCount", n), sev, shape, path, "maxCount", prefilter=prefilter))
         for hv in self.g.objects(prop, SH.hasValue):
             q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} {sparql_term(hv)} }} }}"
-            out.append(Check(q, msg(), sev, shape, path, "hasValue"))
+            out.append(Check(q, msg("hasValue", hv), sev, shape, path, "hasValue"))
         for comp in VALUE_COMPONENTS:
             for param in self.g.objects(prop, SH[comp]):
                 cond = self.violates(prop, comp, param, "?value")
@@ -385,7 +424,8 @@ class _Compiler:
                 else:
                     values = f"SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value . FILTER({cond}) }}"
                 lookup = f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} ?this {p} ?value . {target} }}"
-                out.append(Check(values, msg(), sev, shape, path, comp, lookup=lookup, direct=direct))
+                out.append(Check(values, msg(comp, param), sev, shape, path, comp, lookup=lookup, direct=direct,
+                                 datatype=str(param) if comp == "datatype" else None))
         for sparql in self.g.objects(prop, SH.sparql):
             if not self.deactivated(sparql):
                 out.append(self.sparql_check(prop, sparql, target, (p, path), sev))
@@ -402,9 +442,15 @@ class _Compiler:
                 raise self.fail(shape, f"{unsupported[2:-2]} in a SPARQL constraint")
         if not re.search(r"[$?]this\b", text):
             raise self.fail(shape, "a SPARQL constraint that does not use $this")
-        if re.search(r"\bMINUS\b", text, re.I) or len(re.findall(r"\bSELECT\b", text, re.I)) > 1:
-            # the focus node is joined in, not pre-bound: sub-selects and MINUS would see it unbound
-            raise self.fail(shape, "MINUS or a sub-SELECT in a SPARQL constraint")
+        masked = _mask(text)
+        # the SHACL spec (5.3.1) forbids these in SPARQL constraints: refuse, as the suite expects
+        for word in ("MINUS", "VALUES", "SERVICE"):
+            if re.search(rf"\b{word}\b", masked, re.I):
+                raise self.fail(shape, f"{word} in a SPARQL constraint (the SHACL spec forbids it)")
+        if len(re.findall(r"\bSELECT\b", masked, re.I)) > 1:
+            raise self.fail(shape, "a sub-SELECT in a SPARQL constraint")
+        if re.search(r"\bAS\s+[?$]this\b", masked, re.I):
+            raise self.fail(shape, "a SPARQL constraint that assigns $this (the SHACL spec forbids it)")
         if re.search(r"\$PATH\b", text):
             if path is None:
                 raise self.fail(shape, "$PATH in a SPARQL constraint of a node shape")
@@ -414,22 +460,53 @@ class _Compiler:
         at = _where_brace(text)
         if at is None:
             raise self.fail(shape, "a SPARQL constraint whose WHERE clause cannot be found")
-        # bind $this to the focus nodes first, then the constraint's own pattern (pre-binding by join)
-        query = prefixes + text[:at + 1] + " { " + target + " } " + text[at + 1:]
         variables = tuple(sorted(set(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", text))
                                  - {"this", "value", "path"}))
-        return Check(query, self.message(shape, constraint, shape), severity, str(shape),
+        message = self.message("sparql", None, constraint, shape)
+        if not _join_binds_this(_mask(text), at):
+            return Check(prefixes + text, message, severity, str(shape), path[1] if path else None, "sparql",
+                         value_is_focus=path is None, sparql_vars=variables,
+                         focus=f"SELECT DISTINCT ?this WHERE {{ {target} }}")
+        # bind $this to the focus nodes first, then the constraint's own pattern (pre-binding by join)
+        query = prefixes + text[:at + 1] + " { " + target + " } " + text[at + 1:]
+        return Check(query, message, severity, str(shape),
                      path[1] if path else None, "sparql", value_is_focus=path is None, sparql_vars=variables)
 
     def prefixes(self, shape: rdflib.term.Node, constraint: rdflib.term.Node) -> str:
         lines = []
-        for ontology in self.g.objects(constraint, SH.prefixes):
+        todo, seen = list(self.g.objects(constraint, SH.prefixes)), set()
+        while todo:  # the declarations of each ontology and of those it imports (owl:imports)
+            ontology = todo.pop()
+            if ontology in seen:
+                continue
+            seen.add(ontology)
+            todo += list(self.g.objects(ontology, rdflib.OWL.imports))
             for decl in self.g.objects(ontology, SH.declare):
                 prefix, namespace = self.g.value(decl, SH.prefix), self.g.value(decl, SH.namespace)
                 if prefix is None or namespace is None:
                     raise self.fail(shape, f"an sh:declare without sh:prefix and sh:namespace ({decl})")
                 lines.append(f"PREFIX {prefix}: {sparql_term(rdflib.URIRef(str(namespace)))}")
         return "\n".join(sorted(set(lines))) + "\n"
+
+
+def _join_binds_this(masked: str, where: int) -> bool:
+    """Whether joining the focus nodes into the WHERE group gives the pre-bound answer: every nested group
+    (but EXISTS ones, which see the solution) that mentions $this binds it by a triple pattern of its own."""
+    for m in re.finditer(r"\{", masked):
+        if m.start() <= where or re.search(r"\bEXISTS\s*$", masked[:m.start()], re.I):
+            continue
+        body = masked[m.start() + 1:_close(masked, m.start())]
+        depth, flat = 0, []
+        for ch in body:  # the group's own text, nested groups blanked
+            depth += ch == "{"
+            flat.append(ch if depth == 0 else " ")
+            depth -= ch == "}"
+        own = "".join(flat)
+        if re.search(r"[?$]this\b", own) and not re.search(r"(?:^|[.{};])\s*[?$]this\s", own):
+            return False
+        if not re.search(r"[?$]this\b", own) and re.search(r"[?$]this\b", body) is None:
+            continue
+    return True
 
 
 def _close(masked: str, open_at: int) -> int:
@@ -520,6 +597,11 @@ def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
                                                                                               SH.PropertyShape))
     for pred in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target):
         shape_nodes |= set(shapes.subjects(pred, None))
+    for component in sorted(set(shapes.subjects(SH.parameter, None)), key=str):  # declared components
+        for parameter in shapes.objects(component, SH.parameter):
+            used = next(shapes.subjects(shapes.value(parameter, SH.path), None), None)
+            if used is not None:  # a shape uses it: refuse rather than skip it
+                raise c.fail(used, f"the SPARQL-based constraint component {c.label(component)}")
     for shape in sorted(shape_nodes, key=str):
         if c.deactivated(shape):
             continue
@@ -533,6 +615,70 @@ def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
         else:
             checks += c.shape_checks(shape, target)
     return checks
+
+
+# --- the data's own terms ---------------------------------------------------------------------------------
+@dataclass
+class Terms:
+    """The data's literals where Oxigraph stores another term (``"4.0"^^xsd:decimal`` is kept as ``"4"``,
+    ``"5"^^xsd:int`` as ``"5"^^xsd:integer``): per triple, and per stored value when all its sources agree."""
+
+    triple: dict[tuple, Any] = field(default_factory=dict)
+    value: dict[Any, set] = field(default_factory=dict)
+
+    def original(self, stored: Any, subject: Any = None, predicate: Any = None) -> Any:
+        """The data's term for ``stored`` (the object of ``subject predicate`` when known)."""
+        if not isinstance(stored, ox.Literal) or stored not in self.value:
+            return stored
+        if subject is not None and predicate is not None:
+            found = self.triple.get((subject, predicate, stored))
+            if found is not None:
+                return found
+            if isinstance(predicate, ox.NamedNode):
+                return stored  # this triple holds the stored term as written
+        sources = self.value[stored]
+        return next(iter(sources)) if len(sources) == 1 else stored
+
+
+def original_terms(triples: Iterable[tuple[Any, Any, Any]]) -> Terms:
+    """The :class:`Terms` of data ``triples`` (pyoxigraph terms as written) once loaded into a store."""
+    triples = [t for t in triples if isinstance(t[2], ox.Literal) and t[2].datatype.value.startswith(XSD)
+               and t[2].datatype.value != XSD + "string"]
+    distinct = list(dict.fromkeys(t[2] for t in triples))
+    scratch = ox.Store()
+    scratch.extend(ox.Quad(ox.NamedNode(f"urn:ipvkg:term:{k}"), ox.NamedNode("urn:ipvkg:is"), lit)
+                   for k, lit in enumerate(distinct))
+    stored = {int(q.subject.value.rsplit(":", 1)[1]): q.object for q in scratch}
+    changed = {lit: stored[k] for k, lit in enumerate(distinct) if stored[k] != lit}
+    terms = Terms()
+    for s, p, o in triples:
+        if o in changed:
+            terms.triple[(s, p, changed[o])] = o
+            terms.value.setdefault(changed[o], set()).add(o)
+    # a stored value also written as such elsewhere is ambiguous by value alone
+    for lit in distinct:
+        if lit in terms.value:
+            terms.value[lit].add(lit)
+    return terms
+
+
+def ox_term(node: rdflib.term.Node) -> Any:
+    """An rdflib term as a pyoxigraph term (blank nodes keep their ids)."""
+    if isinstance(node, rdflib.URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, rdflib.BNode):
+        return ox.BlankNode(str(node))
+    if node.language:
+        return ox.Literal(str(node), language=node.language)
+    return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or rdflib.XSD.string)))
+
+
+def graph_store(graph: rdflib.Graph) -> tuple[ox.Store, Terms]:
+    """A store holding ``graph`` and the :class:`Terms` that give back its literals as written."""
+    triples = [(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in graph]
+    store = ox.Store()
+    store.extend(ox.Quad(s, p, o) for s, p, o in triples)
+    return store, original_terms(triples)
 
 
 # --- running the checks -----------------------------------------------------------------------------------
@@ -573,7 +719,7 @@ LOOKUP_CHUNK = 500  # violating values per focus-node lookup query
 
 
 def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] | None = None,
-              cache: dict[str, Any] | None = None) -> list[dict[str, str | None]]:
+              cache: dict[str, Any] | None = None, terms: Terms | None = None) -> list[dict[str, str | None]]:
     """Run one compiled check; return its results as dicts with the fields of ``shacl_results``.
 
     ``cache`` (query text -> answer) shares the first phases of checks that several shapes have in
@@ -593,7 +739,7 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
         if check.query not in cache:
             cache[check.query] = [sol["value"] for sol in _solutions(store, check.query, check, kwargs)]
         values = cache[check.query]
-        if not values:
+        if not values and not (check.datatype and terms is not None and terms.value):
             return []
         if any(isinstance(v, ox.BlankNode) for v in values):
             queries = [check.direct or ""]
@@ -602,13 +748,32 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
                        for i in range(0, len(values), LOOKUP_CHUNK)]
     else:
         queries = [check.query]
+    runs: list[tuple[str, dict[str, Any]]] = [(q, kwargs) for q in queries]
+    bound: list[Any] = [None] * len(runs)
+    if check.focus:  # one run per focus node, $this pre-bound
+        bound = [sol["this"] for sol in _solutions(store, check.focus, check, kwargs)]
+        runs = [(_prebind(check, node), kwargs) for node in bound]
     out: list[dict[str, str | None]] = []
     seen: set[tuple] = set()
-    for query in queries:
-        solutions = _solutions(store, query, check, kwargs)
+
+    def emit(this: Any, path: Any, value: Any, message: str) -> None:
+        path_iri = _plain(path) if path is not None else check.path
+        if terms is not None:
+            value = _original(terms, check, this, value) if value is not None else None
+            this = terms.original(this)
+        if check.component == "sparql" and value is None and check.value_is_focus:
+            value = this
+        out.append({"focus": _plain(this), "path": path_iri, "value": rdflib_n3(value), "message": message,
+                    "severity": check.severity, "shape": check.shape, "focus_term": rdflib_n3(this),
+                    "path_term": _n3_of(path_iri), "shape_term": _n3_of(check.shape)})
+
+    # sh:datatype's verdict on the literals Oxigraph stores in another form is taken on the data's term
+    rewritten = set(terms.value) if check.datatype and terms is not None and check.lookup else set()
+    for (query, args), bound_this in zip(runs, bound):
+        solutions = _solutions(store, query, check, args)
         names = {v.value for v in solutions.variables}
         for sol in solutions:
-            this = sol["this"]
+            this = bound_this if bound_this is not None else sol["this"]
             if this is None:
                 continue
             value = sol["value"] if "value" in names else None
@@ -621,17 +786,78 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
                     continue
                 seen.add(key)
                 message = _message(message, {"this": this, "path": path, "value": value, **extra})
-                if value is None and check.value_is_focus:
-                    value = this
-            out.append({"focus": _plain(this), "path": _plain(path) if path is not None else check.path,
-                        "value": rdflib_n3(value), "message": message, "severity": check.severity,
-                        "shape": check.shape})
+            if rewritten and value in rewritten and _original(terms, check, this, value) != value:
+                continue  # decided below on the data's own term
+            emit(this, path, value, message)
+    if rewritten:
+        affected = list(rewritten)
+        for i in range(0, len(affected), LOOKUP_CHUNK):
+            query = (check.lookup or "").replace("{values}", " ".join(str(v) for v in affected[i:i + LOOKUP_CHUNK]))
+            for sol in _solutions(store, query, check, kwargs):
+                original = _original(terms, check, sol["this"], sol["value"])
+                if original != sol["value"] and not _datatype_ok(original, check.datatype or ""):
+                    emit(sol["this"], None, sol["value"], check.message)
     return out
+
+
+def _original(terms: Terms | None, check: Check, this: Any, value: Any) -> Any:
+    """The data's own term for ``value`` reached from ``this`` by the check's path."""
+    if terms is None:
+        return value
+    if value == this:
+        return terms.original(value)
+    predicate = ox.NamedNode(check.path) if check.path and _is_iri(check.path) else None
+    if check.datatype and predicate is None and len(terms.value.get(value, ())) > 1:
+        raise UnsupportedShape(f"shape {check.shape}: sh:datatype on a complex path reaching a literal written in "
+                               "several forms is not supported by the fast SHACL validator; validate with "
+                               "engine='pyshacl'")
+    return terms.original(value, this, predicate)
+
+
+def _datatype_ok(term: Any, datatype: str) -> bool:
+    """Whether a literal Oxigraph parsed (so well-formed for its own datatype) satisfies sh:datatype."""
+    if not isinstance(term, ox.Literal) or term.datatype.value != datatype:
+        return False
+    if datatype in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[datatype]
+        number = int(term.value)
+        return (low is None or number >= low) and (high is None or number <= high)
+    return True
+
+
+def _prebind(check: Check, node: Any) -> str:
+    """``check.query`` with every $this of its WHERE clause replaced by the focus node (SHACL pre-binding;
+    Oxigraph's own substitutions join the value in, which FILTERs of nested groups do not see)."""
+    if isinstance(node, ox.BlankNode):
+        raise UnsupportedShape(f"shape {check.shape}: a SPARQL constraint whose $this cannot be bound by a join "
+                               "is not supported by the fast SHACL validator for a blank focus node; "
+                               "validate with engine='pyshacl'")
+    at = _where_brace(check.query) or 0
+    text = check.query
+    for m in reversed(list(re.finditer(r"\bBOUND\s*\(\s*[?$]this\s*\)", _mask(text)[at:], re.I))):
+        text = text[:at + m.start()] + "(true)" + text[at + m.end():]  # $this is bound
+    masked = _mask(text)
+    for m in reversed(list(re.finditer(r"[?$]this\b", masked[at:]))):
+        start, end = at + m.start(), at + m.end()
+        text = text[:start] + str(node) + text[end:]
+    return text
+
+
+def _is_iri(text: str) -> bool:
+    return ":" in text  # an IRI has a scheme; rdflib's blank node ids have no colon
+
+
+def _n3_of(text: str | None) -> str | None:
+    """A shape or path as reported (an IRI or a blank node id) in N3."""
+    if text is None:
+        return None
+    return f"<{text}>" if _is_iri(text) else f"_:{text}"
 
 
 def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, jobs: int = 1,
                    default_graph: Iterable[str] | None = None,
-                   progress: Callable[[int], None] | None = None) -> list[dict[str, str | None]]:
+                   progress: Callable[[int], None] | None = None, terms: Terms | None = None
+                   ) -> list[dict[str, str | None]]:
     """Validate everything in ``store`` against ``shapes``; results as :func:`ipvkg.validate.shacl_results`.
 
     ``store`` is a ``pyoxigraph.Store`` (or an object with a ``.store`` attribute holding one). The data
@@ -645,7 +871,7 @@ def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, jobs: int = 1,
     cache: dict[str, Any] = {}
 
     def run(check: Check) -> list[dict[str, str | None]]:
-        found = run_check(ox_store, check, graphs, cache)
+        found = run_check(ox_store, check, graphs, cache, terms)
         if progress:
             progress(1)
         return found

@@ -39,6 +39,24 @@ def load_shapes(directory: Path = SHAPES_DIR) -> rdflib.Graph:
     return graph
 
 
+def user_shapes(directory: Path | str, only: bool = False) -> rdflib.Graph:
+    """A user's shapes (every ``*.ttl`` in ``directory``) added to ipvkg's, or alone with ``only``.
+
+    :raises IpvkgError: the folder is missing or holds no ``.ttl`` file, or a file is not valid Turtle.
+    """
+    directory = Path(directory)
+    files = sorted(directory.glob("*.ttl")) if directory.is_dir() else []
+    if not files:
+        raise IpvkgError(f"{directory}: no shapes found (a folder of .ttl files is expected); check --shapes")
+    graph = rdflib.Graph() if only else load_shapes()
+    for path in files:
+        try:
+            graph.parse(str(path), format="turtle")
+        except Exception as exc:  # rdflib's parser errors carry the line
+            raise IpvkgError(f"{path}: not valid Turtle ({str(exc).splitlines()[0]}); correct the file") from None
+    return graph
+
+
 def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontology: rdflib.Graph | None = None
                   ) -> list[dict[str, str | None]]:
     """Run pyshacl over data + ontology; return each result as a plain dict of strings."""
@@ -56,7 +74,8 @@ def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontolo
         get = lambda p: results.value(r, p)  # noqa: E731
         out.append({"focus": _s(get(SH.focusNode)), "path": _s(get(SH.resultPath)), "value": _term(get(SH.value)),
                     "message": _s(get(SH.resultMessage)), "severity": _s(get(SH.resultSeverity)),
-                    "shape": _s(get(SH.sourceShape))})
+                    "shape": _s(get(SH.sourceShape)), "focus_term": _term(get(SH.focusNode)),
+                    "path_term": _term(get(SH.resultPath)), "shape_term": _term(get(SH.sourceShape))})
     return out
 
 

@@ -234,10 +234,18 @@ def test_fast_validation_matches_pyshacl_beyond_the_project_shapes():
     assert big in fast  # a SPARQL constraint's message template, with its node shape's severity
 
 
+def test_a_constraint_without_message_gets_a_default_one():
+    shapes = rdflib.Graph().parse(data="""@prefix ex: <http://ex/> . @prefix sh: <http://www.w3.org/ns/shacl#> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Thing ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .""",
+                                  format="turtle")
+    store = ox.Store()
+    store.load(b"<http://ex/a> a <http://ex/Thing> .", format=ox.RdfFormat.TURTLE)
+    assert [r["message"] for r in sparql_results(store, shapes)] == ["value does not satisfy sh:minCount 1"]
+
+
 @pytest.mark.parametrize("construct", [
     "sh:closed true", "sh:equals ex:other", "sh:qualifiedValueShape [ sh:class ex:Part ] ; sh:qualifiedMinCount 1",
     "sh:property [ sh:path ex:p ; sh:property [ sh:path ex:q ; sh:minCount 1 ] ; sh:message 'm' ]",
-    "sh:property [ sh:path ex:p ; sh:minCount 1 ]",  # no sh:message: pyshacl's generated text is not reproduced
     "sh:sparql [ sh:select 'SELECT $this WHERE { { SELECT ?x WHERE { ?x ?p ?o } } }' ; sh:message 'm' ]",
     "sh:property [ sh:path ex:p ; sh:pattern '(?=a)b' ; sh:message 'm' ]",
 ])
