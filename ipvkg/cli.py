@@ -159,6 +159,23 @@ def cmd_docs(a: argparse.Namespace) -> int:
     return docs_command(a)
 
 
+def cmd_diff(a: argparse.Namespace) -> int:
+    import json
+
+    from .diff import diff_builds
+
+    d = diff_builds(a.old, a.new)
+    print(json.dumps(d.to_json(), indent=2, sort_keys=True) if a.format == "json" else d.text())
+    return 0 if d.equal else 1
+
+
+def cmd_template(a: argparse.Namespace) -> int:
+    from .template import template_command
+
+    print(template_command(a.xlsx, a.csv, a.data))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ipvkg", description="A knowledge graph of IPV interventions: build, validate, "
                                 "classify, query, draw, link and publish.")
@@ -265,6 +282,18 @@ def parser() -> argparse.ArgumentParser:
 
     d = add("docs", cmd_docs, "Write the ontology's HTML documentation to build/docs/.")
     d.add_argument("--out", default="build/docs")
+
+    tp = add("template", cmd_template, "Write the extraction workbook for reviewers (one sheet per table, column "
+             "meanings, drop-downs, number checks, an example row); a filled workbook in data/studies/ loads.")
+    tp.add_argument("--xlsx", metavar="FILE", help="write the workbook (.xlsx) here")
+    tp.add_argument("--csv", metavar="DIR", help="write one CSV per table into this folder")
+    tp.add_argument("--data", default=None, help="fill it with the studies of this data directory (e.g. data)")
+
+    df = add("diff", cmd_diff, "Say what changed between two builds: studies, findings, review groups, gap-map "
+             "cells, kept answers; exit 0 when they say the same, 1 when they differ.")
+    df.add_argument("old", metavar="OLD_BUILD", help="the earlier build directory (written by ipvkg build --out)")
+    df.add_argument("new", metavar="NEW_BUILD", help="the later build directory")
+    df.add_argument("--format", choices=["text", "json"], default="text")
     return p
 
 

@@ -24,7 +24,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, DCTERMS
 
 from . import namespaces as ns
-from .linking import MAPPINGS_FILE, RESPECT, expand, read_mappings
+from .linking import MAPPINGS_FILE, RESPECT, expand, read_mappings, see_also
 from .output import Staging
 from .vocab import ONTOLOGY_FILE
 
@@ -133,8 +133,10 @@ def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPING
             maps = sorted(mappings.get(iri, []), key=lambda r: (r["predicate_id"], r["object_id"]))
             if maps:
                 rows.append(("Mappings", "<ul>" + "".join(
-                    f'<li>{esc(r["predicate_id"])} {_link(_browse(expand(r["object_id"]), r["source"]), r["object_id"])} '
-                    f'{esc(r["object_label"])} (read on {_link(r["source"], "source")})'
+                    f'<li>{esc(r["predicate_id"])} {_link(_browse(expand(r["object_id"]), see_also(r)[0]), r["object_id"])} '
+                    f'{esc(r["object_label"])} (read on '
+                    + ", ".join(_link(url, "source") for url in see_also(r))
+                    + (f" {esc(r['object_source_version'])}" if r.get("object_source_version") else "") + ")"
                     + (f"<br><small>{esc(r['comment'])}</small>" if r.get("comment") else "") + "</li>"
                     for r in maps) + "</ul>"))
             out.append(f'<section class="term" id="{esc(ns.local_name(iri))}"><h3>{esc(label)} '

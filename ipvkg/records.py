@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import yaml
 
-from .errors import Problem
+from .errors import IpvkgError, Problem
 from .vocab import UnknownLabel, Vocabulary, load_vocabulary
 
 MAX_RECORD_BYTES = 5 * 1024 * 1024
@@ -799,6 +799,15 @@ def read_xlsx(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]
         raise _FileProblem(Problem(display, None, None, f"not a readable XLSX workbook: {exc}",
                                    hint="save the sheet as .xlsx (Excel 2007+) or as CSV")) from None
     sheets = book.sheetnames
+    if "studies" in sheets:  # the workbook of `ipvkg template`: one sheet per table
+        from .template import read_workbook
+
+        try:
+            yield from read_workbook(path, display)
+        except IpvkgError as exc:
+            raise _FileProblem(Problem(display, None, None, str(exc).removeprefix(f"{display}: "),
+                                       hint="start from `ipvkg template --xlsx FILE`")) from None
+        return
     if "findings" in sheets:
         sheet = book["findings"]
     elif len(sheets) == 1:

