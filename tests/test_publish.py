@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from rdflib.compare import isomorphic
 from conftest import ROOT, OxigraphServer, free_port, run_cli
 from ipvkg.publish import Endpoints, PublishError, publish, staging_graph, union_ntriples
 from ipvkg.queries import list_questions, run_question
-from ipvkg.store import open_store
+from ipvkg.store import StoreError, open_store
 
 GRAPH = "https://w3id.org/ipvkg/graph/test"
 SAMPLE_VALUES = {"outcome": "depression"}  # for questions whose parameter has no default
@@ -77,9 +78,11 @@ def test_publish_then_query_gives_the_embedded_answers_for_every_question(shippe
         compared += 1
     assert compared >= 15
     assert answers(embedded, "group_counts", {})[1], "group_counts must not be empty"
-    # without --graph the server's (non-union) default graph is empty: the answers come from the named graph
+    # without --graph the server's (non-union) default graph is empty: an empty answer is refused, naming the graph
     bare = open_store(f"sparql:{server.url}/query")
-    assert run_question(bare, "group_counts").rows != run_question(embedded, "group_counts").rows
+    with pytest.raises(StoreError, match=re.escape(GRAPH)) as refused:
+        run_question(bare, "group_counts")
+    assert "--graph" in str(refused.value)
 
 
 def test_publish_twice_leaves_the_same_triples_and_no_staging_graph(small_build, oxigraph_server):
