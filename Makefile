@@ -11,12 +11,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-# Java (HermiT) and Chromium (browser tests) from Debian, when missing and when we may install them.
+# Java (HermiT), Chromium (browser tests) and Virtuoso 7 (large-server tests) from Debian, when missing and when we may install them.
 system-deps:
-	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || ! command -v virtuoso-t >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless chromium chromium-driver >/dev/null; \
-	  else echo "note: java and/or chromium missing; install default-jre-headless and chromium (Debian) for the reasoner and browser tests"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless chromium chromium-driver virtuoso-opensource-7-bin >/dev/null; \
+	  else echo "note: java, chromium or virtuoso missing; install default-jre-headless, chromium, chromium-driver and virtuoso-opensource-7-bin (Debian) for the reasoner, browser and Virtuoso tests"; fi; \
 	fi
 
 run: system-deps $(VENV)/.installed

@@ -134,6 +134,72 @@ class OxigraphServer:
                 self.proc.wait()
 
 
+class VirtuosoServer:
+    """A real OpenLink Virtuoso 7 (Debian's ``virtuoso-opensource-7-bin``) on 127.0.0.1 with its own database
+    folder, loaded by its bulk loader (``ld_dir`` + ``rdf_loader_run`` through ``isql``) and stopped by PID."""
+
+    def __init__(self, folder: Path):
+        exe, self.isql = shutil.which("virtuoso-t"), shutil.which("isql-vt") or shutil.which("isql")
+        if not exe or not self.isql:
+            raise RuntimeError("Virtuoso is not installed: `make system-deps` (as root) installs Debian's "
+                               "virtuoso-opensource-7-bin, or run: apt-get install virtuoso-opensource-7-bin")
+        self.folder, self.sql_port, self.http_port = folder, free_port(), free_port()
+        (folder / "load").mkdir(parents=True)
+        db = folder / "virtuoso"
+        (folder / "virtuoso.ini").write_text(f"""[Database]
+DatabaseFile = {db}.db
+ErrorLogFile = {db}.log
+TransactionFile = {db}.trx
+xa_persistent_file = {db}.pxa
+[TempDatabase]
+DatabaseFile = {db}-temp.db
+TransactionFile = {db}-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{self.sql_port}
+DirsAllowed = {folder / "load"}
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+[HTTPServer]
+ServerPort = 127.0.0.1:{self.http_port}
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 120
+""")
+        self.url = f"http://127.0.0.1:{self.http_port}/sparql"
+        self.proc = subprocess.Popen([exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "?query=ASK%7B%7D", timeout=1)
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"virtuoso exited: {self.proc.stderr.read().decode()}")
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("virtuoso did not start within 60 s")
+
+    def load(self, path: Path, graph: str) -> None:
+        """Bulk-load an N-Triples/N-Quads file; triples (not quads) go into ``graph``."""
+        shutil.copy(path, self.folder / "load" / path.name)
+        sql = (f"ld_dir('{self.folder / 'load'}', '{path.name}', '{graph}'); rdf_loader_run(); checkpoint; "
+               f"SELECT ll_error FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;")
+        done = subprocess.run([self.isql, str(self.sql_port), "dba", "dba", f"exec={sql}"], capture_output=True,
+                              text=True, timeout=300)
+        if done.returncode != 0 or "0 Rows." not in done.stdout:
+            raise RuntimeError(f"virtuoso could not load {path.name}: {done.stdout[-2000:]} {done.stderr[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 @pytest.fixture
 def oxigraph_server():
     servers = []
