@@ -144,3 +144,34 @@ def test_the_picture_is_drawn_from_the_current_build(shipped_build):
     assert model.unplaced == ["Review"]  # the one review record; the guide says it is left out
     assert data_model_svg(model) == PICTURE.read_text(encoding="utf-8"), \
         "docs/data-model.svg is stale: python -m ipvkg.datamodel build/dataset.nq docs/data-model.svg"
+
+
+def test_ipvkg_docs_page_opens_with_the_guide_and_its_picture(tmp_path):
+    import html
+
+    from conftest import run_cli
+
+    done = run_cli("docs", "--out", str(tmp_path / "docs"))
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="#section-querying">' in page and '<section class="guide" id="section-querying">' in page
+    for _, query, header, rows in QUESTIONS:
+        assert html.escape(query, quote=True) in page
+        assert "<td>" + html.escape(rows[0][0], quote=True) + "</td>" in page
+    assert '<figure role="img"' in page and "ipv:InterventionComponent</text>" in page  # the SVG, inlined
+    assert "![" not in page and "```" not in page  # no Markdown left unrendered
+
+
+def test_guide_markdown_is_escaped_and_links_only_to_http(tmp_path):
+    from ipvkg.docs import markdown_html
+
+    (tmp_path / "evil.svg").write_text("<svg><script>alert(1)</script></svg>")
+    text = ("# Title <b>x</b>\n\nSee [there](javascript:alert(1)) and [ok](https://example.org/a?b=1&c=2)"
+            " and ![pic](evil.png) `<i>`\n\n| a | b |\n|---|---|\n| <script> | **x** |\n\n"
+            "```sparql\nSELECT * { ?s ?p \"</code>\" }\n```\n\n- one\n  more\n- two\n")
+    got = markdown_html(text, tmp_path)
+    assert "<script>" not in got and "<b>" not in got and "<i>" not in got
+    assert "href=\"javascript" not in got and "there" in got  # a non-http link keeps its words, loses its target
+    assert '<a href="https://example.org/a?b=1&amp;c=2">ok</a>' in got
+    assert "<h2>Title &lt;b&gt;x&lt;/b&gt;</h2>" in got and "<li>one more</li>" in got
+    assert "&quot;&lt;/code&gt;&quot;" in got and "<td><strong>x</strong></td>" in got and "pic" in got
