@@ -83,17 +83,19 @@ def cmd_classify(a: argparse.Namespace) -> int:
 
 def cmd_explain(a: argparse.Namespace) -> int:
     from .classify import definitions, explain, intervention_facts
+    from .lookup import study_key
     from .namespaces import study_iri
 
     store = _store_from_data(a.data)
-    facts = [f for f in intervention_facts(store) if f.study == study_iri(a.study)]
+    key = study_key(store, a.study, a.data)
+    facts = [f for f in intervention_facts(store) if f.study == study_iri(key)]
     if not facts:
-        raise IpvkgError(f"no study {a.study!r} in {a.data} (give a record key, e.g. tiwari2005)")
+        raise IpvkgError(f"study {key!r} in {a.data} has no interventions to explain")
     d = definitions()
     for f in facts:
         e = explain(f, d)
         head = f"group {e.group}: {e.group_label}" if e.group else "no review group"
-        print(f"{a.study} / {e.label}: {head}")
+        print(f"{key} / {e.label}: {head}")
         for r in e.reasons:
             print(f"  because it {r}" if e.group else f"  {r}")
     return 0
