@@ -1,13 +1,16 @@
-"""Where the shipped assets are: ``ontology/``, ``shapes/`` and ``queries/``.
+"""Where the shipped assets are: ``ontology/``, ``shapes/``, ``queries/`` and ``docs/`` (the querying guide).
 
 The repository keeps them at its top level (the layout users asked for); a built wheel carries them inside the
-package (``ipvkg/ontology`` ...; see ``[tool.setuptools.package-dir]`` in ``pyproject.toml``). Both are found
-through :mod:`importlib.resources`, so ``pip install .`` works outside the checkout.
+package (``ipvkg/ontology`` ...; see ``[tool.setuptools.package-dir]`` in ``pyproject.toml``). ``docs/`` ships as
+``ipvkg/guide``, because ``ipvkg/docs.py`` already holds the name. Both are found through
+:mod:`importlib.resources`, so ``pip install .`` works outside the checkout.
 
 >>> (asset_dir("ontology") / "ipvkg.ttl").is_file()
 True
 >>> sorted(p.name for p in asset_dir("shapes").glob("*.ttl"))[:1]
 ['ipvkg-shapes.ttl']
+>>> (asset_dir("docs") / "querying.md").is_file()
+True
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 
 from .errors import IpvkgError
 
-ASSETS = ("ontology", "shapes", "queries")
+ASSETS = ("ontology", "shapes", "queries", "docs")
+INSTALLED_NAME = {"docs": "guide"}  # the folder's name inside an installed package, where it differs
 
 # a file-system installation; zipped imports would need as_file(), which nothing here asks for
 _PACKAGE = Path(str(files("ipvkg")))
@@ -31,7 +35,7 @@ def asset_dir(name: str) -> Path:
     """
     if name not in ASSETS:
         raise ValueError(f"unknown asset folder {name!r}; one of {', '.join(ASSETS)}")
-    for place in (_PACKAGE / name, _PACKAGE.parent / name):  # installed wheel, then the checkout's top level
+    for place in (_PACKAGE / INSTALLED_NAME.get(name, name), _PACKAGE.parent / name):  # installed wheel, then the checkout's top level
         if place.is_dir():
             return place
     raise IpvkgError(f"the installed ipvkg has no {name}/ folder (looked in {_PACKAGE}); reinstall it with "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from . import __version__
@@ -82,17 +83,19 @@ def cmd_classify(a: argparse.Namespace) -> int:
 
 def cmd_explain(a: argparse.Namespace) -> int:
     from .classify import definitions, explain, intervention_facts
+    from .lookup import study_key
     from .namespaces import study_iri
 
     store = _store_from_data(a.data)
-    facts = [f for f in intervention_facts(store) if f.study == study_iri(a.study)]
+    key = study_key(store, a.study, a.data)
+    facts = [f for f in intervention_facts(store) if f.study == study_iri(key)]
     if not facts:
-        raise IpvkgError(f"no study {a.study!r} in {a.data} (give a record key, e.g. tiwari2005)")
+        raise IpvkgError(f"study {key!r} in {a.data} has no interventions to explain")
     d = definitions()
     for f in facts:
         e = explain(f, d)
         head = f"group {e.group}: {e.group_label}" if e.group else "no review group"
-        print(f"{a.study} / {e.label}: {head}")
+        print(f"{key} / {e.label}: {head}")
         for r in e.reasons:
             print(f"  because it {r}" if e.group else f"  {r}")
     return 0
@@ -182,13 +185,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"ipvkg {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func, help: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help, description=help)
+    def add(name: str, func, help: str, example: str) -> argparse.ArgumentParser:
+        """A subcommand whose --help ends with ``example`` (one or more command lines)."""
+        # the raw formatter keeps the example's lines; it would not wrap the description, so wrap it here
+        sp = sub.add_parser(name, help=help, description=textwrap.fill(help, 78),
+                            epilog="Example:\n  " + example.replace("\n", "\n  "),
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
         sp.set_defaults(func=func)
         return sp
 
     b = add("build", cmd_build, "Build the graph from data/: validate, classify, answer the headline questions, "
-            "write RDF and pictures to build/.")
+            "write RDF and pictures to build/.", "ipvkg build --data data --out build --keep-going")
     b.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file")
     b.add_argument("--out", default="build", help="output directory (default: build)")
     b.add_argument("--keep-going", action="store_true",
@@ -206,8 +213,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-wait", action="store_true",
                    help="if another build is writing the output directory, stop at once (exit 2) instead of waiting")
 
-    v = add("validate", cmd_validate, "Check the records and the SHACL shapes; exit 1 on any error.")
-    v.add_argument("--data", default="data")
+    v = add("validate", cmd_validate, "Check the records and the SHACL shapes; exit 1 on any error.",
+            "ipvkg validate --data data/studies/tiwari2005.yaml")
+    v.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file "
+                   "(default: data)")
     v.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes/threads for reading and validating records (default: all cores for large data)")
     v.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
@@ -217,22 +226,29 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--shapes-only", action="store_true", help="with --shapes: check your shapes instead of ipvkg's")
 
     c = add("classify", cmd_classify, "Classify interventions into the review's groups (HermiT) and write "
-            "inferred.ttl.")
-    c.add_argument("--data", default="data")
-    c.add_argument("--out", default="build")
-    c.add_argument("--reasoner", choices=["auto", "hermit", "rules"], default="auto")
+            "inferred.ttl.", "ipvkg classify --reasoner rules --out build")
+    c.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file "
+                   "(default: data)")
+    c.add_argument("--out", default="build", help="directory to write inferred.ttl into (default: build)")
+    c.add_argument("--reasoner", choices=["auto", "hermit", "rules"], default="auto",
+                   help="HermiT (needs Java), closed-world rules (agree with HermiT, fast), or auto (default)")
 
-    e = add("explain", cmd_explain, "Explain which review group a study's interventions fall in, and why.")
-    e.add_argument("study", help="the study's record key, e.g. tiwari2005")
-    e.add_argument("--data", default="data")
+    e = add("explain", cmd_explain, "Explain which review group a study's interventions fall in, and why.",
+            'ipvkg explain tiwari2005\nipvkg explain "Tiwari 2005"')
+    e.add_argument("study", help="the study's record key (e.g. tiwari2005) or its label (e.g. \"Tiwari 2005\")")
+    e.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file "
+                   "(default: data)")
 
-    q = add("query", cmd_query, "Answer a competency question (queries/*.rq) or any .rq file.")
+    q = add("query", cmd_query, "Answer a competency question (queries/*.rq) or any .rq file.",
+            "ipvkg query findings_for_outcome --param within=depression --format csv\n"
+            "ipvkg query my-question.rq --store memory:build")
     q.add_argument("name", nargs="?", help="question name or .rq path")
     q.add_argument("--list", action="store_true", help="list the questions with their parameters")
     q.add_argument("--param", action="append", metavar="NAME=VALUE", help="a parameter value (repeatable)")
     q.add_argument("--store", default=None, help="memory:[PATH] (default memory:build), oxigraph:DIR or sparql:URL")
     q.add_argument("--graph", default=None, help="for sparql: a named graph to query as the default graph")
-    q.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
+    q.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
+                   help="how to print the answer (default: table)")
     q.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a remote endpoint")
     q.add_argument("--fresh", action="store_true",
                    help="ask the graph even where the build kept a current answer (see build/answers/)")
@@ -240,19 +256,24 @@ def parser() -> argparse.ArgumentParser:
                    help="listings only: at most N rows (a page); the listing's total row count goes to stderr")
     q.add_argument("--offset", type=int, default=None, metavar="M", help="listings only: skip the first M rows")
 
-    n = add("network", cmd_network, "Write the intervention network (GraphML, GEXF, JSON, PNG, SVG, HTML).")
-    n.add_argument("--store", default=None)
+    n = add("network", cmd_network, "Write the intervention network (GraphML, GEXF, JSON, PNG, SVG, HTML).",
+            "ipvkg network --out build --format svg html")
+    n.add_argument("--store", default=None, help="memory:[PATH] (default memory:build), oxigraph:DIR or sparql:URL")
     n.add_argument("--graph", default=None, help="for sparql: a named graph to draw as the default graph")
-    n.add_argument("--out", default="build")
-    n.add_argument("--format", action="append", nargs="+", choices=["graphml", "gexf", "json", "png", "svg", "html"])
+    n.add_argument("--out", default="build", help="directory to write the files into (default: build)")
+    n.add_argument("--format", action="append", nargs="+", choices=["graphml", "gexf", "json", "png", "svg", "html"],
+                   help="the formats to write (repeatable; default: all)")
 
-    g = add("gapmap", cmd_gapmap, "Write the evidence-and-gap map (PNG, SVG, HTML, CSV).")
-    g.add_argument("--store", default=None)
+    g = add("gapmap", cmd_gapmap, "Write the evidence-and-gap map (PNG, SVG, HTML, CSV).",
+            "ipvkg gapmap --out build --format png csv")
+    g.add_argument("--store", default=None, help="memory:[PATH] (default memory:build), oxigraph:DIR or sparql:URL")
     g.add_argument("--graph", default=None, help="for sparql: a named graph to draw as the default graph")
-    g.add_argument("--out", default="build")
-    g.add_argument("--format", action="append", nargs="+", choices=["png", "svg", "html", "csv"])
+    g.add_argument("--out", default="build", help="directory to write the files into (default: build)")
+    g.add_argument("--format", action="append", nargs="+", choices=["png", "svg", "html", "csv"],
+                   help="the formats to write (repeatable; default: all)")
 
-    lk = add("link", cmd_link, "Merge another evidence graph and align its studies and outcomes with ours.")
+    lk = add("link", cmd_link, "Merge another evidence graph and align its studies and outcomes with ours.",
+             "ipvkg link other-graph.ttl --build build --out build/linked")
     lk.add_argument("other", help="an RDF file (any syntax) or sparql:URL")
     lk.add_argument("--build", default="build", help="our built graph (default build)")
     lk.add_argument("--out", default="build/linked", help="where to write the linked dataset")
@@ -265,35 +286,40 @@ def parser() -> argparse.ArgumentParser:
                     help="a class of the other graph whose instances stand for studies (repeatable)")
 
     pb = add("publish", cmd_publish, "Load the built graph into a SPARQL 1.1 server (Graph Store Protocol), "
-             "replacing one named graph.")
+             "replacing one named graph.", "ipvkg publish --endpoint http://127.0.0.1:7879 --build build")
     pb.add_argument("--endpoint", required=True, help="the server's base URL, e.g. http://127.0.0.1:7878")
     pb.add_argument("--graph", default="https://w3id.org/ipvkg/graph/all", help="the named graph to replace")
-    pb.add_argument("--build", default="build")
-    pb.add_argument("--retries", type=int, default=3)
-    pb.add_argument("--timeout", type=float, default=60.0)
+    pb.add_argument("--build", default="build", help="the built graph to load (default: build)")
+    pb.add_argument("--retries", type=int, default=3, help="attempts after a failed one (default: 3)")
+    pb.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each request (default: 60)")
     pb.add_argument("--store-url", default=None, help="Graph Store Protocol URL if not ENDPOINT/store (Fuseki: .../data)")
     pb.add_argument("--query-url", default=None, help="SPARQL query URL if not ENDPOINT/query")
     pb.add_argument("--update-url", default=None, help="SPARQL update URL if not ENDPOINT/update")
 
-    sv = add("serve", cmd_serve, "Serve the built graph read-only with Oxigraph on 127.0.0.1.")
-    sv.add_argument("--build", default="build")
+    sv = add("serve", cmd_serve, "Serve the built graph read-only with Oxigraph on 127.0.0.1.",
+             "ipvkg serve --build build --bind 127.0.0.1:7878")
+    sv.add_argument("--build", default="build", help="the built graph to serve (default: build)")
     sv.add_argument("--bind", default="127.0.0.1:7878", help="host:port (default 127.0.0.1:7878)")
     sv.add_argument("--location", default=None, help="Oxigraph store directory (default build/store)")
 
-    d = add("docs", cmd_docs, "Write the ontology's HTML documentation to build/docs/.")
-    d.add_argument("--out", default="build/docs")
+    d = add("docs", cmd_docs, "Write the HTML documentation to build/docs/: the querying guide, then every "
+            "class and property of the ontology.", "ipvkg docs --out build/docs")
+    d.add_argument("--out", default="build/docs", help="directory to write index.html into (default: build/docs)")
 
     tp = add("template", cmd_template, "Write the extraction workbook for reviewers (one sheet per table, column "
-             "meanings, drop-downs, number checks, an example row); a filled workbook in data/studies/ loads.")
+             "meanings, drop-downs, number checks, an example row); a filled workbook in data/studies/ loads.",
+             "ipvkg template --xlsx extraction.xlsx --data data")
     tp.add_argument("--xlsx", metavar="FILE", help="write the workbook (.xlsx) here")
     tp.add_argument("--csv", metavar="DIR", help="write one CSV per table into this folder")
     tp.add_argument("--data", default=None, help="fill it with the studies of this data directory (e.g. data)")
 
     df = add("diff", cmd_diff, "Say what changed between two builds: studies, findings, review groups, gap-map "
-             "cells, kept answers; exit 0 when they say the same, 1 when they differ.")
+             "cells, kept answers; exit 0 when they say the same, 1 when they differ.",
+             "ipvkg diff old-build build --format json")
     df.add_argument("old", metavar="OLD_BUILD", help="the earlier build directory (written by ipvkg build --out)")
     df.add_argument("new", metavar="NEW_BUILD", help="the later build directory")
-    df.add_argument("--format", choices=["text", "json"], default="text")
+    df.add_argument("--format", choices=["text", "json"], default="text", help="how to print the changes "
+                    "(default: text)")
     return p
 
 

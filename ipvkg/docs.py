@@ -1,5 +1,9 @@
 """``ipvkg docs``: one HTML page documenting the ontology (``build/docs/index.html``).
 
+The page opens with the querying guide, ``docs/querying.md`` (the data model picture, which file holds
+what, and worked questions), rendered by :func:`markdown_html` with the picture inlined, so the one
+file works offline and from an installed wheel (the guide ships as ``ipvkg/guide``; see ``ipvkg.assets``).
+
 Every class, property and named individual of ``ontology/ipvkg.ttl`` gets an entry with its IRI,
 label, definition, synonyms (skos:altLabel), super- and subclasses or domain and range, and its
 external mappings from ``ontology/mappings.sssom.tsv`` with the page each was read on.
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import html
+import re
 from pathlib import Path
 
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, DCTERMS
 
 from . import namespaces as ns
+from .assets import asset_dir
 from .linking import MAPPINGS_FILE, RESPECT, expand, read_mappings, see_also
 from .output import Staging
 from .vocab import ONTOLOGY_FILE
@@ -35,7 +41,10 @@ KINDS = [(OWL.Class, "Classes", "class"), (OWL.ObjectProperty, "Object propertie
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
 h2{border-bottom:1px solid #ccc;margin-top:2.5rem}section.term{margin:1.2rem 0;padding:.6rem .9rem;border-left:4px solid #4a78b0;background:#f7f9fc}
 section.term h3{margin:.1rem 0}code{font-size:.85em;color:#444}dt{font-weight:600;float:left;clear:left;width:9rem}
-dd{margin-left:10rem}nav ul{columns:3}table{border-collapse:collapse}td,th{padding:.2rem .5rem;border:1px solid #ddd;text-align:left}"""
+dd{margin-left:10rem}nav ul{columns:3}table{border-collapse:collapse}td,th{padding:.2rem .5rem;border:1px solid #ddd;text-align:left}
+pre{background:#f4f4f4;padding:.6rem;overflow-x:auto}section.guide svg{max-width:100%;height:auto}"""
+GUIDE_FILE = asset_dir("docs") / "querying.md"
+_INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*|!\[([^\]]*)\]\(([^)\s]+)\)|\[([^\]]+)\]\(([^)\s]+)\)")
 
 
 def esc(text: object) -> str:
@@ -65,8 +74,85 @@ def _browse(iri: str, source: str) -> str:
     return iri
 
 
-def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPINGS_FILE) -> str:
-    """The documentation page for an ontology file and its SSSOM mappings."""
+def _inline(text: str, folder: Path) -> str:
+    """One line of Markdown text as HTML: `code`, **bold**, links (http(s) only) and images (inlined SVG files)."""
+    out, at = [], 0
+    for m in _INLINE.finditer(text):
+        out.append(esc(text[at:m.start()]))
+        code, bold, alt, src, words, target = m.groups()
+        if code is not None:
+            out.append(f"<code>{esc(code)}</code>")
+        elif bold is not None:
+            out.append(f"<strong>{esc(bold)}</strong>")
+        elif src is not None:
+            picture = folder / src
+            # only a picture shipped beside the guide is inlined (our own file); anything else stays its alt text
+            if src.endswith(".svg") and "/" not in src and picture.is_file():
+                out.append(f'<figure role="img" aria-label="{esc(alt)}">{picture.read_text(encoding="utf-8")}</figure>')
+            else:
+                out.append(esc(alt))
+        else:
+            out.append(_link(target, words))
+        at = m.end()
+    out.append(esc(text[at:]))
+    return "".join(out)
+
+
+def markdown_html(markdown: str, folder: Path, shift: int = 1) -> str:
+    """The Markdown subset the guide uses as HTML: headings, paragraphs, bullet lists, tables, fenced code.
+
+    :param markdown: the text.
+    :param folder: where pictures the text names are (``![alt](data-model.svg)``).
+    :param shift: heading levels to add (the guide's ``#`` becomes ``<h2>`` inside the ontology page).
+    """
+    out: list[str] = []
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("```"):
+            end = lines.index("```", i + 1)
+            lang = line[3:].strip()
+            out.append(f'<pre><code class="language-{esc(lang)}">' + esc("\n".join(lines[i + 1:end])) + "</code></pre>")
+            i = end + 1
+        elif m := re.match(r"(#{1,5}) (.*)", line):
+            level = min(len(m.group(1)) + shift, 6)
+            out.append(f"<h{level}>{_inline(m.group(2), folder)}</h{level}>")
+            i += 1
+        elif line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                i += 1
+            body = [r for r in rows[2:]] if len(rows) > 1 and set("".join(rows[1])) <= set("-: ") else rows[1:]
+            out.append("<table><tr>" + "".join(f"<th>{_inline(c, folder)}</th>" for c in rows[0]) + "</tr>" + "".join(
+                "<tr>" + "".join(f"<td>{_inline(c, folder)}</td>" for c in r) + "</tr>" for r in body) + "</table>")
+        elif line.startswith("- "):
+            items = []
+            while i < len(lines) and (lines[i].startswith("- ") or lines[i].startswith("  ")):
+                if lines[i].startswith("- "):
+                    items.append(lines[i][2:])
+                else:
+                    items[-1] += " " + lines[i].strip()
+                i += 1
+            out.append("<ul>" + "".join(f"<li>{_inline(item, folder)}</li>" for item in items) + "</ul>")
+        elif line.strip():
+            para = []
+            while i < len(lines) and lines[i].strip() and not re.match(r"(```|#{1,5} |\||- )", lines[i]):
+                para.append(lines[i].strip())
+                i += 1
+            out.append(f"<p>{_inline(' '.join(para), folder)}</p>")
+        else:
+            i += 1
+    return "\n".join(out)
+
+
+def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPINGS_FILE,
+              guide_file: Path = GUIDE_FILE) -> str:
+    """The documentation page for an ontology file and its SSSOM mappings, opening with the querying guide.
+
+    :param guide_file: the querying guide (Markdown); its pictures are read from the same folder.
+    """
     g = rdflib.Graph().parse(ontology_file, format="turtle")
     mappings: dict[str, list[dict[str, str]]] = {}
     for row in read_mappings(mappings_file):
@@ -103,9 +189,11 @@ def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPING
         out.append(f"<p>{esc(text)}</p>")
     sections = [(section, sorted((i for i, (_, s) in terms.items() if s == section),
                                  key=lambda i: ns.local_name(i).lower())) for _, section, _ in KINDS]
-    out.append("<nav><h2>Contents</h2><ul>" + "".join(
-        f'<li><a href="#section-{esc(name.split()[0].lower())}">{esc(name)}</a> ({len(items)})</li>'
-        for name, items in sections) + "</ul></nav>")
+    out.append('<nav><h2>Contents</h2><ul><li><a href="#section-querying">Writing your own questions</a></li>'
+               + "".join(f'<li><a href="#section-{esc(name.split()[0].lower())}">{esc(name)}</a> ({len(items)})</li>'
+                         for name, items in sections) + "</ul></nav>")
+    out.append('<section class="guide" id="section-querying">'
+               + markdown_html(guide_file.read_text(encoding="utf-8"), guide_file.parent) + "</section>")
     for section, items in sections:
         out.append(f'<h2 id="section-{esc(section.split()[0].lower())}">{esc(section)}</h2>')
         for iri in items:
@@ -142,7 +230,7 @@ def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPING
             out.append(f'<section class="term" id="{esc(ns.local_name(iri))}"><h3>{esc(label)} '
                        f'<small>({esc(kind)})</small></h3><dl>'
                        + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl></section>")
-    out.append("<p><small>Generated by <code>ipvkg docs</code> from ontology/ipvkg.ttl and "
+    out.append("<p><small>Generated by <code>ipvkg docs</code> from docs/querying.md, ontology/ipvkg.ttl and "
                "ontology/mappings.sssom.tsv.</small></p></body></html>")
     return "\n".join(out) + "\n"
 

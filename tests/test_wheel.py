@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ipvkg", "ontology", "shapes", "queries")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ipvkg", "ontology", "shapes", "queries", "docs")
 
 
 def run(*cmd, cwd, env=None) -> subprocess.CompletedProcess:
@@ -52,7 +52,7 @@ def test_sdist_and_wheel_carry_the_assets(installed):
     for asset in ("ipvkg/ontology/ipvkg.ttl", "ipvkg/ontology/context.jsonld", "ipvkg/ontology/mappings.sssom.tsv",
                   "ipvkg/ontology/identifier-prefixes.json",
                   "ipvkg/ontology/qc/missing_label.rq", "ipvkg/shapes/ipvkg-shapes.ttl",
-                  "ipvkg/queries/group_counts.rq"):
+                  "ipvkg/queries/group_counts.rq", "ipvkg/guide/querying.md", "ipvkg/guide/data-model.svg"):
         assert asset in names
     assert {p.name for p in (ROOT / "queries").glob("*.rq")} == {
         Path(n).name for n in names if n.startswith("ipvkg/queries/")}
@@ -76,3 +76,6 @@ def test_installed_ipvkg_builds_queries_and_validates_outside_the_checkout(insta
     assert answer.stdout.strip() == expected.strip() and len(answer.stdout.splitlines()) > 1
     checked = run(ipvkg, "validate", "--data", "data-copy", cwd=tmp, env=env)
     assert f"{studies} valid studies; 0 error(s)" in checked.stdout
+    run(ipvkg, "docs", "--out", "docs-out", cwd=tmp, env=env)  # the querying guide and its picture ship too
+    page = (tmp / "docs-out" / "index.html").read_text(encoding="utf-8")
+    assert 'id="section-querying"' in page and "<figure" in page and "ipv:hasComponent</text>" in page
