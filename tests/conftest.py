@@ -99,7 +99,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class OxigraphServer:
+class Server:
+    """A server process on 127.0.0.1: started, asked until it answers, stopped by PID."""
+
+    proc: subprocess.Popen
+
+    def start(self, cmd: list[str], ask_url: str, name: str, seconds: float, cwd: Path | None = None) -> None:
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(ask_url, timeout=1)
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited: {self.proc.stderr.read().decode()}")
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{name} did not start within {seconds:g} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class OxigraphServer(Server):
     """A real Oxigraph server (``oxigraph`` from PyPI) on 127.0.0.1, stopped by PID."""
 
     def __init__(self, location: Path | None = None, read_only: bool = False, union: bool = False):
@@ -111,30 +140,10 @@ class OxigraphServer:
             cmd += ["--location", str(location)]
         if union:
             cmd += ["--union-default-graph"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/query?query=ASK%7B%7D", timeout=1)
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"oxigraph exited: {self.proc.stderr.read().decode()}")
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("oxigraph did not start within 30 s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.start(cmd, self.url + "/query?query=ASK%7B%7D", "oxigraph", 30)
 
 
-class VirtuosoServer:
+class VirtuosoServer(Server):
     """A real OpenLink Virtuoso 7 (Debian's ``virtuoso-opensource-7-bin``) on 127.0.0.1 with its own database
     folder, loaded by its bulk loader (``ld_dir`` + ``rdf_loader_run`` through ``isql``) and stopped by PID."""
 
@@ -166,19 +175,8 @@ ResultSetMaxRows = 1000000
 MaxQueryExecutionTime = 120
 """)
         self.url = f"http://127.0.0.1:{self.http_port}/sparql"
-        self.proc = subprocess.Popen([exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "?query=ASK%7B%7D", timeout=1)
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"virtuoso exited: {self.proc.stderr.read().decode()}")
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("virtuoso did not start within 60 s")
+        self.start([exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")], self.url + "?query=ASK%7B%7D",
+                   "virtuoso", 60, cwd=folder)
 
     def load(self, path: Path, graph: str) -> None:
         """Bulk-load an N-Triples/N-Quads file; triples (not quads) go into ``graph``."""
@@ -189,15 +187,6 @@ MaxQueryExecutionTime = 120
                               text=True, timeout=300)
         if done.returncode != 0 or "0 Rows." not in done.stdout:
             raise RuntimeError(f"virtuoso could not load {path.name}: {done.stdout[-2000:]} {done.stderr[-2000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @pytest.fixture
