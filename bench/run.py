@@ -309,6 +309,14 @@ def markdown(results: dict[str, Any]) -> str:
                        + (f", {unstarted} not started (the stage's time was spent; their time is not counted)"
                           if unstarted else "") + ".")
         out.append("")
+    if results.get("validation"):
+        compiled = {r["studies"]: r for r in results["validation"] if r["validator"] == VALIDATORS["compiled"]}
+        out += _table("**SHACL validation paths (issue 23 §5)**: ipvkg's shapes on the same triples",
+                      ["studies", "triples", "path", "seconds", "peak MB", "results", "vs compiled"], "rrlrrrr",
+                      [[f"{r['studies']:,}", f"{r['triples']:,}", r["validator"],
+                        fmt_s(r) if r.get("status") != "error" else f"failed: {' '.join(r.get('error', []))[:80]}",
+                        fmt_mb(r), f"{r['results']:,}" if "results" in r else "-",
+                        ratio(r, compiled.get(r["studies"]))] for r in results["validation"]])
     if results.get("classification"):
         out += _table("**Classification (issue 4)**: HermiT (owlready2) vs the closed-world rules, same types",
                       ["data", "interventions", "reasoner", "seconds", "peak MB (Python + Java)"], "lrlrr",
@@ -398,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reasoner", help=argparse.SUPPRESS)
     p.add_argument("--answer", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--budget", type=float, help=argparse.SUPPRESS)
+    p.add_argument("--validators", action="store_true", help="time the SHACL validation paths only (compiled engine, "
+                   "pyshacl on rdflib, pyshacl on an Oxigraph store) at --sizes, each stopped after --limit")
+    p.add_argument("--validator", help=argparse.SUPPRESS)
     p.add_argument("--report", type=Path, help="recompute the figures and tables of a results file (.json) and "
                    "write its .md again")
     a = p.parse_args(argv)
@@ -436,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         "limit": a.limit, "build_limit": a.build_limit, "query_limit": a.query_limit, "rewrites": a.rewrites,
         "sizes": {}, "classification": [], "format": a.format,
     }
+    if a.validators:
+        return _validators(results, sizes, a, started)
     builds: dict[int, Path] = {}
     for n in sizes:
         data = dataset(n, a.work, a.format)
@@ -510,6 +523,33 @@ def main(argv: list[str] | None = None) -> int:
                 results["classification"].append(r)
         _save(results, started, a.name)
     results["targets"] = targets(results)
+    path = _save(results, started, a.name)
+    text = markdown(results)
+    path.with_suffix(".md").write_text(text + "\n")
+    print(text)
+    print(f"\nresults: {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+VALIDATORS = {"compiled": "compiled engine (SPARQL on Oxigraph)", "pyshacl-rdflib": "pyshacl on an rdflib Graph",
+              "pyshacl-oxigraph-ont": "pyshacl on an Oxigraph Store, ontology as ont_graph",
+              "pyshacl-oxigraph": "pyshacl on an Oxigraph Store, ontology loaded into the store"}
+
+
+def _validators(results: dict[str, Any], sizes: list[int], a: argparse.Namespace, started: str) -> int:
+    """Issue 23 §5: every SHACL validation path on the same records at every size, each stopped after --limit."""
+    results["validation"] = []
+    for n in sizes:
+        data = dataset(n, a.work, a.format)
+        state = a.work / f"state{n}{'' if a.format == 'csv' else '-' + a.format}"
+        print(f"N = {n:,} studies", file=sys.stderr)
+        records = run_stage(["--stage", "records", "--data", str(data), "--state", str(state)], a.build_limit,
+                            "records -> RDF -> store")
+        for key, label in VALIDATORS.items():
+            r = run_stage(["--stage", "shacl-path", "--state", str(state), "--validator", key], a.limit, label)
+            r.update(studies=n, triples=records.get("triples", 0), validator=label)
+            results["validation"].append(r)
+            _save(results, started, a.name)
     path = _save(results, started, a.name)
     text = markdown(results)
     path.with_suffix(".md").write_text(text + "\n")
@@ -647,6 +687,8 @@ def child(a: argparse.Namespace) -> int:
         t = time.perf_counter()
         found = shacl_results(graph, shapes, ontology)
         answer.update(seconds=time.perf_counter() - t, results=len(found))
+    elif stage == "shacl-path":  # one of VALIDATORS on the records stage's triples; loading is not timed
+        answer.update(_shacl_path(a.state, a.validator))
     elif stage == "naive-classify":
         from ipvkg.classify import hermit_types, intervention_facts
 
@@ -701,6 +743,48 @@ def child(a: argparse.Namespace) -> int:
     answer.setdefault("children_maxrss_mb", _maxrss_mb(resource.RUSAGE_CHILDREN))
     a.answer.write_text(json.dumps(answer, default=str))
     return 0
+
+
+def _shacl_path(state: Path, validator: str) -> dict[str, Any]:
+    """Validate the data of ``state`` with ipvkg's shapes along one of :data:`VALIDATORS`; seconds and results."""
+    import pyoxigraph as ox
+    import pyshacl
+    import rdflib
+    from rdflib.namespace import SH
+
+    from ipvkg import namespaces as ns
+    from ipvkg.validate import fast_results, load_shapes, shacl_results
+    from ipvkg.vocab import load_vocabulary
+
+    data, ontology_nt = (state / "data.nt").read_bytes(), (state / "ontology.nt").read_bytes()
+    shapes = load_shapes()
+    if validator == "compiled":
+        store = ox.Store()
+        store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(ns.DATA_GRAPH))
+        store.bulk_load(ontology_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(ns.ONTOLOGY_GRAPH))
+        t = time.perf_counter()
+        found = len(fast_results(store, shapes, jobs=os.cpu_count() or 1))
+    elif validator == "pyshacl-rdflib":
+        graph = rdflib.Graph()
+        graph.parse(data=data.decode(), format="nt")
+        ontology = load_vocabulary().graph
+        t = time.perf_counter()
+        found = len(shacl_results(graph, shapes, ontology))
+    elif validator in ("pyshacl-oxigraph", "pyshacl-oxigraph-ont"):
+        store = ox.Store()
+        store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+        ontology = None
+        if validator == "pyshacl-oxigraph":
+            store.bulk_load(ontology_nt, format=ox.RdfFormat.N_TRIPLES)
+        else:
+            ontology = load_vocabulary().graph
+        t = time.perf_counter()
+        _, report, _ = pyshacl.validate(store, shacl_graph=shapes, ont_graph=ontology, inference="none",
+                                        advanced=True, allow_warnings=True)
+        found = sum(1 for _ in report.objects(None, SH.result))
+    else:
+        raise SystemExit(f"unknown validator {validator}")
+    return {"seconds": time.perf_counter() - t, "results": found}
 
 
 def _build_store(out: Path, without: tuple[str, ...] = ()) -> Any:

@@ -18,20 +18,24 @@ How the queries stay fast (each measured on 100,000 studies, 11 million triples)
   (:func:`rewrite_not_exists`): Oxigraph plans a NOT EXISTS pattern without knowing ``$this`` is bound;
 * checks run on ``jobs`` threads (Oxigraph evaluates without holding the GIL).
 
-Supported SHACL (the subset the project's shapes use, and a little more): node and property shapes;
+Supported SHACL: node and property shapes, property shapes inside property shapes;
 ``sh:targetClass`` (with ``rdfs:subClassOf*``), implicit class targets, ``sh:targetNode``,
 ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``; property paths (IRI, sequence, alternative, inverse,
-zero-or-more, one-or-more, zero-or-one); ``sh:minCount``, ``sh:maxCount``, ``sh:datatype``, ``sh:nodeKind``,
-``sh:pattern`` (+ ``sh:flags``), ``sh:minLength``, ``sh:maxLength``, ``sh:languageIn``, ``sh:in``,
-``sh:class``, ``sh:hasValue``, ``sh:minInclusive``/``maxInclusive``/``minExclusive``/``maxExclusive``,
-``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``, SPARQL-based constraints (``sh:sparql`` with
-``sh:select``, ``sh:prefixes``, ``$this``, ``$PATH``, ``{?var}`` in messages), ``sh:severity``,
-``sh:deactivated``. Anything else raises :class:`UnsupportedShape` naming the shape and the construct,
-so a shape is never silently skipped: not yet compiled are ``sh:closed``, ``sh:equals``/``disjoint``/
-``lessThan``/``lessThanOrEquals``, ``sh:uniqueLang``, ``sh:qualifiedValueShape``, property shapes inside
-property shapes, ``sh:minCount`` above 1 in referenced shapes, SPARQL-based constraint components and
-targets; refused as the SHACL spec requires are VALUES, SERVICE, MINUS and assigning ``$this`` in SPARQL
-constraints. A constraint without ``sh:message`` gets a default one naming it.
+zero-or-more, one-or-more, zero-or-one); ``sh:minCount``, ``sh:maxCount`` (any count, also in referenced
+shapes), ``sh:datatype``, ``sh:nodeKind``, ``sh:pattern`` (+ ``sh:flags``), ``sh:minLength``, ``sh:maxLength``,
+``sh:languageIn``, ``sh:uniqueLang``, ``sh:in``, ``sh:class``, ``sh:hasValue``,
+``sh:minInclusive``/``maxInclusive``/``minExclusive``/``maxExclusive``, ``sh:equals``, ``sh:disjoint``,
+``sh:lessThan``, ``sh:lessThanOrEquals``, ``sh:closed`` (+ ``sh:ignoredProperties``), ``sh:node``, ``sh:not``,
+``sh:and``, ``sh:or``, ``sh:xone``, ``sh:qualifiedValueShape`` (+ ``sh:qualifiedMinCount``/``MaxCount``,
+``sh:qualifiedValueShapesDisjoint``), SPARQL-based constraints (``sh:sparql`` with ``sh:select``,
+``sh:prefixes``, ``$this``, ``$PATH``, ``{?var}`` in messages), ``sh:severity``, ``sh:deactivated``.
+Anything else raises :class:`UnsupportedShape` naming the shape and the construct, so a shape is never
+silently skipped: not compiled are SPARQL-based constraint components and targets, ``sh:ask``,
+``$currentShape``/``$shapesGraph`` and sub-SELECTs in SPARQL constraints, recursive shapes, and
+``sh:datatype`` with a datatype Oxigraph does not parse (see below); refused as the SHACL spec requires are
+VALUES, SERVICE, MINUS and assigning ``$this`` in SPARQL constraints. Boolean parameters count when they are
+the literal ``true`` (an rdflib parse with literal normalisation turns ``"1"^^xsd:boolean`` into it first).
+A constraint without ``sh:message`` gets a default one naming it.
 
 Oxigraph stores well-formed literals in canonical form (``"4.0"^^xsd:decimal`` as ``"4"``, every integer
 subtype as ``xsd:integer``); :class:`Terms` (from :func:`graph_store` / :func:`original_terms`) gives back
@@ -53,7 +57,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
@@ -87,10 +91,15 @@ CASTABLE = {XSD + t for t in ("boolean", "integer", "decimal", "float", "double"
 VALUE_COMPONENTS = ("datatype", "nodeKind", "pattern", "minLength", "maxLength", "languageIn", "in", "class",
                     "node", "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "not", "and", "or",
                     "xone")
-KNOWN = set(VALUE_COMPONENTS) | {
+# Components whose violations depend on the focus node as well as the value (:meth:`_Compiler.focus_violations`);
+# the last four exist on property shapes only (SHACL 4.4.3, 4.5.3, 4.5.4, 4.7.3)
+FOCUS_COMPONENTS = ("equals", "disjoint", "closed", "lessThan", "lessThanOrEquals", "uniqueLang", "qualifiedValueShape")
+PROPERTY_ONLY = ("lessThan", "lessThanOrEquals", "uniqueLang", "qualifiedValueShape")
+KNOWN = set(VALUE_COMPONENTS) | set(FOCUS_COMPONENTS) | {
     "minCount", "maxCount", "hasValue", "sparql", "property", "path", "message", "severity", "deactivated",
     "targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf", "flags", "name", "description", "order",
-    "group", "defaultValue", "declare", "prefixes"}
+    "group", "defaultValue", "declare", "prefixes", "ignoredProperties", "qualifiedMinCount", "qualifiedMaxCount",
+    "qualifiedValueShapesDisjoint"}
 
 
 class UnsupportedShape(IpvkgError):
@@ -125,6 +134,8 @@ class Check:
     # ``focus`` (a SELECT of ?this) with $this pre-bound (SEP-0007 substitution)
     focus: str | None = None
     datatype: str | None = None  # sh:datatype's IRI: run_check corrects the verdict on literals Oxigraph rewrote
+    # a shape inside property shapes: a SELECT of ?this and ?n, each result at ?this is reported ?n times
+    copies: str | None = None
 
 
 # --- terms, paths and lists of the shapes graph ----------------------------------------------------------
@@ -138,6 +149,11 @@ def sparql_term(node: rdflib.term.Node) -> str:
         datatype = node.datatype or rdflib.XSD.string
         return str(ox.Literal(str(node), datatype=ox.NamedNode(str(datatype))))
     raise UnsupportedShape(f"a blank node ({node}) where the fast validator needs an IRI or a literal")
+
+
+def _is_true(node: rdflib.term.Node | None) -> bool:
+    """Whether a boolean parameter is ``true`` (SHACL names that literal; ``"1"^^xsd:boolean`` does not count)."""
+    return isinstance(node, rdflib.Literal) and node.datatype == rdflib.XSD.boolean and str(node) == "true"
 
 
 @dataclass
@@ -303,22 +319,123 @@ class _Compiler:
                 for hv in self.g.objects(shape, SH.hasValue):
                     parts.append(f"EXISTS {{ {v} {p} {sparql_term(hv)} }}")
                 for n in self.g.objects(shape, SH.minCount):
-                    if int(n) > 1:
-                        raise self.fail(shape, "sh:minCount above 1 inside a referenced shape")
-                    if int(n) == 1:
-                        parts.append(f"EXISTS {{ {v} {p} {self.var()} }}")
+                    parts.append(self.count_at_least(p, v, int(n)))
                 for n in self.g.objects(shape, SH.maxCount):
-                    if int(n) > 1:
-                        raise self.fail(shape, "sh:maxCount above 1 inside a referenced shape")
-                    a, b = self.var(), self.var()
-                    parts.append(f"NOT EXISTS {{ {v} {p} {a} . {v} {p} {b} FILTER(!sameTerm({a}, {b})) }}"
-                                 if int(n) == 1 else f"NOT EXISTS {{ {v} {p} {a} }}")
+                    parts.append(f"!({self.count_at_least(p, v, int(n) + 1)})")
+            for _comp, _param, pattern, _reported in self.focus_violations(shape, v):
+                parts.append(f"NOT EXISTS {{ {pattern} }}")
             for prop in self.g.objects(shape, SH.property):
                 if not self.deactivated(prop):
-                    parts.append(self.conforms(prop, v))
+                    if path is None:
+                        parts.append(self.conforms(prop, v))
+                    else:  # a property shape's own property shapes apply to its value nodes
+                        x = self.var()
+                        parts.append(f"NOT EXISTS {{ {v} {self.path(shape, path)} {x} "
+                                     f"FILTER(!({self.conforms(prop, x)})) }}")
             return " && ".join(f"({p})" for p in parts) or "true"
         finally:
             self.stack.pop()
+
+    def count_at_least(self, p: str, f: str, n: int, condition: Callable[[str], str] | None = None) -> str:
+        """A SPARQL expression, true when focus ``f`` has at least ``n`` distinct values of path ``p``
+        (those satisfying ``condition`` when given)."""
+        x = self.var()
+        keep = f" FILTER({condition(x)})" if condition else ""
+        if n <= 0:
+            return "true"
+        if n == 1:
+            return f"EXISTS {{ {f} {p} {x}{keep} }}"
+        count = self.var("n")
+        # the sub-select projects f, so the count is joined to the focus node whether or not it is pre-bound
+        return (f"EXISTS {{ {{ SELECT {f} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {f} {p} {x}{keep} }} "
+                f"GROUP BY {f} }} FILTER({count} >= {n}) }}")
+
+    def focus_violations(self, shape: rdflib.term.Node, f: str) -> list[tuple[str, Any, str, tuple[str, ...]]]:
+        """The constraints of ``shape`` whose violations depend on the focus node ``f`` (FOCUS_COMPONENTS).
+
+        Each is (component, parameter, group pattern, reported variables): the pattern has a solution for
+        every validation result at ``f``, binding the reported variables (``?value``, ``?path`` or a
+        variable that tells two results apart) to fresh names returned in that order.
+        """
+        path_node = self.g.value(shape, SH.path)
+        p = self.path(shape, path_node) if path_node is not None else None
+        out: list[tuple[str, Any, str, tuple[str, ...]]] = []
+        if p is None:
+            for comp in PROPERTY_ONLY:
+                if (shape, SH[comp], None) in self.g:
+                    raise self.fail(shape, f"sh:{comp} on a node shape (SHACL allows it on property shapes only)")
+
+        def nodes(x: str) -> str:  # binds x to each value node of the shape at f
+            return f"{f} {p} {x} ." if p is not None else f"BIND({f} AS {x})"
+
+        def is_node(x: str) -> str:  # whether x (bound) is a value node of the shape at f
+            return f"EXISTS {{ {f} {p} {x} }}" if p is not None else f"sameTerm({x}, {f})"
+
+        for comp in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            for other in self.g.objects(shape, SH[comp]):
+                if not isinstance(other, rdflib.URIRef):
+                    raise self.fail(shape, f"sh:{comp} with a non-IRI value ({other})")
+                q, value = sparql_term(other), self.var("value")
+                # patterns are flat (no nested group that would not see f bound at the top level)
+                if comp == "equals":  # a value node that is no value of q, a value of q that is no value node
+                    out.append((comp, other, f"{nodes(value)} FILTER NOT EXISTS {{ {f} {q} {value} }}", (value,)))
+                    value = self.var("value")
+                    out.append((comp, other, f"{f} {q} {value} . FILTER(!({is_node(value)}))", (value,)))
+                elif comp == "disjoint":
+                    out.append((comp, other, f"{nodes(value)} FILTER EXISTS {{ {f} {q} {value} }}", (value,)))
+                else:  # one result per pair; an incomparable pair (an IRI, a string and a number) violates too
+                    op, o = ("<" if comp == "lessThan" else "<="), self.var()
+                    out.append((comp, other, f"{nodes(value)} {f} {q} {o} . FILTER(!COALESCE({value} {op} {o}, false))",
+                                (value, o)))
+        for flag in self.g.objects(shape, SH.uniqueLang):
+            if _is_true(flag):
+                a, b, tag = self.var(), self.var(), self.var("lang")
+                # one result per language tag used twice; tags compare case-insensitively (BCP 47)
+                pattern = (f"{nodes(a)} {nodes(b)} FILTER(!sameTerm({a}, {b}) && lang({a}) != \"\" && "
+                           f"LCASE(lang({a})) = LCASE(lang({b}))) BIND(LCASE(lang({a})) AS {tag})")
+                out.append(("uniqueLang", flag, pattern, (tag,)))
+        for flag in self.g.objects(shape, SH.closed):
+            if _is_true(flag):
+                out.append(("closed", flag, *self.closed(shape, nodes)))
+        if (shape, SH.qualifiedValueShape, None) in self.g:
+            out += self.qualified(shape, p, f)
+        return out
+
+    def closed(self, shape: rdflib.term.Node, nodes: Callable[[str], str]) -> tuple[str, tuple[str, ...]]:
+        """sh:closed: a result for every triple of a value node whose predicate is neither the IRI path of
+        one of the shape's property shapes nor in sh:ignoredProperties (reported as path and value)."""
+        allowed = {path for prop in self.g.objects(shape, SH.property)
+                   if isinstance(path := self.g.value(prop, SH.path), rdflib.URIRef)}
+        for head in self.g.objects(shape, SH.ignoredProperties):
+            allowed |= set(self.items(shape, head))
+        x, pred, value = self.var(), self.var("path"), self.var("value")
+        outside = (f"{pred} NOT IN ({', '.join(sparql_term(a) for a in sorted(allowed, key=str))})"
+                   if allowed else "true")
+        return f"{nodes(x)} {x} {pred} {value} . FILTER({outside})", (pred, value)
+
+    def qualified(self, shape: rdflib.term.Node, p: str, f: str) -> list[tuple[str, Any, str, tuple[str, ...]]]:
+        """sh:qualifiedValueShape with sh:qualifiedMinCount/MaxCount: a result when the number of value nodes
+        conforming to it (and, with sh:qualifiedValueShapesDisjoint, to none of its siblings) is out of range."""
+        qualified = self.one(shape, SH.qualifiedValueShape)
+        siblings: set[rdflib.term.Node] = set()
+        disjoint = self.one(shape, SH.qualifiedValueShapesDisjoint)
+        if disjoint is not None and _is_true(disjoint):
+            # SHACL 4.7.3: sh:property/sh:qualifiedValueShape of the shape's parents, but its own
+            for parent in self.g.subjects(SH.property, shape):
+                for prop in self.g.objects(parent, SH.property):
+                    siblings |= set(self.g.objects(prop, SH.qualifiedValueShape))
+            siblings.discard(qualified)
+
+        def counted(x: str) -> str:
+            others = " || ".join(f"({self.conforms(s, x)})" for s in sorted(siblings, key=str))
+            return f"({self.conforms(qualified, x)})" + (f" && !({others})" if others else "")
+
+        out = []
+        for n in self.g.objects(shape, SH.qualifiedMinCount):
+            out.append(("qualifiedMinCount", n, f"FILTER(!({self.count_at_least(p, f, int(n), counted)}))", ()))
+        for n in self.g.objects(shape, SH.qualifiedMaxCount):
+            out.append(("qualifiedMaxCount", n, f"FILTER({self.count_at_least(p, f, int(n) + 1, counted)})", ()))
+        return out
 
     # --- top-level checks ---------------------------------------------------------------------------------
     def targets(self, shape: rdflib.term.Node) -> str | None:
@@ -360,6 +477,7 @@ class _Compiler:
         for hv in self.g.objects(node_shape, SH.hasValue):
             q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER(!sameTerm(?this, {sparql_term(hv)})) }}"
             checks.append(Check(q, self.message("hasValue", hv, node_shape), sev, str(node_shape), None, "hasValue"))
+        checks += self.focus_checks(node_shape, target, None, sev)
         for sparql in self.g.objects(node_shape, SH.sparql):
             if not self.deactivated(sparql):
                 checks.append(self.sparql_check(node_shape, sparql, target, None, sev))
@@ -368,13 +486,18 @@ class _Compiler:
                 checks += self.property_checks(prop, target, node_shape)
         return checks
 
-    def property_checks(self, prop: rdflib.term.Node, target: str, parent: rdflib.term.Node) -> list[Check]:
+    def property_checks(self, prop: rdflib.term.Node, target: str, parent: rdflib.term.Node,
+                        chain: tuple[str, tuple[str, ...]] | None = None) -> list[Check]:
+        """The checks of property shape ``prop`` on the focus nodes ``target`` binds to ``?this``.
+
+        ``chain`` (for a property shape inside property shapes) is a pattern binding ``?this`` with the
+        focus nodes of the enclosing shapes (its variables): a value node reached from two of them gets
+        its results twice, as SHACL reports them once per focus node it was validated for.
+        """
         self.check_known(prop)
         path_node = self.g.value(prop, SH.path)
         if path_node is None:
             raise self.fail(parent, "a property shape without sh:path")
-        if list(self.g.objects(prop, SH.property)):
-            raise self.fail(prop, "sh:property inside a property shape")
         p = self.path(prop, path_node)
         sev = self.severity(prop)
         shape = str(prop)
@@ -426,10 +549,33 @@ class _Compiler:
                 lookup = f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} ?this {p} ?value . {target} }}"
                 out.append(Check(values, msg(comp, param), sev, shape, path, comp, lookup=lookup, direct=direct,
                                  datatype=str(param) if comp == "datatype" else None))
+        out += self.focus_checks(prop, target, path, sev)
         for sparql in self.g.objects(prop, SH.sparql):
             if not self.deactivated(sparql):
                 out.append(self.sparql_check(prop, sparql, target, (p, path), sev))
+        inner_shapes = [s for s in self.g.objects(prop, SH.property) if not self.deactivated(s)]
+        if inner_shapes:  # the value nodes are the focus nodes of the property shapes inside this one
+            pattern, outer = chain or (f"{{ SELECT DISTINCT ?this WHERE {{ {target} }} }}", ())
+            focus = self.var("focus")
+            pattern = (f"{{ SELECT DISTINCT {' '.join(outer + (focus,))} ?this WHERE {{ {{ SELECT {' '.join(outer)} "
+                       f"(?this AS {focus}) WHERE {{ {pattern} }} }} {focus} {p} ?this }} }}")
+            copies = f"SELECT ?this (COUNT(*) AS ?n) WHERE {{ {pattern} }} GROUP BY ?this"
+            values = f"{{ SELECT DISTINCT ?this WHERE {{ {pattern} }} }}"
+            for inner in inner_shapes:
+                out += [c if c.copies else replace(c, copies=copies)
+                        for c in self.property_checks(inner, values, prop, (pattern, outer + (focus,)))]
         return out
+
+    def focus_checks(self, shape: rdflib.term.Node, target: str, path: str | None, severity: str) -> list[Check]:
+        """The checks of the constraints of ``shape`` that depend on the focus node (:meth:`focus_violations`)."""
+        checks = []
+        for comp, param, pattern, reported in self.focus_violations(shape, "?this"):
+            # the reported variables under the names run_check reads
+            shown = " ".join(f"({v} AS ?{name})" if (name := re.sub(r"^\?_([a-z]+)\d+$", r"\1", v)) in
+                             ("value", "path") else v for v in reported)
+            query = f"SELECT DISTINCT ?this {shown} WHERE {{ {target} {pattern} }}"
+            checks.append(Check(query, self.message(comp, param, shape), severity, str(shape), path, comp))
+        return checks
 
     def sparql_check(self, shape: rdflib.term.Node, constraint: rdflib.term.Node, target: str,
                      path: tuple[str, str] | None, severity: str) -> Check:
@@ -755,17 +901,24 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
         runs = [(_prebind(check, node), kwargs) for node in bound]
     out: list[dict[str, str | None]] = []
     seen: set[tuple] = set()
+    copies: dict[Any, int] = {}
+    if check.copies:
+        if check.copies not in cache:
+            cache[check.copies] = {sol["this"]: int(sol["n"].value)
+                                   for sol in _solutions(store, check.copies, check, kwargs)}
+        copies = cache[check.copies]
 
     def emit(this: Any, path: Any, value: Any, message: str) -> None:
+        times = copies.get(this, 1)
         path_iri = _plain(path) if path is not None else check.path
         if terms is not None:
             value = _original(terms, check, this, value) if value is not None else None
             this = terms.original(this)
         if check.component == "sparql" and value is None and check.value_is_focus:
             value = this
-        out.append({"focus": _plain(this), "path": path_iri, "value": rdflib_n3(value), "message": message,
+        out.extend({"focus": _plain(this), "path": path_iri, "value": rdflib_n3(value), "message": message,
                     "severity": check.severity, "shape": check.shape, "focus_term": rdflib_n3(this),
-                    "path_term": _n3_of(path_iri), "shape_term": _n3_of(check.shape)})
+                    "path_term": _n3_of(path_iri), "shape_term": _n3_of(check.shape)} for _ in range(times))
 
     # sh:datatype's verdict on the literals Oxigraph stores in another form is taken on the data's term
     rewritten = set(terms.value) if check.datatype and terms is not None and check.lookup else set()

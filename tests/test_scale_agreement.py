@@ -244,8 +244,8 @@ def test_a_constraint_without_message_gets_a_default_one():
 
 
 @pytest.mark.parametrize("construct", [
-    "sh:closed true", "sh:equals ex:other", "sh:qualifiedValueShape [ sh:class ex:Part ] ; sh:qualifiedMinCount 1",
-    "sh:property [ sh:path ex:p ; sh:property [ sh:path ex:q ; sh:minCount 1 ] ; sh:message 'm' ]",
+    "sh:node ex:S", "sh:target [ a sh:SPARQLTarget ]",
+    "sh:property [ sh:path ex:p ; sh:datatype <http://www.w3.org/1999/02/22-rdf-syntax-ns#HTML> ]",
     "sh:sparql [ sh:select 'SELECT $this WHERE { { SELECT ?x WHERE { ?x ?p ?o } } }' ; sh:message 'm' ]",
     "sh:property [ sh:path ex:p ; sh:pattern '(?=a)b' ; sh:message 'm' ]",
 ])
