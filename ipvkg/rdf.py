@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 from pyoxigraph import Literal, NamedNode
 
 from . import namespaces as ns
-from .records import Finding, Intervention, Report, StudyRecord
+from .records import Finding, Intervention, Report, StudyRecord, study_label
 from .reviews import ReviewRecord
 from .vocab import Vocabulary, load_vocabulary
 
@@ -350,34 +350,6 @@ def report_triples(subject: NamedNode, rep: Report, record_id: str, index: int, 
         out.add(p, _I["sourceRead"], src)
         out.add(subject, PROV_SOURCE, src)
     return p
-
-
-def study_label(rec: StudyRecord) -> str:
-    """'Tiwari 2005' from the main report's first author and the study year, else the record key."""
-    main = next((r for r in rec.reports if str(r.role or "").lower() == "main"), rec.reports[0] if rec.reports else None)
-    surname = first_author_surname(main.authors[0]) if main and main.authors else None
-    if surname:
-        year = rec.year or main.year
-        return f"{surname} {year}" if year else surname
-    return rec.id
-
-
-def first_author_surname(author: str) -> str | None:
-    """The surname in 'Tiwari A', 'Van Parys AS', 'Sullivan, C. M.' or 'Cris M. Sullivan'.
-
-    >>> [first_author_surname(a) for a in ("Tiwari A", "Van Parys AS", "Sullivan, C. M.", "Cris M. Sullivan")]
-    ['Tiwari', 'Van Parys', 'Sullivan', 'Sullivan']
-    """
-    text = author.strip()
-    if "," in text:
-        return text.split(",")[0].strip() or None
-    words = text.split()
-    if not words:
-        return None
-    if len(words) > 1 and re.fullmatch(r"[A-Z\u00c0-\u00de][A-Z\u00c0-\u00de.-]{0,4}", words[-1]):
-        return " ".join(words[:-1])  # 'Surname INITIALS' (PubMed style)
-    return words[-1]  # 'Given M. Surname'
-
 
 
 def intervention_triples(rec: StudyRecord, arm: Intervention, study: NamedNode, out: _Emitter, origin, vocab) -> None:

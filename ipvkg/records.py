@@ -136,6 +136,62 @@ class StudyRecord:
     curation_date: Any = None
     curation_note: Any = None
 
+    @property
+    def main_report(self) -> Report | None:
+        """The report with role main, else the first report listed (None when the record lists none)."""
+        return next((r for r in self.reports if str(r.role or "").strip().lower() == "main"),
+                    self.reports[0] if self.reports else None)
+
+    @property
+    def label(self) -> str:
+        """The study's name in every answer and picture (see :func:`study_label`)."""
+        return study_label(self)
+
+
+#: a record key in the convention 'surname' + year + optional letter, e.g. 'kim2001', 'nicolaidis2013b'
+_KEY_FORM = re.compile(r"^([a-z][a-z_-]*?)(\d{4})([a-z]?)$")
+
+
+def study_label(rec: StudyRecord) -> str:
+    """'Tiwari 2005': the main report's first author and the study year, plus the letter that ends the record key.
+
+    Two studies of one first author and year are told apart the way reviewers do, 'Nicolaidis 2013' and
+    'Nicolaidis 2013b', the letter taken from the record key (so a record's label never depends on the other
+    records). Without authors the surname comes from a key of the form surname + year ('kim2001' ->
+    'Kim 2001'); otherwise the label is the key itself.
+
+    >>> rec = StudyRecord("smith2010b", Location("a.yaml"), year=2010, reports=[Report(authors=("Smith AB",))])
+    >>> rec.label, StudyRecord("kim2001", Location("k.yaml"), year=2001).label
+    ('Smith 2010b', 'Kim 2001')
+    """
+    key = _KEY_FORM.match(rec.id)
+    main = rec.main_report
+    surname = first_author_surname(main.authors[0]) if main and main.authors else None
+    if surname is None and key:
+        surname = key.group(1).replace("_", " ").replace("-", " ").title()
+    if not surname:
+        return rec.id
+    year = rec.year or (main.year if main else None) or (key.group(2) if key else None)
+    suffix = key.group(3) if key and str(year) == key.group(2) else ""
+    return f"{surname} {year}{suffix}" if year else surname
+
+
+def first_author_surname(author: str) -> str | None:
+    """The surname in 'Tiwari A', 'Van Parys AS', 'Sullivan, C. M.' or 'Cris M. Sullivan'.
+
+    >>> [first_author_surname(a) for a in ("Tiwari A", "Van Parys AS", "Sullivan, C. M.", "Cris M. Sullivan")]
+    ['Tiwari', 'Van Parys', 'Sullivan', 'Sullivan']
+    """
+    text = author.strip()
+    if "," in text:
+        return text.split(",")[0].strip() or None
+    words = text.split()
+    if not words:
+        return None
+    if len(words) > 1 and re.fullmatch(r"[A-Z\u00c0-\u00de][A-Z\u00c0-\u00de.-]{0,4}", words[-1]):
+        return " ".join(words[:-1])  # 'Surname INITIALS' (PubMed style)
+    return words[-1]  # 'Given M. Surname'
+
 
 # --- the record schema: which keys exist and what shape each takes --------------------------------
 # kinds: "text" (a scalar), "list" (list of scalars, or one string split on ';'), "label"/"labels"
@@ -200,10 +256,11 @@ class RecordKey(NamedTuple):
     id: str
     location: Location
     reports: tuple[ReportKey, ...]
+    label: str = ""
 
     @classmethod
     def of(cls, rec: StudyRecord) -> "RecordKey":
-        return cls(rec.id, rec.location, tuple(ReportKey(r.pmid, r.doi, r.line) for r in rec.reports))
+        return cls(rec.id, rec.location, tuple(ReportKey(r.pmid, r.doi, r.line) for r in rec.reports), rec.label)
 
 
 class _Reader:
@@ -981,9 +1038,11 @@ def record_lines(path: Path, display: str, record: str) -> tuple[dict, dict[Path
 
 
 def _cross_record_problems(records: Sequence[StudyRecord | RecordKey]) -> list[Problem]:
-    """Duplicate record keys, and a PMID or DOI reported by two records (records or their keys)."""
+    """Duplicate record keys, two studies with one label, and a PMID or DOI reported by two records
+    (records or their keys)."""
     problems = []
     first_by_key: dict[str, StudyRecord | RecordKey] = {}
+    first_by_label: dict[str, StudyRecord | RecordKey] = {}
     owner: dict[str, StudyRecord | RecordKey] = {}
     for rec in records:
         if rec.id in first_by_key:
@@ -991,6 +1050,14 @@ def _cross_record_problems(records: Sequence[StudyRecord | RecordKey]) -> list[P
             problems.append(Problem(rec.location.file, rec.id, "id", f"record key {rec.id!r} is also used in "
                                     f"{other.location.file}", hint="give each study its own key",
                                     line=rec.location.line))
+        else:
+            other = first_by_label.get(rec.label)
+            if other is not None:
+                problems.append(Problem(
+                    rec.location.file, rec.id, "id", f"study label {rec.label!r} is also the label of {other.id} "
+                    f"({other.location.file})", line=rec.location.line,
+                    hint="end one record key with a letter after the year (e.g. smith2010b) so that the labels differ"))
+            first_by_label.setdefault(rec.label, rec)
         first_by_key.setdefault(rec.id, rec)
         for rep in rec.reports:
             for kind, value in (("pmid", rep.pmid), ("doi", rep.doi)):

@@ -294,3 +294,36 @@ def test_a_comma_in_a_whole_number_gets_the_thousands_hint(tmp_path, record):
     record["sample_size"] = "1,500"
     problems = _refused(write_data(tmp_path, record))
     assert [p.hint for p in problems if p.field == "sample_size"] == ["write 1500, without the thousands separator"]
+
+
+def test_every_shipped_study_has_its_own_label_from_its_main_report():
+    recs, _ = load_studies([ROOT / "data" / "studies"])
+    labels = {r.id: r.label for r in recs}
+    assert len(set(labels.values())) == len(labels), labels
+    # two 2013 studies of one first author, told apart by the letter that ends the second record's key
+    assert (labels["nicolaidis2013"], labels["nicolaidis2013b"]) == ("Nicolaidis 2013", "Nicolaidis 2013b")
+    # no author list on the main report: the surname comes from the key, never the raw key itself
+    assert labels["kim2001"] == "Kim 2001"
+
+
+def test_two_studies_that_would_share_a_label_are_refused_in_one_line(tmp_path, record):
+    from ipvkg.build import load_and_validate
+    from ipvkg.errors import InputError
+    import pytest
+
+    record["id"] = "alpha2005"
+    twin = dict(record, id="alpha2005_copy")
+    twin["reports"] = [dict(record["reports"][0], pmid="99999901", doi=None)]  # its own paper, same first author
+    twin["findings"] = [dict(f, reported_in=None) for f in record["findings"]]
+    data = write_data(tmp_path, record, twin)
+    with pytest.raises(InputError) as caught:
+        load_and_validate(data)
+    [line] = [str(p) for p in caught.value.problems if "study label" in str(p)]
+    assert f"record {twin['id']}" in line and f"is also the label of {record['id']}" in line
+    assert "end one record key with a letter after the year" in line
+    (data / "studies" / f"{twin['id']}.yaml").unlink()
+    twin["id"] = "alpha2005b"  # the a/b convention makes them differ
+    write_data(tmp_path, record, twin)
+    result = load_and_validate(data)
+    assert result.errors == []
+    assert sorted(s.label for s in result.studies) == ["Alpha 2005", "Alpha 2005b"]
