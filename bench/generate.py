@@ -356,6 +356,8 @@ def study_record(i: int, d: Distributions, rng: random.Random) -> dict:
             rep["pmcid"] = f"PMC{9_000_000 + i * 10 + k}"
         rep["authors"] = [f"Author{rng.randrange(10_000)} {chr(65 + rng.randrange(26))}"
                           for _ in range(max(1, d.report["n_authors"].draw(rng)))]
+        if k == 0:  # study labels are unique (the build refuses two with one): one first author per study
+            rep["authors"][0] = f"Author{i} {chr(65 + rng.randrange(26))}"
         rep["year"] = rec["year"] + k
         rep["title"] = rec["title"] if k == 0 else _text(rng, d.words, draw(d.study, "len_title"))
         rep["journal"] = d.report["journal"].draw(rng)
