@@ -367,10 +367,14 @@ def study_record(i: int, d: Distributions, rng: random.Random) -> dict:
     rec["reports"] = reports
 
     findings = []
-    n_findings = max(1, draw(d.study, "n_findings"), len(reports))
+    # every arm, comparator and report is cited by at least one finding: an extraction sheet (one row per
+    # finding) can only hold cited ones, and the YAML and CSV forms must describe the same studies
+    n_findings = max(1, draw(d.study, "n_findings"), len(reports), len(arms), len(comparators))
     for k in range(n_findings):
-        f: dict[str, Any] = {"intervention": rng.choice(arms)["key"]}
-        if comparators and rng.random() >= d.rates["comparator_baseline"]:
+        f: dict[str, Any] = {"intervention": (arms[k] if k < len(arms) else rng.choice(arms))["key"]}
+        if k < len(comparators):
+            f["comparator"] = comparators[k]["key"]
+        elif comparators and rng.random() >= d.rates["comparator_baseline"]:
             f["comparator"] = rng.choice(comparators)["key"]
         else:
             f["comparator"] = "baseline"
@@ -392,7 +396,6 @@ def study_record(i: int, d: Distributions, rng: random.Random) -> dict:
             f["p_value"] = draw(d.finding, "p_value")
             f["p_relation"] = draw(d.finding, "p_relation") or "="
         f["quote"] = _text(rng, d.words, draw(d.finding, "len_quote"))
-        # every report is cited by at least one finding (an extraction sheet can only hold cited reports)
         if k < len(reports):
             f["reported_in"] = reports[k]["_key"]
         elif rng.random() < d.rates["reported_in"]:
