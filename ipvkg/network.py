@@ -264,8 +264,8 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             design=first["design"],
             design_label=_label(first["design_label"], first["design"]) if first["design"] else "",
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
-            pmid=next((p for p in (_pmid(r["pmid"]) for r in [main] + reports) if p), None),
-            doi=next((d for d in (_doi(r["doi"]) for r in [main] + reports) if d), None))
+            # the main report's own identifiers only: a protocol's PMID is not the study's paper
+            pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")))
     del by_study
 
     parts = ask(store, "network_interventions").rows

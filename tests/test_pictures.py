@@ -404,3 +404,20 @@ def test_an_unwritable_out_is_one_clear_line(small_build, tmp_path):
     r = run_cli("network", "--store", f"memory:{small_build.out}", "--out", str(blocker))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "cannot write the pictures" in r.stderr and blocker.read_text() == "not a directory"
+
+
+def test_study_links_go_to_the_main_report_never_a_secondary_one(shipped_build):
+    """Gupta 2017's main report has a DOI and its 2014 protocol a PMID; Sharps 2016's second report is another paper."""
+    from conftest import ROOT
+    from ipvkg.records import load_studies
+
+    records = {r.id: r for r in load_studies([ROOT / "data" / "studies"])[0]}
+    evidence = load_evidence(shipped_build.store)
+    by_label = {s.label: s for s in evidence.studies.values()}
+    for key in ("gupta2017", "sharps2016"):
+        rec = records[key]
+        main, study = rec.main_report, by_label[rec.label]
+        assert study.pmid == (str(main.pmid) if main.pmid else None), key
+        secondary_pmids = {str(r.pmid) for r in rec.reports if r is not main and r.pmid}
+        assert secondary_pmids and study.pmid not in secondary_pmids, key
+    assert by_label[records["gupta2017"].label].doi == "https://doi.org/10.1186/s12916-017-0880-y"

@@ -152,6 +152,30 @@ def test_every_question_has_a_test_and_a_header():
             assert q.name in tested, f"question {q.name} has no test with expected rows"
 
 
+def test_every_answer_that_names_a_study_gives_its_key_and_iri(store):
+    """A column of study labels comes with the record key and the study IRI of the same study, row by row."""
+    studies = ask(store, "network_studies")
+    label_of = {r["study"]: r["label"] for r in studies}
+    key_of = {r["study"]: r["key"] for r in studies}
+    labels = set(label_of.values())
+    checked = set()
+    for q in list_questions():
+        if any(p.required for p in q.params):
+            continue
+        rows = ask(store, q.name)
+        label_columns = [c for c in (rows[0] if rows else {}) if all(r.get(c) in labels for r in rows)]
+        if not label_columns:
+            continue
+        assert "key" in rows[0], f"{q.name}: a study label column without ?key"
+        iri_columns = [c for c in rows[0] if all(r.get(c) in label_of for r in rows)]
+        assert iri_columns, f"{q.name}: a study label column without the study IRI"
+        for r in rows:
+            assert any(label_of[r[i]] == r[c] and key_of[r[i]] == r["key"] for i in iri_columns
+                       for c in label_columns), (q.name, r)
+        checked.add(q.name)
+    assert {"follow_up", "effect_estimates", "special_populations", "network_studies"} <= checked
+
+
 INJECTIONS = ['x" } UNION { ?s ?p ?o } #', "<http://evil>", "depression> } UNION { ?s ?p ?o", "'; DROP ALL"]
 
 
@@ -196,7 +220,7 @@ def test_unknown_and_missing_parameters_and_bad_queries(store, tmp_path):
 
 def test_formats(store):
     table = run_question(store, "follow_up")
-    assert format_table(table, "csv").splitlines()[0] == "study,design,follow_up,follow_up_weeks"
+    assert format_table(table, "csv").splitlines()[0] == "study,key,study_iri,design,follow_up,follow_up_weeks"
     assert format_table(table, "tsv").splitlines()[1].split("\t")[0] == "Alpha 2005"
     assert '"study": "Alpha 2005"' in format_table(table, "json")
     assert format_table(table, "table").endswith("(2 rows)")
@@ -214,7 +238,7 @@ def test_cli_list_and_errors(small_build):
 
 def test_rows_as_a_dataframe(store):
     frame = run_question(store, "follow_up").to_dataframe()
-    assert list(frame.columns) == ["study", "design", "follow_up", "follow_up_weeks"]
+    assert list(frame.columns) == ["study", "key", "study_iri", "design", "follow_up", "follow_up_weeks"]
     assert frame["follow_up_weeks"].tolist() == [52.0, 26.0]
 
 
