@@ -523,12 +523,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["classification"].append(r)
         _save(results, started, a.name)
     results["targets"] = targets(results)
-    path = _save(results, started, a.name)
-    text = markdown(results)
-    path.with_suffix(".md").write_text(text + "\n")
-    print(text)
-    print(f"\nresults: {path} and {path.with_suffix('.md')}")
-    return 0
+    return _finish(results, started, a.name)
 
 
 VALIDATORS = {"compiled": "compiled engine (SPARQL on Oxigraph)", "pyshacl-rdflib": "pyshacl on an rdflib Graph",
@@ -550,7 +545,12 @@ def _validators(results: dict[str, Any], sizes: list[int], a: argparse.Namespace
             r.update(studies=n, triples=records.get("triples", 0), validator=label)
             results["validation"].append(r)
             _save(results, started, a.name)
-    path = _save(results, started, a.name)
+    return _finish(results, started, a.name)
+
+
+def _finish(results: dict[str, Any], started: str, name: str | None) -> int:
+    """Save the run's JSON, write its table beside it and print the table."""
+    path = _save(results, started, name)
     text = markdown(results)
     path.with_suffix(".md").write_text(text + "\n")
     print(text)
