@@ -38,9 +38,7 @@ from .vocab import Vocabulary, load_vocabulary
 
 EXIT_REJECTED = 3  # --keep-going built the graph without some records
 PARALLEL_MIN_BYTES = 4 * 2**20  # less record data than this loads faster in one process than in workers
-# record data per worker batch, at most (with at least 4 batches a worker): with batches of 32 MB, 100,000
-# studies' records took 10 s longer to load than with 4 MB ones (78.5-79.5 s against 67.0-70.0 s, side by
-# side): the last big batch kept one core idle, and its triples went into the store after the others
+# record data per worker batch, at most: small batches keep every core busy to the end (figures: bench/README.md)
 BATCH_BYTES = 4 * 2**20
 
 
