@@ -98,6 +98,35 @@ def _process_memory(pid: int) -> int:
         return 0
 
 
+class _Stop:
+    """SIGTERM and SIGINT end the bench through ``sys.exit`` (so ``run_stage`` stops its stage), held while one starts."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.held: int | None = None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.holding:
+            self.held = signum
+        else:
+            sys.exit(128 + signum)
+
+    def raise_held(self) -> None:
+        if self.held is not None:
+            sys.exit(128 + self.held)
+
+
+_STOP = _Stop()
+
+
+def _sample(pid: int, peak: list[int], done: threading.Event, memory: bool) -> None:
+    """Peak tree memory of the stage, until ``done``."""
+    # reading PSS walks the stage's page tables holding its memory-map lock: twice a second, not more
+    while not done.wait(0.5):
+        if memory:
+            peak[0] = max(peak[0], _tree_memory(pid))
+
+
 def run_stage(args: list[str], limit: float | None, label: str, memory: bool = True) -> dict[str, Any]:
     """Run ``bench/run.py --stage ...`` in its own session; wall time, peak tree memory, its JSON answer.
 
@@ -109,22 +138,20 @@ def run_stage(args: list[str], limit: float | None, label: str, memory: bool = T
     cmd = [sys.executable, str(Path(__file__).resolve()), *args, *CHILD_FLAGS, "--answer", str(answer)]
     print(f"  {label} ...", end="", flush=True, file=sys.stderr)
     env = dict(os.environ, PYTHONPATH=str(ROOT), IPVKG_PROGRESS="0")
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
     peak = [0]
     done = threading.Event()
-
-    def sample() -> None:
-        # reading PSS walks the stage's page tables holding its memory-map lock: twice a second, not more
-        while not done.wait(0.5):
-            if memory:
-                peak[0] = max(peak[0], _tree_memory(proc.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = threading.Thread(target=lambda: _sample(proc.pid, peak, done, memory), daemon=True)
+    start = time.perf_counter()
+    _STOP.holding = True  # a signal between the fork and the try below would leave the stage running on its own
+    try:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                                start_new_session=True)
+    finally:
+        _STOP.holding = False
     status = "ok"
     try:
+        _STOP.raise_held()
+        sampler.start()
         _, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         status = "timeout"
@@ -134,8 +161,8 @@ def run_stage(args: list[str], limit: float | None, label: str, memory: bool = T
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        done.set()
     wall = time.perf_counter() - start
-    done.set()
     sampler.join()
     result: dict[str, Any] = {"status": status, "wall": wall, "limit": limit}
     if memory:
@@ -425,8 +452,9 @@ def main(argv: list[str] | None = None) -> int:
         if a.rewrites:
             _use_rewrites()
         return child(a)
-    # stopped with SIGTERM (kill, a CI's timeout): unwind like Ctrl-C, so that run_stage stops the stage it runs
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    # stopped with SIGTERM (kill, a CI's timeout) or Ctrl-C: unwind through sys.exit, so that run_stage stops its stage
+    signal.signal(signal.SIGTERM, _STOP)
+    signal.signal(signal.SIGINT, _STOP)
     if a.quick:
         a.sizes, a.naive_sizes, a.limit, a.classify_sizes, a.classify_limit = "1000", "1000", 60, "1000", 60
     CHILD_FLAGS[:] = ["--query-limit", str(a.query_limit)] + (["--rewrites"] if a.rewrites else [])
