@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 from . import namespaces as ns
 from .background import at_once, fewer_malloc_arenas, in_child, in_thread, room_to_fork
@@ -35,6 +35,9 @@ from .reviews import ReviewRecord, load_reviews
 from .store import OxigraphStore, ResultTable
 from .validate import point_at_fields, validate_lines, without_repeats
 from .vocab import Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:  # rdflib is imported only where a graph is parsed, to keep the CLI's start fast
+    import rdflib
 
 EXIT_REJECTED = 3  # --keep-going built the graph without some records
 PARALLEL_MIN_BYTES = 4 * 2**20  # less record data than this loads faster in one process than in workers

@@ -52,7 +52,8 @@ def test_sdist_and_wheel_carry_the_assets(installed):
     for asset in ("ipvkg/ontology/ipvkg.ttl", "ipvkg/ontology/context.jsonld", "ipvkg/ontology/mappings.sssom.tsv",
                   "ipvkg/ontology/identifier-prefixes.json",
                   "ipvkg/ontology/qc/missing_label.rq", "ipvkg/shapes/ipvkg-shapes.ttl",
-                  "ipvkg/queries/group_counts.rq", "ipvkg/guide/querying.md", "ipvkg/guide/data-model.svg"):
+                  "ipvkg/queries/group_counts.rq", "ipvkg/guide/querying.md", "ipvkg/guide/data-model.svg",
+                  "ipvkg/py.typed"):  # PEP 561: type checkers read the installed package's annotations
         assert asset in names
     assert {p.name for p in (ROOT / "queries").glob("*.rq")} == {
         Path(n).name for n in names if n.startswith("ipvkg/queries/")}
