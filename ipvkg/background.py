@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from .errors import IpvkgError
 
@@ -138,6 +138,7 @@ def in_child(work: Callable[[], T]) -> Pending[T]:
         try:
             os.close(read_end)
             _die_with_parent(signal.SIGKILL)
+            message: tuple[str, Any]
             try:
                 message = ("ok", work())
             except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent

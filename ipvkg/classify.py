@@ -137,7 +137,7 @@ def definitions(vocab: Vocabulary | None = None) -> Definitions:
     for s, o in g.subject_objects(RDFS.subClassOf):
         if isinstance(o, rdflib.URIRef):
             sup.setdefault(str(s), set()).add(str(o))
-    groups = {int(o): str(s) for s, o in g.subject_objects(rdflib.URIRef(ns.IPV + "reviewGroupNumber"))}
+    groups = {int(str(o)): str(s) for s, o in g.subject_objects(rdflib.URIRef(ns.IPV + "reviewGroupNumber"))}
     return Definitions(eq, sup, groups, vocab.labels)
 
 
@@ -316,7 +316,10 @@ def _inconsistency_report(facts: list[InterventionFacts], vocab: Vocabulary) -> 
     g = vocab.graph
     disjoint_sets = []
     for node in g.subjects(RDF.type, OWL.AllDisjointClasses):
-        members = [str(x) for x in rdflib.collection.Collection(g, g.value(node, OWL.members))]
+        head = g.value(node, OWL.members)
+        if head is None:  # an axiom without members disjoins nothing
+            continue
+        members = [str(x) for x in rdflib.collection.Collection(g, head)]
         disjoint_sets.append(members)
     d = definitions(vocab)
     lines = []

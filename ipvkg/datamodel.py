@@ -83,11 +83,12 @@ def data_model(dataset_file: Path | str) -> DataModel:
     ds.parse(str(dataset_file), format="nquads")
     onto = ds.graph(rdflib.URIRef(ns.ONTOLOGY_GRAPH))
     data = ds.graph(rdflib.URIRef(ns.DATA_GRAPH))
-    placed = {rdflib.URIRef(ns.IPV + name): name for name in LAYOUT}
+    placed: dict[rdflib.term.Node, str] = {rdflib.URIRef(ns.IPV + name): name for name in LAYOUT}
     roots: dict[rdflib.term.Node, str] = {}  # ontology class -> the placed class at or above it
     for cls, name in placed.items():
         for sub in onto.transitive_subjects(RDFS.subClassOf, cls):
-            roots.setdefault(sub, name)  # transitive_subjects yields cls first, then narrower classes
+            if sub is not None:
+                roots.setdefault(sub, name)  # transitive_subjects yields cls first, then narrower classes
     ontology_individuals = {s: o for s, o in onto.subject_objects(RDF.type) if o in roots}
 
     def node_class(node: rdflib.term.Node) -> tuple[str | None, str]:

@@ -111,6 +111,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _fsync_dirs(*folders: Path) -> None:
+    for folder in folders:
+        _fsync_dir(folder)
+
+
 def _point(link: Path, target: str, builds: Path) -> None:
     """Make ``link`` a symlink to ``target`` in one step: a new symlink, made in ``builds``, renamed over it."""
     tmp = builds / f".new-{link.name}-{os.getpid()}"
@@ -220,7 +225,7 @@ class BuildFolder:
             if entry.name not in names and (_shows_current(entry) or _earlier_output(entry)):
                 yield f"remove {entry.name}", functools.partial(_remove, entry)
         yield "remove earlier builds", functools.partial(remove_old_builds, self.out)
-        yield "write folders to disk", lambda: (_fsync_dir(self.builds), _fsync_dir(self.out))
+        yield "write folders to disk", functools.partial(_fsync_dirs, self.builds, self.out)
 
     def _adopt_earlier(self, names: list[str]) -> Iterator[tuple[str, Callable[[], None]]]:
         """Steps that turn the outputs of a build of the earlier layout (plain files) into a build shown

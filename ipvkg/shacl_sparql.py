@@ -58,7 +58,7 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
 import pyoxigraph as ox
 import rdflib
@@ -263,7 +263,7 @@ class _Compiler:
             return f"(isBlank({v}) || !REGEX(STR({v}), {args}))"
         if comp in ("minLength", "maxLength"):
             op = "<" if comp == "minLength" else ">"
-            return f"(isBlank({v}) || STRLEN(STR({v})) {op} {int(param)})"
+            return f"(isBlank({v}) || STRLEN(STR({v})) {op} {int(str(param))})"
         if comp == "languageIn":
             ranges = [sparql_term(rdflib.Literal(str(x))) for x in self.items(shape, param)]
             ok = " || ".join(f"langMatches(lang({v}), {r})" for r in ranges) or "false"
@@ -319,9 +319,9 @@ class _Compiler:
                 for hv in self.g.objects(shape, SH.hasValue):
                     parts.append(f"EXISTS {{ {v} {p} {sparql_term(hv)} }}")
                 for n in self.g.objects(shape, SH.minCount):
-                    parts.append(self.count_at_least(p, v, int(n)))
+                    parts.append(self.count_at_least(p, v, int(str(n))))
                 for n in self.g.objects(shape, SH.maxCount):
-                    parts.append(f"!({self.count_at_least(p, v, int(n) + 1)})")
+                    parts.append(f"!({self.count_at_least(p, v, int(str(n)) + 1)})")
             for _comp, _param, pattern, _reported in self.focus_violations(shape, v):
                 parts.append(f"NOT EXISTS {{ {pattern} }}")
             for prop in self.g.objects(shape, SH.property):
@@ -398,14 +398,16 @@ class _Compiler:
             if _is_true(flag):
                 out.append(("closed", flag, *self.closed(shape, nodes)))
         if (shape, SH.qualifiedValueShape, None) in self.g:
+            if p is None:
+                raise self.fail(shape, "sh:qualifiedValueShape on a shape without sh:path")
             out += self.qualified(shape, p, f)
         return out
 
     def closed(self, shape: rdflib.term.Node, nodes: Callable[[str], str]) -> tuple[str, tuple[str, ...]]:
         """sh:closed: a result for every triple of a value node whose predicate is neither the IRI path of
         one of the shape's property shapes nor in sh:ignoredProperties (reported as path and value)."""
-        allowed = {path for prop in self.g.objects(shape, SH.property)
-                   if isinstance(path := self.g.value(prop, SH.path), rdflib.URIRef)}
+        allowed: set[rdflib.term.Node] = {path for prop in self.g.objects(shape, SH.property)
+                                          if isinstance(path := self.g.value(prop, SH.path), rdflib.URIRef)}
         for head in self.g.objects(shape, SH.ignoredProperties):
             allowed |= set(self.items(shape, head))
         x, pred, value = self.var(), self.var("path"), self.var("value")
@@ -417,6 +419,7 @@ class _Compiler:
         """sh:qualifiedValueShape with sh:qualifiedMinCount/MaxCount: a result when the number of value nodes
         conforming to it (and, with sh:qualifiedValueShapesDisjoint, to none of its siblings) is out of range."""
         qualified = self.one(shape, SH.qualifiedValueShape)
+        assert qualified is not None  # the caller found one
         siblings: set[rdflib.term.Node] = set()
         disjoint = self.one(shape, SH.qualifiedValueShapesDisjoint)
         if disjoint is not None and _is_true(disjoint):
@@ -430,11 +433,11 @@ class _Compiler:
             others = " || ".join(f"({self.conforms(s, x)})" for s in sorted(siblings, key=str))
             return f"({self.conforms(qualified, x)})" + (f" && !({others})" if others else "")
 
-        out = []
+        out: list[tuple[str, Any, str, tuple[str, ...]]] = []
         for n in self.g.objects(shape, SH.qualifiedMinCount):
-            out.append(("qualifiedMinCount", n, f"FILTER(!({self.count_at_least(p, f, int(n), counted)}))", ()))
+            out.append(("qualifiedMinCount", n, f"FILTER(!({self.count_at_least(p, f, int(str(n)), counted)}))", ()))
         for n in self.g.objects(shape, SH.qualifiedMaxCount):
-            out.append(("qualifiedMaxCount", n, f"FILTER({self.count_at_least(p, f, int(n) + 1, counted)})", ()))
+            out.append(("qualifiedMaxCount", n, f"FILTER({self.count_at_least(p, f, int(str(n)) + 1, counted)})", ()))
         return out
 
     # --- top-level checks ---------------------------------------------------------------------------------
@@ -504,8 +507,8 @@ class _Compiler:
         path = str(path_node)
         out: list[Check] = []
         msg = lambda comp, param: self.message(comp, param, prop)  # noqa: E731
-        for n in self.g.objects(prop, SH.minCount):
-            n = int(n)
+        for count_node in self.g.objects(prop, SH.minCount):
+            n = int(str(count_node))
             if n == 1:
                 q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} ?_v }} }}"
             elif n > 1:
@@ -514,8 +517,8 @@ class _Compiler:
             else:
                 continue
             out.append(Check(q, msg("minCount", n), sev, shape, path, "minCount"))
-        for n in self.g.objects(prop, SH.maxCount):
-            n = int(n)
+        for count_node in self.g.objects(prop, SH.maxCount):
+            n = int(str(count_node))
             prefilter = None
             if n == 0:
                 q = f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?_v }}"
@@ -814,6 +817,8 @@ def ox_term(node: rdflib.term.Node) -> Any:
         return ox.NamedNode(str(node))
     if isinstance(node, rdflib.BNode):
         return ox.BlankNode(str(node))
+    if not isinstance(node, rdflib.Literal):
+        raise TypeError(f"not an RDF term: {node!r}")
     if node.language:
         return ox.Literal(str(node), language=node.language)
     return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or rdflib.XSD.string)))
@@ -849,13 +854,14 @@ def _plain(term: Any) -> str | None:
 def _message(template: str, bound: dict[str, Any]) -> str:
     for name, value in bound.items():
         if value is not None:
-            template = re.sub(r"\{[?$]" + re.escape(name) + r"\}", lambda _m, v=value: str(_plain(v)), template)
+            text = str(_plain(value))
+            template = re.sub(r"\{[?$]" + re.escape(name) + r"\}", lambda _m: text, template)
     return template
 
 
 def _solutions(store: ox.Store, query: str, check: Check, kwargs: dict[str, Any]) -> ox.QuerySolutions:
     try:
-        return store.query(query, **kwargs)
+        return cast(ox.QuerySolutions, store.query(query, **kwargs))  # every check is a SELECT
     except SyntaxError as exc:  # a shape whose SPARQL does not parse: name it
         raise UnsupportedShape(f"shape {check.shape}: its {check.component} constraint compiles to SPARQL that "
                                f"Oxigraph rejects: {exc}") from None

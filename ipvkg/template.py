@@ -54,10 +54,11 @@ def tables() -> dict[str, list[tuple[str, tuple[str, ...], str, str | None]]]:
     True
     """
     out: dict[str, list[tuple[str, tuple[str, ...], str, str | None]]] = {STUDY_SHEET: []}
-    for key, (kind, sub) in STUDY_SCHEMA.items():
+    schema: dict[str, tuple[str, Any]] = STUDY_SCHEMA  # a field's second part is a field name or a sub-schema
+    for key, (kind, sub) in schema.items():
         if kind == "maps":
-            cols = [("study_id", ("id",), "text", None)]
-            for k, (k_kind, k_sub) in sub.items():  # type: ignore[union-attr]
+            cols: list[tuple[str, tuple[str, ...], str, str | None]] = [("study_id", ("id",), "text", None)]
+            for k, (k_kind, k_sub) in sub.items():
                 if k_kind == "map":
                     cols += [(f"{k}_{s}", (k, s), s_kind, s_field) for s, (s_kind, s_field) in k_sub.items()]
                 else:
@@ -65,9 +66,9 @@ def tables() -> dict[str, list[tuple[str, tuple[str, ...], str, str | None]]]:
             out[key] = cols
         elif kind == "map":
             out[STUDY_SHEET] += [(f"{key}_{s}", (key, s), s_kind, s_field)
-                                 for s, (s_kind, s_field) in sub.items()]  # type: ignore[union-attr]
+                                 for s, (s_kind, s_field) in sub.items()]
         else:
-            out[STUDY_SHEET].append(("study_id" if key == "id" else key, (key,), kind, sub))  # type: ignore[arg-type]
+            out[STUDY_SHEET].append(("study_id" if key == "id" else key, (key,), kind, sub))
     return out
 
 
@@ -146,13 +147,13 @@ def write_xlsx(out: Path | str, records: Iterable[dict] = (), vocab: Vocabulary 
     book.remove(book.active)
     lists = book.create_sheet(LIST_SHEET)
     list_ranges: dict[str, str] = {}
-    for j, field in enumerate(sorted(vocab.fields()), start=1):
-        labels = sorted(vocab.preferred[field].values(), key=str.lower)
-        lists.cell(1, j, field).font = Font(bold=True)
+    for j, list_field in enumerate(sorted(vocab.fields()), start=1):
+        labels = sorted(vocab.preferred[list_field].values(), key=str.lower)
+        lists.cell(1, j, list_field).font = Font(bold=True)
         for i, label in enumerate(labels, start=2):
             lists.cell(i, j, label)
         letter = get_column_letter(j)
-        list_ranges[field] = f"{LIST_SHEET}!${letter}$2:${letter}${len(labels) + 1}"
+        list_ranges[list_field] = f"{LIST_SHEET}!${letter}$2:${letter}${len(labels) + 1}"
     rows = rows_of([_example(), *records])
     for sheet, columns in cols.items():
         ws = book.create_sheet(sheet, index=len(book.sheetnames) - 1)

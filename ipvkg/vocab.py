@@ -103,15 +103,13 @@ def vocabulary_from_graph(graph: rdflib.Graph) -> Vocabulary:
         labels = _english(graph, s, RDFS.label)
         if labels:
             vocab.labels[str(s)] = labels[0]
-    for prop, fld in graph.subject_objects(IPV_TERM("recordField")):
-        vocab.record_fields[str(prop)] = str(fld)
-    for root, fld in graph.subject_objects(IPV_TERM("vocabularyRoot")):
-        fld = str(fld)
+    for prop, field_name in graph.subject_objects(IPV_TERM("recordField")):
+        vocab.record_fields[str(prop)] = str(field_name)
+    for root, field_literal in graph.subject_objects(IPV_TERM("vocabularyRoot")):
+        fld = str(field_literal)
         individuals = [i for i in graph.subjects(RDF.type, root) if (i, RDF.type, OWL.NamedIndividual) in graph]
-        if individuals:
-            members = individuals
-        else:
-            members = [c for c in graph.transitive_subjects(RDFS.subClassOf, root) if c != root]
+        members: list[rdflib.term.Node] = individuals or [
+            c for c in graph.transitive_subjects(RDFS.subClassOf, root) if c is not None and c != root]
         table: dict[str, str] = {}
         preferred: dict[str, str] = {}
         for term in sorted(members, key=str):
