@@ -78,6 +78,7 @@ class LinkReport:
     graph: str
     foreign_triples: int
     skipped_triples: int = 0
+    quoted_triples: int = 0  # statements about quoted triples (RDF-star): merged, not read for identifiers
     matched: list[dict[str, Any]] = field(default_factory=list)
     ambiguous: list[dict[str, Any]] = field(default_factory=list)
     unmatched: list[dict[str, Any]] = field(default_factory=list)
@@ -127,6 +128,8 @@ class LinkReport:
     def text(self, limit: int | None = SHOWN) -> str:
         """The report as ``ipvkg link`` prints it: counts and the first ``limit`` items of each list (all: None)."""
         skipped = f" ({self.skipped_triples} invalid triples skipped)" if self.skipped_triples else ""
+        if self.quoted_triples:
+            skipped += f" ({self.quoted_triples} statements about quoted triples not read for identifiers)"
         lines = [f"ipvkg link: {self.other}: {self.foreign_triples} triples merged as graph <{self.graph}>{skipped}"]
         cut = False
         for heading, items in self.sections():
@@ -282,8 +285,15 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
     quads, name, skipped = read_other(other, timeout, contexts, lenient)
     graph = LINKED_GRAPH + name
     g = ox.NamedNode(graph)
-    triples = {(q.subject, q.predicate, q.object) for q in quads}  # a dataset's graphs are flattened into one
-    report = LinkReport(other=other, graph=graph, foreign_triples=len(triples), skipped_triples=skipped,
+    triples: set[tuple[Node, ox.NamedNode, Any]] = set()  # a dataset's graphs are flattened into one
+    quoted = 0
+    for q in quads:
+        if isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple):
+            quoted += 1  # a statement about a quoted triple (RDF-star) names no study or publication
+        else:
+            triples.add((q.subject, q.predicate, q.object))
+    report = LinkReport(other=other, graph=graph, foreign_triples=len(triples) + quoted, skipped_triples=skipped,
+                        quoted_triples=quoted,
                         out=str(out))
 
     types: dict[Node, set[str]] = {}
@@ -379,17 +389,17 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
             records[parent].update(articles[article])
         if not parents:
             standalone.append(article)
-    for node in sorted((n for n in own if isinstance(n, ox.NamedNode) and n not in aux and n not in records
-                        and n not in articles), key=_value):
-        hits = sorted({our_label[st][0] for k in own[node] for st in index.get(k, ())})
+    for other_node in sorted((n for n in own if isinstance(n, ox.NamedNode) and n not in aux and n not in records
+                              and n not in articles), key=_value):
+        hits = sorted({our_label[st][0] for k in own[other_node] for st in index.get(k, ())})
         if hits:  # identifiers of ours on a node that is not said to be a study or a publication
-            report.not_a_study.append({"theirs": node.value, "name": label(node), "ours_keys": hits,
-                                       "via": sorted(shown(k) for k in own[node] if index.get(k))})
+            report.not_a_study.append({"theirs": other_node.value, "name": label(other_node), "ours_keys": hits,
+                                       "via": sorted(shown(k) for k in own[other_node] if index.get(k))})
 
     links: list[tuple[ox.NamedNode, Node]] = []
     for record in sorted(records, key=_value):
         keys = records[record]
-        item = {"theirs": record.value, "name": label(record)}
+        item: dict[str, Any] = {"theirs": record.value, "name": label(record)}
         if not keys:
             report.without_identifiers.append(item)
             continue
@@ -407,7 +417,8 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
         keys = articles[article]
         studies = sorted({study for k in keys for study in index.get(k, ())})
         pubs = sorted({pub for k in keys for pub in pub_index.get(k, ())})
-        item = {"theirs": article.value, "name": label(article), "via": sorted(shown(k) for k in keys if index.get(k))}
+        item = {"theirs": article.value, "name": label(article),
+                "via": sorted(shown(k) for k in keys if index.get(k))}
         if len(pubs) == 1 and len(studies) == 1:
             links.append((ox.NamedNode(pubs[0]), article))
             report.publications_matched += 1

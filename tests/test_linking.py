@@ -447,6 +447,17 @@ def test_link_names_the_line_of_an_invalid_iri_and_lenient_skips_it(shipped_buil
     assert [w["theirs"] for w in report["without_identifiers"]] == ["https://example.org/spaces-review/t-none"]
 
 
+def test_statements_about_quoted_triples_are_merged_and_counted_not_read_for_identifiers(shipped_build, tmp_path):
+    done = run_cli("link", str(FIXTURES / "quoted.ttl"), "--build", str(build_dir(shipped_build)),
+                   "--out", str(tmp_path / "a"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "a" / "link-report.json").read_text())
+    # << s p o >> is a reifier with rdf:reifies pointing at the triple term: one statement about a quoted triple
+    assert report["quoted_triples"] == 1 and report["skipped_triples"] == 0
+    assert "1 statements about quoted triples not read for identifiers" in done.stdout.splitlines()[0]
+    assert [m["ours_key"] for m in report["matched"]] == ["kiely2010"]
+
+
 def test_link_prints_a_summary_and_writes_every_item(shipped_build, tmp_path):
     lines = ["@prefix schema: <https://schema.org/> ."]
     lines += [f"<https://example.org/many/t{i}> a schema:MedicalTrial ; schema:sameAs <https://doi.org/10.5555/x{i}> ."
