@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, order=True)
@@ -61,18 +61,3 @@ class InputError(IpvkgError):
         if warnings:  # listed apart: the summary's count is of the errors only
             text += f"\n{len(warnings)} warning(s):\n" + "\n".join(f"  warning: {p}" for p in warnings)
         super().__init__(text)
-
-
-@dataclass
-class Report:
-    """Problems collected while loading or validating, grouped by severity."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors

@@ -466,10 +466,3 @@ def records_to_ntriples(studies: Iterable[StudyRecord], reviews: Iterable[Review
     for rec in studies:
         study_triples(rec, out, vocab)
     return sorted(out.lines), out.origins
-
-
-def iter_study_ntriples(rec: StudyRecord, vocab: Vocabulary) -> Iterator[str]:
-    """The N-Triples lines of one study (unsorted), for streaming builds."""
-    out = _Emitter()
-    study_triples(rec, out, vocab)
-    return iter(out.lines)
