@@ -139,9 +139,18 @@ def cmd_gapmap(a: argparse.Namespace) -> int:
 
 
 def cmd_link(a: argparse.Namespace) -> int:
-    from .link import link_command
+    from .link import LinkError, link
 
-    return link_command(a)
+    contexts = {}
+    for item in a.context or []:
+        url, sep, file = item.rpartition("=")
+        if not sep or not url or not file:
+            raise LinkError(f"--context {item!r}: give URL=FILE, e.g. --context https://schema.org/=schema.jsonld")
+        contexts[url] = Path(file)
+    report = link(a.other, a.build, a.out, timeout=a.timeout, contexts=contexts, lenient=a.lenient,
+                  study_type=a.study_type or ())
+    print(report.text())
+    return 0
 
 
 def cmd_publish(a: argparse.Namespace) -> int:
@@ -157,9 +166,10 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
 
 def cmd_docs(a: argparse.Namespace) -> int:
-    from .docs import docs_command
+    from .docs import write_docs
 
-    return docs_command(a)
+    print(f"ipvkg docs: wrote {write_docs(a.out)}")
+    return 0
 
 
 def cmd_diff(a: argparse.Namespace) -> int:

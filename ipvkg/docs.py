@@ -20,7 +20,6 @@ True
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
 from pathlib import Path
@@ -242,10 +241,3 @@ def write_docs(out: Path | str = "build/docs", ontology_file: Path = ONTOLOGY_FI
     with Staging(out) as staging:
         staging.path("index.html").write_text(page, encoding="utf-8")
     return Path(out) / "index.html"
-
-
-def docs_command(args: argparse.Namespace) -> int:
-    """``ipvkg docs [--out build/docs]``."""
-    path = write_docs(args.out)
-    print(f"ipvkg docs: wrote {path}")
-    return 0

@@ -19,7 +19,6 @@ connected to our class. The merged dataset is written to ``OUT/dataset.nq`` so t
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import urllib.error
@@ -489,18 +488,3 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
 def _sorted_nquads(store: OxigraphStore) -> bytes:
     lines = sorted(line for line in store.dump_nquads().decode().splitlines() if line.strip())
     return ("\n".join(lines) + "\n").encode()
-
-
-def link_command(args: argparse.Namespace) -> int:
-    """The ``ipvkg link`` command: merge, align, print the report."""
-    contexts = {}
-    for item in getattr(args, "context", None) or []:
-        url, sep, file = item.rpartition("=")
-        if not sep or not url or not file:
-            raise LinkError(f"--context {item!r}: give URL=FILE, e.g. --context https://schema.org/=schema.jsonld")
-        contexts[url] = Path(file)
-    report = link(args.other, args.build, args.out, timeout=float(getattr(args, "timeout", 60.0) or 60.0),
-                  contexts=contexts, lenient=bool(getattr(args, "lenient", False)),
-                  study_type=getattr(args, "study_type", None) or ())
-    print(report.text())
-    return 0
