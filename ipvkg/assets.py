@@ -35,7 +35,8 @@ def asset_dir(name: str) -> Path:
     """
     if name not in ASSETS:
         raise ValueError(f"unknown asset folder {name!r}; one of {', '.join(ASSETS)}")
-    for place in (_PACKAGE / INSTALLED_NAME.get(name, name), _PACKAGE.parent / name):  # installed wheel, then the checkout's top level
+    # the installed wheel's copy, then the checkout's top level
+    for place in (_PACKAGE / INSTALLED_NAME.get(name, name), _PACKAGE.parent / name):
         if place.is_dir():
             return place
     raise IpvkgError(f"the installed ipvkg has no {name}/ folder (looked in {_PACKAGE}); reinstall it with "

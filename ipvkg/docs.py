@@ -38,9 +38,11 @@ KINDS = [(OWL.Class, "Classes", "class"), (OWL.ObjectProperty, "Object propertie
          (OWL.AnnotationProperty, "Annotation properties", "annotation property"),
          (OWL.NamedIndividual, "Named individuals", "individual")]
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
-h2{border-bottom:1px solid #ccc;margin-top:2.5rem}section.term{margin:1.2rem 0;padding:.6rem .9rem;border-left:4px solid #4a78b0;background:#f7f9fc}
+h2{border-bottom:1px solid #ccc;margin-top:2.5rem}
+section.term{margin:1.2rem 0;padding:.6rem .9rem;border-left:4px solid #4a78b0;background:#f7f9fc}
 section.term h3{margin:.1rem 0}code{font-size:.85em;color:#444}dt{font-weight:600;float:left;clear:left;width:9rem}
-dd{margin-left:10rem}nav ul{columns:3}table{border-collapse:collapse}td,th{padding:.2rem .5rem;border:1px solid #ddd;text-align:left}
+dd{margin-left:10rem}nav ul{columns:3}table{border-collapse:collapse}
+td,th{padding:.2rem .5rem;border:1px solid #ddd;text-align:left}
 pre{background:#f4f4f4;padding:.6rem;overflow-x:auto}section.guide svg{max-width:100%;height:auto}"""
 GUIDE_FILE = asset_dir("docs") / "querying.md"
 _INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*|!\[([^\]]*)\]\(([^)\s]+)\)|\[([^\]]+)\]\(([^)\s]+)\)")
@@ -220,7 +222,8 @@ def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPING
             maps = sorted(mappings.get(iri, []), key=lambda r: (r["predicate_id"], r["object_id"]))
             if maps:
                 rows.append(("Mappings", "<ul>" + "".join(
-                    f'<li>{esc(r["predicate_id"])} {_link(_browse(expand(r["object_id"]), see_also(r)[0]), r["object_id"])} '
+                    f'<li>{esc(r["predicate_id"])} '
+                    f'{_link(_browse(expand(r["object_id"]), see_also(r)[0]), r["object_id"])} '
                     f'{esc(r["object_label"])} (read on '
                     + ", ".join(_link(url, "source") for url in see_also(r))
                     + (f" {esc(r['object_source_version'])}" if r.get("object_source_version") else "") + ")"

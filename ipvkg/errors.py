@@ -12,7 +12,7 @@ class Problem:
     >>> str(Problem("data/studies/x.yaml", "x", "sample_size", "'about 50' is not a whole number",
     ...             hint="write the number as stated, e.g. 50", line=7))
     "data/studies/x.yaml:7: record x, field sample_size: 'about 50' is not a whole number (hint: write the number as stated, e.g. 50)"
-    """
+    """  # noqa: E501 - a doctest's expected output is one line
 
     file: str
     record: str | None

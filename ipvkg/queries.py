@@ -8,7 +8,8 @@ Header format (comment lines before the query)::
     # listing: yes
 
 ``listing: yes`` marks a listing (one row per finding or study, in a fixed ORDER BY): it can be asked a
-page at a time (``limit``/``offset``), with the listing's total row count. A parameter's kind is a vocabulary field of the ontology (``outcome``, ``components``, ``design``,
+page at a time (``limit``/``offset``), with the listing's total row count. A parameter's kind is a
+vocabulary field of the ontology (``outcome``, ``components``, ``design``,
 ...: the value may be a label or synonym), or ``iri``, ``string``, ``integer`` or ``decimal``.
 Values are bound as RDF terms (Oxigraph substitutions, or a VALUES block on remote endpoints);
 they are never pasted into the query text.

@@ -549,7 +549,8 @@ class _Compiler:
                               f"FILTER({cond}) }}")
                 else:
                     values = f"SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value . FILTER({cond}) }}"
-                lookup = f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} ?this {p} ?value . {target} }}"
+                lookup = (f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} "
+                          f"?this {p} ?value . {target} }}")
                 out.append(Check(values, msg(comp, param), sev, shape, path, comp, lookup=lookup, direct=direct,
                                  datatype=str(param) if comp == "datatype" else None))
         out += self.focus_checks(prop, target, path, sev)

@@ -50,7 +50,8 @@ def tables() -> dict[str, list[tuple[str, tuple[str, ...], str, str | None]]]:
     >>> cols = tables()
     >>> [c[0] for c in cols["comparators"]]
     ['study_id', 'key', 'description']
-    >>> ("population_characteristics", ("population", "characteristics"), "labels", "characteristics") in cols["studies"]
+    >>> column = ("population_characteristics", ("population", "characteristics"), "labels", "characteristics")
+    >>> column in cols["studies"]
     True
     """
     out: dict[str, list[tuple[str, tuple[str, ...], str, str | None]]] = {STUDY_SHEET: []}
