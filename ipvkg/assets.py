@@ -1,8 +1,10 @@
-"""Where the shipped assets are: ``ontology/``, ``shapes/``, ``queries/`` and ``docs/`` (the querying guide).
+"""Where the shipped assets are: ``ontology/``, ``shapes/``, ``queries/``, ``docs/`` (the querying guide) and
+``data/TEMPLATE.yaml`` (the record template).
 
 The repository keeps them at its top level (the layout users asked for); a built wheel carries them inside the
 package (``ipvkg/ontology`` ...; see ``[tool.setuptools.package-dir]`` in ``pyproject.toml``). ``docs/`` ships as
-``ipvkg/guide``, because ``ipvkg/docs.py`` already holds the name. Both are found through
+``ipvkg/guide``, because ``ipvkg/docs.py`` already holds the name, and the record template as
+``ipvkg/record_template/TEMPLATE.yaml``. Both are found through
 :mod:`importlib.resources`, so ``pip install .`` works outside the checkout.
 
 >>> (asset_dir("ontology") / "ipvkg.ttl").is_file()
@@ -10,6 +12,8 @@ True
 >>> sorted(p.name for p in asset_dir("shapes").glob("*.ttl"))[:1]
 ['ipvkg-shapes.ttl']
 >>> (asset_dir("docs") / "querying.md").is_file()
+True
+>>> (asset_dir("template") / "TEMPLATE.yaml").is_file()  # the record template, data/TEMPLATE.yaml in a checkout
 True
 """
 
@@ -20,8 +24,9 @@ from pathlib import Path
 
 from .errors import IpvkgError
 
-ASSETS = ("ontology", "shapes", "queries", "docs")
-INSTALLED_NAME = {"docs": "guide"}  # the folder's name inside an installed package, where it differs
+ASSETS = ("ontology", "shapes", "queries", "docs", "template")
+INSTALLED_NAME = {"docs": "guide", "template": "record_template"}  # the folder's name inside an installed package
+CHECKOUT_NAME = {"template": "data"}  # the folder's name in the checkout: only data/TEMPLATE.yaml ships
 
 # a file-system installation; zipped imports would need as_file(), which nothing here asks for
 _PACKAGE = Path(str(files("ipvkg")))
@@ -36,7 +41,7 @@ def asset_dir(name: str) -> Path:
     if name not in ASSETS:
         raise ValueError(f"unknown asset folder {name!r}; one of {', '.join(ASSETS)}")
     # the installed wheel's copy, then the checkout's top level
-    for place in (_PACKAGE / INSTALLED_NAME.get(name, name), _PACKAGE.parent / name):
+    for place in (_PACKAGE / INSTALLED_NAME.get(name, name), _PACKAGE.parent / CHECKOUT_NAME.get(name, name)):
         if place.is_dir():
             return place
     raise IpvkgError(f"the installed ipvkg has no {name}/ folder (looked in {_PACKAGE}); reinstall it with "

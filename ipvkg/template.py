@@ -26,12 +26,17 @@ from typing import Any, Iterable, Iterator
 
 import yaml
 
+from .assets import asset_dir
 from .errors import IpvkgError
 from .output import write_atomic
 from .records import STUDY_SCHEMA
 from .vocab import Vocabulary, load_vocabulary
 
-TEMPLATE_YAML = Path(__file__).resolve().parent.parent / "data" / "TEMPLATE.yaml"
+
+def _template_yaml() -> Path:
+    return asset_dir("template") / "TEMPLATE.yaml"
+
+
 STUDY_SHEET = "studies"
 LIST_SHEET = "lists"
 #: Whole numbers and decimals the workbook checks, by column: (type, minimum, maximum).
@@ -77,7 +82,7 @@ def _meanings() -> dict[tuple[str, str], str]:
     """(top-level key or '', key) -> the comment data/TEMPLATE.yaml gives it."""
     out: dict[tuple[str, str], str] = {}
     parent = ""
-    for line in TEMPLATE_YAML.read_text(encoding="utf-8").splitlines():
+    for line in _template_yaml().read_text(encoding="utf-8").splitlines():
         m = re.match(r"^(\s*)(?:-\s*)?([a-z_]+):[^#]*?(?:#\s*(.*))?$", line)
         if not m:
             continue
@@ -127,7 +132,7 @@ def rows_of(records: Iterable[dict]) -> dict[str, list[list[Any]]]:
 
 
 def _example() -> dict:
-    example = yaml.safe_load(TEMPLATE_YAML.read_text(encoding="utf-8"))
+    example = yaml.safe_load(_template_yaml().read_text(encoding="utf-8"))
     example["id"] = f"# example: {example['id']}"
     return example
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ipvkg", "ontology", "shapes", "queries", "docs")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ipvkg", "ontology", "shapes", "queries", "docs", "data")
 
 
 def run(*cmd, cwd, env=None) -> subprocess.CompletedProcess:
@@ -53,8 +53,10 @@ def test_sdist_and_wheel_carry_the_assets(installed):
                   "ipvkg/ontology/identifier-prefixes.json",
                   "ipvkg/ontology/qc/missing_label.rq", "ipvkg/shapes/ipvkg-shapes.ttl",
                   "ipvkg/queries/group_counts.rq", "ipvkg/guide/querying.md", "ipvkg/guide/data-model.svg",
+                  "ipvkg/record_template/TEMPLATE.yaml",
                   "ipvkg/py.typed"):  # PEP 561: type checkers read the installed package's annotations
         assert asset in names
+    assert not [n for n in names if "/studies/" in n or n.endswith(".md") and "record_template" in n]  # no records
     assert {p.name for p in (ROOT / "queries").glob("*.rq")} == {
         Path(n).name for n in names if n.startswith("ipvkg/queries/")}
 
@@ -77,6 +79,8 @@ def test_installed_ipvkg_builds_queries_and_validates_outside_the_checkout(insta
     assert answer.stdout.strip() == expected.strip() and len(answer.stdout.splitlines()) > 1
     checked = run(ipvkg, "validate", "--data", "data-copy", cwd=tmp, env=env)
     assert f"{studies} valid studies; 0 error(s)" in checked.stdout
+    run(ipvkg, "template", "--xlsx", "sheet.xlsx", cwd=tmp, env=env)  # its example row is data/TEMPLATE.yaml's
+    assert (tmp / "sheet.xlsx").stat().st_size > 0
     run(ipvkg, "docs", "--out", "docs-out", cwd=tmp, env=env)  # the querying guide and its picture ship too
     page = (tmp / "docs-out" / "index.html").read_text(encoding="utf-8")
     assert 'id="section-querying"' in page and "<figure" in page and "ipv:hasComponent</text>" in page
