@@ -47,10 +47,7 @@ class InterventionFacts:
     targets: dict[str, set[str]] = field(default_factory=dict)
 
 
-FACTS_QUERY = """
-PREFIX ipv: <https://w3id.org/ipvkg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?study ?i ?label ?prop ?part ?class WHERE {
+FACTS_QUERY = ns.sparql_prologue("ipv", "rdfs") + """SELECT ?study ?i ?label ?prop ?part ?class WHERE {
   ?study ipv:evaluates ?i . ?i a ipv:Intervention .
   OPTIONAL { ?i rdfs:label ?label }
   OPTIONAL { VALUES ?prop { ipv:hasComponent ipv:targets } ?i ?prop ?part . ?part a ?class }

@@ -348,7 +348,7 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
     index: dict[tuple[str, str], set[str]] = {}
     pub_index: dict[tuple[str, str], set[str]] = {}
     our_label: dict[str, tuple[str, str]] = {}
-    for row in ours.select(f"""PREFIX ipv: <{ns.IPV}> PREFIX rdfs: <{ns.RDFS}>
+    for row in ours.select(ns.sparql_prologue("ipv", "rdfs") + f"""
         SELECT ?study ?key ?label ?pub ?id WHERE {{ GRAPH <{ns.DATA_GRAPH}> {{ ?study a ipv:Study ;
           ipv:recordKey ?key ; rdfs:label ?label .
           {{ ?study ipv:reportedIn ?pub . ?pub ipv:pmid|ipv:doi|ipv:pmcid ?id }}

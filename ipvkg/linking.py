@@ -39,12 +39,9 @@ if TYPE_CHECKING:  # only for type hints: build imports this module
 ONTOLOGY_DIR = asset_dir("ontology")
 MAPPINGS_FILE = ONTOLOGY_DIR / "mappings.sssom.tsv"
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
-#: IRIs minted by ipvkg for the strategies of RESPECT women (WHO/UN Women 2019), which publishes none.
-RESPECT = "https://w3id.org/ipvkg/respect#"
-SSSOM_PREFIXES = {"ipv": ns.IPV, "skos": ns.SKOS, "mesh": "http://id.nlm.nih.gov/mesh/", "schema": ns.SCHEMA,
-                  "semapv": "https://w3id.org/semapv/vocab/", "owl": ns.OWL, "rdfs": ns.RDFS,
-                  "BCIO": "http://humanbehaviourchange.org/ontology/BCIO_", "respect": RESPECT,
-                  "ipvkg": "https://w3id.org/ipvkg/", "bioregistry": "https://bioregistry.io/registry/"}
+RESPECT = ns.RESPECT
+SSSOM_PREFIXES = ns.prefixes("ipv", "skos", "mesh", "schema", "semapv", "owl", "rdfs", "BCIO", "respect", "ipvkg",
+                             "bioregistry")
 MAPPING_PREDICATES = {"skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
                       "skos:relatedMatch"}
 MAPPING_COLUMNS = ["subject_id", "subject_label", "predicate_id", "object_id", "object_label",
@@ -65,11 +62,11 @@ def expand(curie: str) -> str:
     """
     if curie.startswith(("http://", "https://")):
         return curie
-    prefix, _, local = curie.partition(":")
+    prefix = curie.partition(":")[0]
     if prefix not in SSSOM_PREFIXES:
         raise IpvkgError(f"{MAPPINGS_FILE.name}: unknown prefix {prefix!r} in {curie!r}; "
                          f"known: {', '.join(sorted(SSSOM_PREFIXES))}")
-    return SSSOM_PREFIXES[prefix] + local
+    return ns.CONVERTER.expand_strict(curie)
 
 
 def read_metadata(path: Path = MAPPINGS_FILE) -> dict[str, Any]:
@@ -335,7 +332,7 @@ def jsonld(lines: list[str], context_file: Path = CONTEXT_FILE) -> str:
 
 # --- exports: the schema.org view and the VoID/DCAT description --------------------------------
 
-_P = "PREFIX ipv: <https://w3id.org/ipvkg/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+_P = ns.sparql_prologue("ipv", "rdfs")
 
 
 def _rows(store: "OxigraphStore", query: str) -> list[dict[str, Any]]:
@@ -538,7 +535,7 @@ def distribution_lines(files: dict[str, int]) -> list[str]:
     return [f"{s} {ox.NamedNode(p)} {o} ." for s, p, o in triples]
 
 
-EXPORT_PREFIXES = {**ns.PREFIXES, "void": ns.VOID, "dcat": ns.DCAT}
+EXPORT_PREFIXES = {**ns.PREFIXES, **ns.prefixes("void", "dcat")}
 
 
 def write_one_node_per_line(out: IO[str], head: dict[str, Any], nodes: Iterable[dict[str, Any]]) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import difflib
 import re
 
+from . import namespaces as ns
 from .errors import IpvkgError
 from .store import GraphStore
 
-STUDIES_QUERY = """PREFIX ipv: <https://w3id.org/ipvkg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?key ?label WHERE { ?study a ipv:Study ; ipv:recordKey ?key . OPTIONAL { ?study rdfs:label ?label } }"""
+STUDIES_QUERY = ns.sparql_prologue("ipv", "rdfs") + """SELECT ?key ?label WHERE { ?study a ipv:Study ; ipv:recordKey ?key . OPTIONAL { ?study rdfs:label ?label } }"""
 
 
 def _folded(text: str) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import curies
+
 IPV = "https://w3id.org/ipvkg/ontology#"
 ONTOLOGY_IRI = "https://w3id.org/ipvkg/ontology"
 DATA = "https://w3id.org/ipvkg/data/"
@@ -31,6 +33,9 @@ SH = "http://www.w3.org/ns/shacl#"
 SCHEMA = "https://schema.org/"
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
+MESH = "http://id.nlm.nih.gov/mesh/"
+#: IRIs minted by ipvkg for the strategies of RESPECT women (WHO/UN Women 2019), which publishes none.
+RESPECT = "https://w3id.org/ipvkg/respect#"
 
 #: Named graphs of the embedded store: the ontology, the asserted data, what the reasoner inferred,
 #: and the external mappings are kept apart.
@@ -40,7 +45,9 @@ INFERRED_GRAPH = GRAPH + "inferred"
 MAPPINGS_GRAPH = GRAPH + "mappings"
 SAMEAS_GRAPH = GRAPH + "sameas"
 
-PREFIXES: dict[str, str] = {
+#: Every prefix ipvkg writes or reads, in one map: Turtle, SPARQL prologues, the JSON-LD context, the SSSOM
+#: curie_map and the exports take their prefixes from here (a test checks context.jsonld and the SSSOM file).
+PREFIX_MAP: dict[str, str] = {
     "ipv": IPV,
     "data": DATA,
     "rdf": RDF,
@@ -51,7 +58,39 @@ PREFIXES: dict[str, str] = {
     "dcterms": DCTERMS,
     "prov": PROV,
     "schema": SCHEMA,
+    "sh": SH,
+    "void": VOID,
+    "dcat": DCAT,
+    "mesh": MESH,
+    "BCIO": "http://humanbehaviourchange.org/ontology/BCIO_",
+    "respect": RESPECT,
+    "semapv": "https://w3id.org/semapv/vocab/",
+    "ipvkg": "https://w3id.org/ipvkg/",
+    "bioregistry": "https://bioregistry.io/registry/",
 }
+CONVERTER = curies.Converter.from_prefix_map(PREFIX_MAP)
+
+
+def prefixes(*names: str) -> dict[str, str]:
+    """The part of :data:`PREFIX_MAP` with these prefixes.
+
+    >>> prefixes("ipv", "rdfs")
+    {'ipv': 'https://w3id.org/ipvkg/ontology#', 'rdfs': 'http://www.w3.org/2000/01/rdf-schema#'}
+    """
+    return {name: PREFIX_MAP[name] for name in names}
+
+
+def sparql_prologue(*names: str) -> str:
+    """``PREFIX`` lines for a SPARQL query, from :data:`PREFIX_MAP`.
+
+    >>> print(sparql_prologue("ipv"), end="")
+    PREFIX ipv: <https://w3id.org/ipvkg/ontology#>
+    """
+    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes(*names).items())
+
+
+#: The prefixes of the graph files (ipvkg.ttl and the other Turtle outputs).
+PREFIXES: dict[str, str] = prefixes("ipv", "data", "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "prov", "schema")
 
 
 def _seg(text: str) -> str:

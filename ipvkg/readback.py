@@ -12,7 +12,7 @@ from . import namespaces as ns
 from .store import GraphStore
 from .vocab import Vocabulary, load_vocabulary
 
-_P = "PREFIX ipv: <https://w3id.org/ipvkg/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+_P = ns.sparql_prologue("ipv", "rdfs")
 
 
 def _one(store: GraphStore, subject: str, props: list[str]) -> dict[str, Any]:
