@@ -485,11 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         out, state = a.work / f"build{n}{tag}", a.work / f"state{n}{tag}"
         print(f"N = {n:,} studies", file=sys.stderr)
         fast: dict[str, Any] = {}
-        # the whole build, the number the targets are about: the median of --repeat runs at every size (this
-        # machine's timings vary by 10-20 % from run to run; five runs of one 100,000-study build took 148-152 s
-        # in one morning, at the 150 s line, where one run decided the verdict); its peak memory from one
-        # more run, sampled (sampling slows what it samples: reading the PSS of a 10 GB process twice a
-        # second took a 100,000-study build from 155.7 s to 178.2 s in one run, 2026-11-28-session4b)
+        # the whole build: the median of unsampled runs (one run is within this machine's drift of a target),
+        # memory from one more run, since sampling slows what it samples (figures: bench/README.md, Decisions)
         build_args = ["--stage", "build", "--data", str(data), "--out", str(out)]
         runs = [run_stage(build_args, a.build_limit, "ipvkg build", memory=False) for _ in range(a.repeat)]
         sampled = run_stage(build_args, a.build_limit, "ipvkg build, memory sampled")
