@@ -130,8 +130,8 @@ def _sample(pid: int, peak: list[int], done: threading.Event, memory: bool) -> N
 def run_stage(args: list[str], limit: float | None, label: str, memory: bool = True) -> dict[str, Any]:
     """Run ``bench/run.py --stage ...`` in its own session; wall time, peak tree memory, its JSON answer.
 
-    Without ``memory`` nothing samples the stage: reading PSS walks its page tables under their lock
-    and slowed a 10,000-study build by 0.7-1 s (14.8-15.2 s sampled, 14.2 s not, measured side by side).
+    Without ``memory`` nothing samples the stage: reading PSS walks its page tables under their lock,
+    which slows what it samples (bench/README.md, Decisions).
     """
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         answer = Path(fh.name)
@@ -485,11 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         out, state = a.work / f"build{n}{tag}", a.work / f"state{n}{tag}"
         print(f"N = {n:,} studies", file=sys.stderr)
         fast: dict[str, Any] = {}
-        # the whole build, the number the targets are about: the median of --repeat runs at every size (this
-        # machine's timings vary by 10-20 % from run to run; five runs of one 100,000-study build took 148-152 s
-        # in one morning, at the 150 s line, where one run decided the verdict); its peak memory from one
-        # more run, sampled (sampling slows what it samples: reading the PSS of a 10 GB process twice a
-        # second took a 100,000-study build from 155.7 s to 178.2 s in one run, 2026-11-28-session4b)
+        # the whole build: the median of unsampled runs (one run is within this machine's drift of a target),
+        # memory from one more run, since sampling slows what it samples (figures: bench/README.md, Decisions)
         build_args = ["--stage", "build", "--data", str(data), "--out", str(out)]
         runs = [run_stage(build_args, a.build_limit, "ipvkg build", memory=False) for _ in range(a.repeat)]
         sampled = run_stage(build_args, a.build_limit, "ipvkg build, memory sampled")
@@ -540,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         names = {"hermit-one": "HermiT, all in one run", "hermit": f"HermiT, batches of {HERMIT_BATCH}",
                  "rules": "closed-world rules"}
         for label, out, k in runs:
-            # HermiT in one run is shown up to 1,000 interventions (435 s there; it grows faster than linearly)
+            # HermiT in one run only up to 1,000 interventions: it grows faster than linearly
             for reasoner in (("hermit-one",) if (k or 0) <= 1000 else ()) + ("hermit", "rules"):
                 args = ["--stage", "classify-bench", "--out", str(out), "--reasoner", reasoner]
                 if k:
@@ -834,7 +831,7 @@ def _questions(store: Any, limit: float, budget: float | None = None,
     """Time every competency question, stopped after ``limit`` seconds each.
 
     With ``report``, the questions run one after the other in this process, as ``ipvkg query`` runs them
-    (a forked copy of a 100,000-study store answered 1.3-2x slower: its reads copy shared pages); a
+    (a forked copy of a large store answers slower: its reads copy shared pages); a
     question still running after ``limit`` seconds ends the stage: ``report`` gets the figures so far
     and the process exits (the rest count as not started). Without it, each question runs in a forked
     process stopped after ``limit`` (the naive path, where stops are the rule). With ``budget``, no

@@ -12,14 +12,14 @@ A question is answered from such a file only when all of these hold, and otherwi
    the answer file is one ``graph.json`` vouches for, byte for byte (not left from an earlier build, nor
    moved into place by a build killed before its ``graph.json``);
 2. the graph asked is that build's ``dataset.nq``, byte for byte: the file has the SHA-256 recorded (hashed
-   once a store is opened, about 1 GB/s here; a store that loads it hashes it while loading, on another core);
+   once a store is opened; a store that loads it hashes it while loading, on another core);
 3. for a store loaded in this process (``memory:BUILD``): nothing was added to it since through ipvkg
    (every write forgets where it came from; writes straight into ``store.store`` are the writer's business),
    and the build directory still holds the answers of the graph that was loaded.
 
 Stores on disk and remote endpoints are always asked: what they hold cannot be tied to the build's file.
-At 100,000 studies ``ipvkg query component_outcome`` took 2.4 s this way (hashing the 2.26 GB dataset.nq, then
-reading a 54 KB file), against 44.1 s to load the graph and aggregate.
+Hashing the file and reading a kept answer is much faster than loading the graph and asking it (figures:
+bench/README.md, Decisions).
 
 >>> import tempfile, pathlib
 >>> build = pathlib.Path(tempfile.mkdtemp())

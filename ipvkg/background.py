@@ -187,10 +187,8 @@ def room_to_fork(children: int = 2, share: float = 0.25) -> bool:
     """Should work fork ``children`` copies of this process: would they stay within ``share`` of the free memory?
 
     A forked Python process soon copies many of the pages it shares (reference counts, reused heap
-    pages), and a child that queries the Oxigraph store copies the store's pages too: at 10,000 studies
-    two children took about their parent's size again. At 100,000 studies (a 5.5 GB parent) forks
-    fitted, but the build took 132-140 s and 14.1-14.4 GB (five runs) against 122.5-127.8 s
-    and 7.2 GB in threads; at 10,000 studies forks were 0.4 s faster. (Linux /proc; elsewhere assume so.)
+    pages), and a child that queries the Oxigraph store copies the store's pages too, so forks pay only
+    for small stores (figures: bench/README.md, Decisions). (Linux /proc; elsewhere assume so.)
     """
     try:
         with open("/proc/self/statm", "rb") as fh:
@@ -210,8 +208,8 @@ def fewer_malloc_arenas(most: int = 2) -> bool:
 
     glibc gives a thread that allocates a heap of its own (up to eight per core), and memory freed in it
     is kept there for that heap's next allocations. When a build answers questions in threads, each
-    lane's transient answers stay in its own heap: at 100,000 studies the build's peak was 6.35-6.40 GB,
-    and 6.07-6.15 GB with two arenas, at the same speed (side by side, two runs each). It applies to
+    lane's transient answers stay in its own heap; two arenas lower the peak at the same speed
+    (figures: bench/README.md, Decisions). It applies to
     arenas created afterwards, and to the whole process (it is not undone: a limit on heaps, not on memory).
     """
     try:

@@ -345,9 +345,7 @@ class Classification:
         return sorted(f"<{i}> <{ns.RDF}type> <{t}> ." for i, ts in self.types.items() for t in ts)
 
 
-# HermiT in one world grew faster than linearly on this machine (2 cores): 30 interventions 1.6 s, 100 3.9 s,
-# 200 7.7 s, 400 26 s, 1,000 435 s; in batches it grows linearly (bench/run.py), still seconds per hundred.
-# The rules give the same types (tests/test_scale_agreement.py) in 0.1 s for 1,000: auto uses them past this.
+# auto: HermiT costs seconds per hundred interventions, the rules give the same types at a fraction (bench/README.md)
 HERMIT_LIMIT = 200
 
 

@@ -372,8 +372,8 @@ def schema_view(store: "OxigraphStore") -> dict[str, Any]:
 
 
 def schema_nodes(store: "OxigraphStore") -> Iterator[dict[str, Any]]:
-    """The nodes of :func:`schema_view`, one study at a time in IRI order (written as they come: at 100,000
-    studies the whole view took 0.75 GB as Python objects and 0.5 GB more as one string)."""
+    """The nodes of :func:`schema_view`, one study at a time in IRI order (written as they come, since the
+    whole view of a large build held in memory is a large part of its peak: bench/README.md, Decisions)."""
     studies = _rows(store, """SELECT ?s ?label ?title ?design WHERE { ?s a ipv:Study ; rdfs:label ?label .
         OPTIONAL { ?s ipv:title ?title } OPTIONAL { ?s ipv:hasDesign ?design } }""")
     kinds = {r["d"]: r["kind"] for r in _rows(store, """SELECT ?d ?kind WHERE { ?s ipv:hasDesign ?d .
@@ -386,7 +386,7 @@ def schema_nodes(store: "OxigraphStore") -> Iterator[dict[str, Any]]:
     pubs = _rows(store, """SELECT ?s ?p ?title ?year ?journal WHERE { ?s a ipv:Study ; ipv:reportedIn ?p .
         OPTIONAL { ?p ipv:title ?title } OPTIONAL { ?p ipv:year ?year } OPTIONAL { ?p ipv:journal ?journal } }""")
     pub_ids = _group(_rows(store, "SELECT ?p ?id WHERE { ?p ipv:pmid|ipv:doi|ipv:pmcid ?id }"), "p", "id")
-    # grouped by study once (a scan per study was quadratic: 13 s at 10,000 studies)
+    # grouped by study once: a scan per study is quadratic
     pubs_of: dict[str, dict[str, dict[str, Any]]] = {}
     for r in pubs:
         pubs_of.setdefault(r["s"], {})[r["p"]] = r
@@ -455,7 +455,7 @@ def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None,
 def dataset_description(store: "OxigraphStore") -> list[str]:
     """The part of :func:`void_lines` read from the store (statistics, sources, dates), as N-Triples lines.
 
-    Apart from the files, so that a build can count while it writes them (11 s at 100,000 studies).
+    Apart from the files, so that a build can count (seconds of aggregates on a large store) while it writes them.
     """
     from . import __version__
 
@@ -541,8 +541,8 @@ EXPORT_PREFIXES = {**ns.PREFIXES, **ns.prefixes("void", "dcat")}
 def write_one_node_per_line(out: IO[str], head: dict[str, Any], nodes: Iterable[dict[str, Any]]) -> None:
     """Write ``head`` and ``nodes`` (its ``@graph``) as JSON, each node on its own line, as they come.
 
-    Readable and diffable, and written by json's C encoder (``indent`` falls back to the pure-Python one,
-    3 s for the 22 MB of 10,000 studies).
+    Readable and diffable, and written by json's C encoder (``indent`` falls back to the slower pure-Python one:
+    bench/README.md, Decisions).
 
     >>> import io
     >>> buf = io.StringIO()

@@ -3,10 +3,9 @@
 Each graph comes as sorted lines: a list in memory, or :class:`SortedRuns` (files each sorted, as the
 record workers leave them), merged on the way and never held whole. The data graph is read once for
 its three files. A large build writes them in a fresh interpreter (``python -m ipvkg.rdffiles``, see
-:func:`write_elsewhere`): at 100,000 studies the parent then holds neither the 10.9 million lines
-(2.4 GB as Python strings) nor spends the minute of Python that writing them takes, beside the threads
-that answer and draw; a forked child would not do, as it copies the store's pages once either side
-queries it.
+:func:`write_elsewhere`), so that the parent neither holds the lines nor spends its GIL writing them beside
+the threads that answer and draw; a forked child would copy the store's pages once either side queries it
+(figures: bench/README.md, Decisions).
 
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp())

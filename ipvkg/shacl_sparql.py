@@ -1,13 +1,13 @@
 """Fast SHACL validation: the shapes compiled into SPARQL queries that Oxigraph runs over the whole store.
 
-pyshacl walks every focus node in Python, which takes minutes at 10,000 studies. Here every constraint
-of the shapes graph becomes a SELECT query that finds *all* of its violations at once, and Oxigraph
-answers it in native code (1 s at 10,000 studies, 12 s at 100,000 on 2 cores). The results are plain
+pyshacl walks every focus node in Python, too slow for a large review. Here every constraint of the
+shapes graph becomes a SELECT query that finds *all* of its violations at once, and Oxigraph answers
+it in native code (figures: bench/README.md, Decisions). The results are plain
 dicts with the fields of :func:`ipvkg.validate.shacl_results` (``focus``, ``path``, ``value``,
 ``message``, ``severity``, ``shape``), so the report translation is the same for both engines;
 tests/test_scale_agreement.py checks that both report exactly the same results.
 
-How the queries stay fast (each measured on 100,000 studies, 11 million triples):
+How the queries stay fast on large stores:
 
 * a value constraint (datatype, pattern, class, node, in, ranges, ...) depends on the value alone, so a
   first query looks at the path's values only (``?x P ?value``, no focus nodes); the focus nodes are
@@ -692,8 +692,8 @@ def rewrite_not_exists(query: str) -> str:
     """Rewrite ``FILTER NOT EXISTS { G }`` as ``MINUS { G }`` where both mean the same, for speed.
 
     Oxigraph plans the pattern inside NOT EXISTS without knowing that ``$this`` is bound, so
-    ``FILTER NOT EXISTS { $this ipv:reportedIn ?p . ?p ipv:pmid ?id }`` scanned every PMID for every
-    study (67 s at 10,000 studies); MINUS evaluates G once and subtracts by ``$this`` (0.02 s). The
+    ``FILTER NOT EXISTS { $this ipv:reportedIn ?p . ?p ipv:pmid ?id }`` scans every PMID for every
+    study; MINUS evaluates G once and subtracts by ``$this`` (bench/README.md, Decisions). The
     two agree when G shares no variable but ``this`` with the rest of the query and ``this`` is bound
     in every solution of the enclosing group: the WHERE group (the focus nodes are joined in), or a
     group with a triple pattern whose subject is ``$this``. Other NOT EXISTS are left as written.

@@ -4,8 +4,8 @@ The build keeps each graph as sorted N-Triples lines. Turtle is the same stateme
 subject (a subject's lines are contiguous once sorted), with the project's prefixes. Every N-Triples
 term is also a Turtle term, so a line only needs its IRIs shortened where a prefix fits; a literal is
 copied as it is (N-Triples string escapes are Turtle's), except that its datatype IRI is shortened too.
-Going through pyoxigraph's parser and serialiser instead built three Python objects per triple
-(1.9 s for 1.1 million triples; this takes 1.5 s).
+Going through pyoxigraph's parser and serialiser instead builds three Python objects per triple, which is
+slower (figures: bench/README.md, Decisions).
 
 >>> lines = ['<https://w3id.org/ipvkg/data/study/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
 ...          '<https://w3id.org/ipvkg/ontology#Study> .',
@@ -68,8 +68,7 @@ class _Shortener:
     def obj(self, text: str) -> str:
         first = text[0]
         if first == "<":
-            # vocabulary terms repeat and are remembered like predicates; the data's own IRIs (millions at
-            # 100,000 studies, each an object once or twice) are shortened each time instead
+            # vocabulary terms repeat and are remembered; the data's own IRIs rarely repeat, so are not
             return self.iri(text) if text.startswith(self.data) else self.predicate(text)
         if first == '"' and text[-1] == ">":
             cut = text.rfind('"^^<')
@@ -93,7 +92,7 @@ def write_turtle(fh: TextIO, lines: Iterable[str], prefixes: Mapping[str, str] =
     for line in lines:
         s, p, o = line.split(" ", 2)
         o = o[:-2]  # without " ."
-        # the common cases inline (1.1 million lines at 10,000 studies): a known term, a plain literal
+        # the common cases inline, as this runs once per line: a known term, a plain literal
         o = known.get(o) or (o if o[-1] != ">" else literal(o))
         if s != subject:
             if subject is not None:

@@ -5,8 +5,9 @@ A SHACL result names a focus node and a path; ipvkg turns it into "file: record,
 origin of each subject (kept by the RDF stage) and the ``ipv:recordField`` of each property.
 
 Two engines give the same results (tests/test_scale_agreement.py checks it): ``"sparql"`` (default)
-compiles the shapes into SPARQL run by Oxigraph over the whole graph (:mod:`ipvkg.shacl_sparql`,
-seconds at 100,000 studies); ``"pyshacl"`` runs pyshacl on an rdflib graph (minutes at 10,000).
+compiles the shapes into SPARQL run by Oxigraph over the whole graph (:mod:`ipvkg.shacl_sparql`, fast
+enough for large reviews); ``"pyshacl"`` runs pyshacl on an rdflib graph, the reference (figures:
+bench/README.md, Decisions).
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, jobs: int 
     """The SPARQL engine's results for a store holding the data and ontology graphs (see ``validation_store``).
 
     The union of all the store's graphs is validated (as pyshacl sees data + ontology), or only the
-    named ``graphs`` (e.g. ``[ns.DATA_GRAPH, ns.ONTOLOGY_GRAPH]`` in a store that holds more; 30% slower).
+    named ``graphs`` (e.g. ``[ns.DATA_GRAPH, ns.ONTOLOGY_GRAPH]`` in a store that holds more; slower, see
+    bench/README.md, Decisions).
     """
     from .shacl_sparql import sparql_results
 
