@@ -69,6 +69,8 @@ class Endpoints:
     store: str
     query: str
     update: str
+    user: str | None = None  # for servers that write only for a known user (Virtuoso: HTTP digest)
+    password: str | None = None
 
     @classmethod
     def from_base(cls, base: str, store: str | None = None, query: str | None = None,
@@ -83,6 +85,13 @@ class Endpoints:
                                    "e.g. --endpoint http://127.0.0.1:7878")
         base = base.rstrip("/")
         return cls(store or base + "/store", query or base + "/query", update or base + "/update")
+
+    @classmethod
+    def virtuoso(cls, sparql_url: str, user: str, password: str) -> "Endpoints":
+        """Virtuoso 7's layout beside its ``/sparql``: writes go to the digest-authenticated
+        ``/sparql-graph-crud-auth`` (Graph Store Protocol) and ``/sparql-auth`` (update)."""
+        base = sparql_url.rstrip("/").removesuffix("/sparql")
+        return cls(base + "/sparql-graph-crud-auth", base + "/sparql", base + "/sparql-auth", user, password)
 
 
 @dataclass
@@ -110,11 +119,17 @@ def union_ntriples(dataset: Path) -> tuple[bytes, int]:
 
 
 def _request(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
-             timeout: float = 60.0) -> bytes:
+             timeout: float = 60.0, endpoints: Endpoints | None = None) -> bytes:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    opener = urllib.request.build_opener()
+    if endpoints is not None and endpoints.user is not None:
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        passwords.add_password(None, url, endpoints.user, endpoints.password or "")
+        opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(passwords),
+                                             urllib.request.HTTPBasicAuthHandler(passwords))
     url = urllib.parse.urlsplit(url)._replace(query="").geturl()  # messages name the endpoint, not the query
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace").strip().splitlines()
@@ -135,8 +150,10 @@ def _request(method: str, url: str, data: bytes | None = None, headers: dict[str
 
 def _count(endpoints: Endpoints, graph: str, timeout: float) -> int:
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
-    body = _request("POST", endpoints.query, query.encode(), {"Content-Type": "application/sparql-query",
-                                                              "Accept": "application/sparql-results+json"}, timeout)
+    # form-encoded: the one POST form every SPARQL 1.1 server takes (Virtuoso 7 ignores a sparql-query body)
+    body = _request("POST", endpoints.query, urllib.parse.urlencode({"query": query}).encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded",
+                     "Accept": "application/sparql-results+json"}, timeout)
     try:
         return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
     except (ValueError, KeyError, IndexError) as exc:
@@ -166,13 +183,13 @@ def publish(build: Path | str, endpoint: str, graph: str = DEFAULT_GRAPH, *, ret
         move_sent = False
         try:
             echo(f"attempt {attempt}: uploading {n} triples ({len(data)} bytes) into the staging graph")
-            _request("PUT", put_url, data, {"Content-Type": "application/n-triples"}, timeout)
+            _request("PUT", put_url, data, {"Content-Type": "application/n-triples"}, timeout, eps)
             staged = _count(eps, staging.value, timeout)
             if staged != n:  # an upload cut short must never reach the target
                 raise _Transient(f"the staging graph holds {staged} of {n} triples (upload cut short)")
             move_sent = True
             _request("POST", eps.update, f"MOVE GRAPH {staging} TO GRAPH {target}".encode(),
-                     {"Content-Type": "application/sparql-update"}, timeout)
+                     {"Content-Type": "application/sparql-update"}, timeout, eps)
             final = _count(eps, graph, timeout)
             if final != n:
                 raise PublishError(f"after MOVE the graph <{graph}> holds {final} triples, expected {n}; "
@@ -203,7 +220,7 @@ def _drop_quietly(eps: Endpoints, staging: ox.NamedNode, timeout: float) -> None
     """Best effort: remove the staging graph (the server may be gone; the next publish replaces it anyway)."""
     try:
         _request("POST", eps.update, f"DROP SILENT GRAPH {staging}".encode(),
-                 {"Content-Type": "application/sparql-update"}, min(timeout, 5.0))
+                 {"Content-Type": "application/sparql-update"}, min(timeout, 5.0), eps)
     except (_Transient, _Refused):
         pass
 

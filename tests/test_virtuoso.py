@@ -92,3 +92,16 @@ def test_the_cli_prints_the_same_table_from_virtuoso(shipped_build, virtuoso_qua
     count = re.search(r"\((\d+) rows\)", here.stdout)
     assert count and int(count.group(1)) > 100
     assert sorted(here.stdout.splitlines()) == sorted(there.stdout.splitlines())
+
+
+def test_publish_replaces_one_graph_on_virtuoso_idempotently(shipped_build, virtuoso_one_graph):
+    from ipvkg.publish import Endpoints, publish
+
+    graph = "https://w3id.org/ipvkg/graph/published"
+    eps = Endpoints.virtuoso(virtuoso_one_graph.url, "dba", "dba")
+    first = publish(shipped_build.out, virtuoso_one_graph.url, graph, endpoints=eps)
+    second = publish(shipped_build.out, virtuoso_one_graph.url, graph, endpoints=eps)
+    assert first.triples == second.triples > 1000
+    remote = open_store(f"sparql:{virtuoso_one_graph.url}", graph=graph)
+    embedded = open_store(f"memory:{shipped_build.out}")
+    assert answers(remote, "studies_by_setting", {}) == answers(embedded, "studies_by_setting", {})
