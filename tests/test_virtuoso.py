@@ -84,7 +84,7 @@ def test_the_documented_recipe_is_the_one_the_tests_run(virtuoso_quads):
                           ("DirsAllowed = /data/virtuoso/import", virtuoso_quads.folder / "load"),
                           ("ServerPort = 127.0.0.1:8890", virtuoso_quads.http_port),
                           ("ResultSetMaxRows = 1000000", 1000000)]:
-        assert setting in doc and f"{setting.rsplit(' ', 1)[0].rsplit(':', 1)[0]}" in ini
+        assert setting in doc  # the documented setting, and the same setting in the ini the tests run
         assert re.search(re.escape(setting.split(" = ")[0]) + r" = (127\.0\.0\.1:)?" + re.escape(str(ours)) + "\n",
                          ini), setting
 
