@@ -344,6 +344,20 @@ def markdown(results: dict[str, Any]) -> str:
                         fmt_s(r) if r.get("status") != "error" else f"failed: {' '.join(r.get('error', []))[:80]}",
                         fmt_mb(r), f"{r['results']:,}" if "results" in r else "-",
                         ratio(r, compiled.get(r["studies"]))] for r in results["validation"]])
+    for v in results.get("virtuoso", []):
+        ours = (v["embedded"].get("fresh") or {})
+        title = (f"**Virtuoso 7, N = {v['studies']:,} studies** ({v['triples']:,} quads in `dataset.nq`): bulk load "
+                 f"(`ld_dir`, `rdf_loader_run`, `checkpoint`) {v['load_seconds']:.1f} s, database files "
+                 f"{v['disk_mb']:.0f} MB, server memory {v['loaded_mb']:.0f} MB after the load, peak "
+                 f"{v['peak_mb']:.0f} MB after the questions. Each question asked of the graph (no kept answers), "
+                 f"stopped after {v['limit_each']:.0f} s; skipped: {', '.join(sorted(v['skipped'])) or 'none'}.")
+        rows = v["embedded"].get("rows") or {}
+        out += _table(title, ["question", "embedded (ms)", "Virtuoso (ms)", "rows embedded", "rows Virtuoso"], "lrrrr",
+                      [[name, f"{ours[name] * 1000:.0f}" if name in ours else "-",
+                        "stopped" if name in v["stopped"] else f"{v['questions'][name] * 1000:.0f}",
+                        f"{rows[name]:,}" if name in rows else "-",
+                        f"{v['rows'][name]:,}" if name in v.get("rows", {}) else "-"]
+                       for name in sorted(set(v["questions"]) | set(v["stopped"]))])
     if results.get("classification"):
         out += _table("**Classification (issue 4)**: HermiT (owlready2) vs the closed-world rules, same types",
                       ["data", "interventions", "reasoner", "seconds", "peak MB (Python + Java)"], "lrlrr",
@@ -436,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--validators", action="store_true", help="time the SHACL validation paths only (compiled engine, "
                    "pyshacl on rdflib, pyshacl on an Oxigraph store) at --sizes, each stopped after --limit")
     p.add_argument("--validator", help=argparse.SUPPRESS)
+    p.add_argument("--server", choices=["virtuoso"], default=None,
+                   help="time the build bulk-loaded into Virtuoso 7 (load, disk, memory) and every question there "
+                   "beside the embedded store, at each of --sizes (needs virtuoso-t and isql-vt)")
     p.add_argument("--report", type=Path, help="recompute the figures and tables of a results file (.json) and "
                    "write its .md again")
     a = p.parse_args(argv)
@@ -477,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if a.validators:
         return _validators(results, sizes, a, started)
+    if a.server == "virtuoso":
+        return _virtuoso(results, sizes, a, started)
     builds: dict[int, Path] = {}
     for n in sizes:
         data = dataset(n, a.work, a.format)
@@ -571,6 +590,56 @@ def _validators(results: dict[str, Any], sizes: list[int], a: argparse.Namespace
             results["validation"].append(r)
             _save(results, started, a.name)
     return _finish(results, started, a.name)
+
+
+def _virtuoso(results: dict[str, Any], sizes: list[int], a: argparse.Namespace, started: str) -> int:
+    """Issue 27 §6: each size's build bulk-loaded into a fresh Virtuoso 7 (tests/conftest.py's server, the
+    documented recipe), and every question timed there beside the embedded store (both asked of the graph)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import VirtuosoServer
+
+    from ipvkg.store import SparqlEndpointStore
+
+    results["virtuoso"] = []
+    for n in sizes:
+        data = dataset(n, a.work, a.format)
+        out = a.work / f"build{n}"
+        print(f"N = {n:,} studies", file=sys.stderr)
+        build = run_stage(["--stage", "build", "--data", str(data), "--out", str(out)], a.build_limit, "ipvkg build",
+                          memory=False)
+        embedded = run_stage(["--stage", "queries", "--out", str(out)], a.build_limit, "questions, embedded")
+        folder = a.work / f"virtuoso{n}"
+        shutil.rmtree(folder, ignore_errors=True)
+        server = VirtuosoServer(folder)
+        try:
+            t = time.perf_counter()
+            server.load(out / "dataset.nq", "https://w3id.org/ipvkg/graph/unnamed")  # ld_dir, rdf_loader_run, checkpoint
+            load = time.perf_counter() - t
+            loaded_mb = _process_memory(server.proc.pid) / 2**20
+            disk_mb = sum(f.stat().st_size for f in folder.glob("virtuoso*") if f.is_file()) / 2**20
+            print(f"  Virtuoso load {load:.1f} s; asking every question", file=sys.stderr)
+            asked = _questions(SparqlEndpointStore(server.url, timeout=a.query_limit), a.query_limit)
+            peak_mb = _peak_mb(server.proc.pid)
+        finally:
+            server.stop()
+        results["virtuoso"].append({
+            "studies": n, "triples": sum(1 for _ in open(out / "dataset.nq", "rb")), "build": build,
+            "load_seconds": load, "disk_mb": disk_mb, "loaded_mb": loaded_mb, "peak_mb": peak_mb,
+            "embedded": {k: embedded.get(k) for k in ("fresh", "rows", "load_seconds", "status")},
+            "questions": asked["questions"], "rows": asked["rows"], "stopped": asked["stopped"],
+            "skipped": asked["skipped"],
+            "limit_each": a.query_limit})
+        _save(results, started, a.name)
+    return _finish(results, started, a.name)
+
+
+def _peak_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return 0.0
 
 
 def _finish(results: dict[str, Any], started: str, name: str | None) -> int:

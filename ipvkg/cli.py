@@ -296,8 +296,18 @@ def parser() -> argparse.ArgumentParser:
                     help="a class of the other graph whose instances stand for studies (repeatable)")
 
     pb = add("publish", cmd_publish, "Load the built graph into a SPARQL 1.1 server (Graph Store Protocol), "
-             "replacing one named graph.", "ipvkg publish --endpoint http://127.0.0.1:7879 --build build")
-    pb.add_argument("--endpoint", required=True, help="the server's base URL, e.g. http://127.0.0.1:7878")
+             "replacing one named graph.", "ipvkg publish --endpoint http://127.0.0.1:7879 --build build\n"
+             "ipvkg publish --server virtuoso --endpoint http://127.0.0.1:8890/sparql --user dba "
+             "--password-file virtuoso-password.txt")
+    pb.add_argument("--endpoint", required=True, help="the server's base URL, e.g. http://127.0.0.1:7878 "
+                    "(Virtuoso: its /sparql URL)")
+    pb.add_argument("--server", choices=["sparql11", "virtuoso"], default="sparql11",
+                    help="sparql11: Oxigraph's URL layout or the --*-url options (default); virtuoso: Virtuoso 7's "
+                    "digest-authenticated /sparql-graph-crud-auth and /sparql-auth")
+    pb.add_argument("--user", default=None, help="the user to write as (default: $IPVKG_PUBLISH_USER); the password "
+                    "comes from $IPVKG_PUBLISH_PASSWORD or --password-file, never the command line")
+    pb.add_argument("--password-file", default=None, metavar="FILE", help="read the password from this file's "
+                    "first line instead of $IPVKG_PUBLISH_PASSWORD")
     pb.add_argument("--graph", default="https://w3id.org/ipvkg/graph/all", help="the named graph to replace")
     pb.add_argument("--build", default="build", help="the built graph to load (default: build)")
     pb.add_argument("--retries", type=int, default=3, help="attempts after a failed one (default: 3)")

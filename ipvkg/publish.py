@@ -11,6 +11,9 @@ idempotent:
    target is the old graph or the new one, never a mixture;
 4. count the target.
 
+Virtuoso 7 (``--server virtuoso``) takes both requests only on its digest-authenticated endpoints
+(``/sparql-graph-crud-auth``, ``/sparql-auth``), as a user with the SPARQL_UPDATE role (``dba`` has it).
+
 Connection failures, timeouts and 5xx answers are retried from step 1 with exponential backoff;
 4xx answers (read-only server, bad request) are not. Every failure ends in one line that says what
 the target graph holds.
@@ -24,6 +27,8 @@ True
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -48,6 +53,7 @@ from .output import pinned_build, write_atomic
 DEFAULT_GRAPH = "https://w3id.org/ipvkg/graph/all"
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PASSWORD_VARIABLE = "IPVKG_PUBLISH_PASSWORD"  # the password comes from the environment, never the command line
 
 
 class PublishError(IpvkgError):
@@ -69,6 +75,8 @@ class Endpoints:
     store: str
     query: str
     update: str
+    user: str | None = None  # for servers that write only for a known user (Virtuoso: HTTP digest)
+    password: str | None = None
 
     @classmethod
     def from_base(cls, base: str, store: str | None = None, query: str | None = None,
@@ -77,12 +85,32 @@ class Endpoints:
 
         Fuseki: ``--store-url http://host:3030/ds/data --query-url .../ds/query --update-url .../ds/update``.
         """
-        for url in (base, store, query, update):
-            if url is not None and not url.startswith(("http://", "https://")):
-                raise PublishError(f"{url!r} is not an http(s) URL; give the server's base URL, "
-                                   "e.g. --endpoint http://127.0.0.1:7878")
+        _check_urls(base, store, query, update)
         base = base.rstrip("/")
         return cls(store or base + "/store", query or base + "/query", update or base + "/update")
+
+    @classmethod
+    def virtuoso(cls, sparql_url: str, user: str, password: str) -> "Endpoints":
+        """Virtuoso 7's layout beside its ``/sparql`` (or its base URL): writes go to the digest-authenticated
+        ``/sparql-graph-crud-auth`` (Graph Store Protocol) and ``/sparql-auth`` (update).
+
+        :raises PublishError: ``sparql_url`` is not an http(s) URL, or carries a user or password.
+        """
+        _check_urls(sparql_url)
+        base = sparql_url.rstrip("/").removesuffix("/sparql")
+        return cls(base + "/sparql-graph-crud-auth", base + "/sparql", base + "/sparql-auth", user, password)
+
+
+def _check_urls(*urls: str | None) -> None:
+    for url in urls:
+        if url is None:
+            continue
+        if not url.startswith(("http://", "https://")):
+            raise PublishError(f"{url!r} is not an http(s) URL; give the server's base URL, "
+                               "e.g. --endpoint http://127.0.0.1:7878")
+        if "@" in urllib.parse.urlsplit(url).netloc:  # messages name URLs: a password in one would be shown
+            raise PublishError("the URL carries a user name or password; give them with --user and "
+                               f"{PASSWORD_VARIABLE} instead")
 
 
 @dataclass
@@ -110,15 +138,25 @@ def union_ntriples(dataset: Path) -> tuple[bytes, int]:
 
 
 def _request(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
-             timeout: float = 60.0) -> bytes:
+             timeout: float = 60.0, endpoints: Endpoints | None = None) -> bytes:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    opener = urllib.request.build_opener()
+    if endpoints is not None and endpoints.user is not None:
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        passwords.add_password(None, url, endpoints.user, endpoints.password or "")
+        digest = urllib.request.HTTPDigestAuthHandler(passwords)
+        opener = urllib.request.build_opener(digest, urllib.request.HTTPBasicAuthHandler(passwords))
+        if data is not None and (authorization := _authorization(request, digest, endpoints, timeout)):
+            request.add_unredirected_header("Authorization", authorization)
     url = urllib.parse.urlsplit(url)._replace(query="").geturl()  # messages name the endpoint, not the query
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace").strip().splitlines()
         what = f"{method} {url} answered HTTP {exc.code} {exc.reason}" + (f": {detail[0]}" if detail else "")
+        if exc.code == 401:
+            what += " (the server refused the user name and password)"
         raise (_Transient if exc.code in _TRANSIENT_STATUS else _Refused)(what) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
@@ -133,10 +171,52 @@ def _request(method: str, url: str, data: bytes | None = None, headers: dict[str
         raise _Transient(f"the connection to {url} was lost during {method} ({type(exc).__name__})") from None
 
 
+def _authorization(request: urllib.request.Request, digest: urllib.request.HTTPDigestAuthHandler,
+                   endpoints: Endpoints, timeout: float) -> str | None:
+    """The Authorization header for ``request``, from the challenge of a bodiless probe, checked by a second
+    one: a server that answers 401 before reading the body (Virtuoso) would otherwise break a large upload's
+    pipe, hiding a wrong password behind "connection lost".
+
+    None when the probe gets no challenge; the request itself then reports what the server says.
+    :raises _Refused: the server refuses the user name and password.
+    """
+    def probe(authorization: str | None = None) -> str:
+        """The challenge the server answers a HEAD with ("" if none)."""
+        head = urllib.request.Request(request.full_url, method="HEAD")
+        if authorization:
+            head.add_unredirected_header("Authorization", authorization)
+        try:
+            urllib.request.urlopen(head, timeout=timeout).close()
+            return ""
+        except urllib.error.HTTPError as exc:
+            return exc.headers.get("WWW-Authenticate", "") if exc.code == 401 else ""
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            return ""
+
+    def answer(req: urllib.request.Request) -> str | None:
+        if scheme == "digest":
+            reply = digest.get_authorization(req, urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest)))
+            return f"Digest {reply}" if reply else None
+        pair = f"{endpoints.user}:{endpoints.password or ''}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    scheme, _, rest = probe().partition(" ")
+    scheme = scheme.lower()
+    if scheme not in ("digest", "basic"):
+        return None
+    if probe(answer(urllib.request.Request(request.full_url, method="HEAD"))):
+        shown = urllib.parse.urlsplit(request.full_url)._replace(query="").geturl()
+        raise _Refused(f"{request.get_method()} {shown} answered HTTP 401 Unauthorized (the server refused the "
+                       "user name and password)")
+    return answer(request)
+
+
 def _count(endpoints: Endpoints, graph: str, timeout: float) -> int:
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
-    body = _request("POST", endpoints.query, query.encode(), {"Content-Type": "application/sparql-query",
-                                                              "Accept": "application/sparql-results+json"}, timeout)
+    # form-encoded: the one POST form every SPARQL 1.1 server takes (Virtuoso 7 ignores a sparql-query body)
+    body = _request("POST", endpoints.query, urllib.parse.urlencode({"query": query}).encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded",
+                     "Accept": "application/sparql-results+json"}, timeout)
     try:
         return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
     except (ValueError, KeyError, IndexError) as exc:
@@ -166,13 +246,13 @@ def publish(build: Path | str, endpoint: str, graph: str = DEFAULT_GRAPH, *, ret
         move_sent = False
         try:
             echo(f"attempt {attempt}: uploading {n} triples ({len(data)} bytes) into the staging graph")
-            _request("PUT", put_url, data, {"Content-Type": "application/n-triples"}, timeout)
+            _request("PUT", put_url, data, {"Content-Type": "application/n-triples"}, timeout, eps)
             staged = _count(eps, staging.value, timeout)
             if staged != n:  # an upload cut short must never reach the target
                 raise _Transient(f"the staging graph holds {staged} of {n} triples (upload cut short)")
             move_sent = True
             _request("POST", eps.update, f"MOVE GRAPH {staging} TO GRAPH {target}".encode(),
-                     {"Content-Type": "application/sparql-update"}, timeout)
+                     {"Content-Type": "application/sparql-update"}, timeout, eps)
             final = _count(eps, graph, timeout)
             if final != n:
                 raise PublishError(f"after MOVE the graph <{graph}> holds {final} triples, expected {n}; "
@@ -203,15 +283,46 @@ def _drop_quietly(eps: Endpoints, staging: ox.NamedNode, timeout: float) -> None
     """Best effort: remove the staging graph (the server may be gone; the next publish replaces it anyway)."""
     try:
         _request("POST", eps.update, f"DROP SILENT GRAPH {staging}".encode(),
-                 {"Content-Type": "application/sparql-update"}, min(timeout, 5.0))
+                 {"Content-Type": "application/sparql-update"}, min(timeout, 5.0), eps)
     except (_Transient, _Refused):
         pass
 
 
+def credentials(user: str | None, password_file: str | None) -> tuple[str | None, str | None]:
+    """The user (``--user`` or ``IPVKG_PUBLISH_USER``) and password (``--password-file`` or
+    ``IPVKG_PUBLISH_PASSWORD``) to write with; both or neither.
+
+    :raises PublishError: only one of them is given, or the password file cannot be read.
+    """
+    user = user or os.environ.get("IPVKG_PUBLISH_USER") or None
+    if password_file:
+        try:
+            password = Path(password_file).read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, UnicodeDecodeError, IndexError):
+            raise PublishError(f"--password-file {password_file}: cannot read a password from its first line") \
+                from None
+    else:
+        password = os.environ.get(PASSWORD_VARIABLE) or None
+    if (user is None) != (password is None):
+        raise PublishError("give both a user (--user or IPVKG_PUBLISH_USER) and a password "
+                           f"({PASSWORD_VARIABLE} or --password-file), or neither")
+    return user, password
+
+
 def publish_command(args: argparse.Namespace) -> int:
-    """``ipvkg publish --endpoint URL [--graph IRI]``."""
-    eps = Endpoints.from_base(args.endpoint, getattr(args, "store_url", None), getattr(args, "query_url", None),
-                              getattr(args, "update_url", None))
+    """``ipvkg publish --endpoint URL [--graph IRI] [--server virtuoso --user NAME]``."""
+    user, password = credentials(getattr(args, "user", None), getattr(args, "password_file", None))
+    layout = (getattr(args, "store_url", None), getattr(args, "query_url", None), getattr(args, "update_url", None))
+    if getattr(args, "server", None) == "virtuoso":
+        if any(layout):
+            raise PublishError("--server virtuoso knows Virtuoso's URLs: leave out --store-url, --query-url and "
+                               "--update-url")
+        if user is None or password is None:
+            raise PublishError("Virtuoso writes only for a known user: give --user (e.g. dba) and set "
+                               f"{PASSWORD_VARIABLE} (or --password-file)")
+        eps = Endpoints.virtuoso(args.endpoint, user, password)
+    else:
+        eps = dataclasses.replace(Endpoints.from_base(args.endpoint, *layout), user=user, password=password)
     if args.retries < 0:
         raise PublishError("--retries must be 0 or more")
     result = publish(args.build, args.endpoint, args.graph or DEFAULT_GRAPH, retries=args.retries,

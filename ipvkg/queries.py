@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from . import namespaces as ns
 from .assets import asset_dir
 from .errors import IpvkgError
-from .store import GraphStore, ResultTable, SparqlEndpointStore, StoreError, mask_sparql, page_bounds
+from .store import DialectError, GraphStore, ResultTable, SparqlEndpointStore, StoreError, mask_sparql, page_bounds
 from .vocab import UnknownLabel, Vocabulary, load_vocabulary
 
 QUERIES_DIR = asset_dir("queries")
@@ -212,6 +212,8 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
 def _remote_failure(q: Question, bindings: Mapping[str, ox.NamedNode | ox.Literal], exc: StoreError,
                     timeout: float | None) -> StoreError:
     """The error to report when a question failed: if it calls a remote endpoint that cannot be asked, that."""
+    if isinstance(exc, DialectError):
+        return exc
     for name in q.service_params():
         term = bindings.get(name)
         if not isinstance(term, ox.NamedNode):

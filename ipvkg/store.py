@@ -22,6 +22,8 @@ import json
 import re
 import socket
 import urllib.error
+import urllib.parse
+import urllib.request
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from itertools import islice
@@ -44,6 +46,10 @@ _FLOAT = {ns.XSD + t for t in ("decimal", "double", "float")}
 
 class StoreError(IpvkgError):
     """A store or endpoint that cannot be reached or refuses a request."""
+
+
+class DialectError(StoreError):
+    """The server is known to answer this form of query wrongly: refused before it is sent."""
 
 
 @dataclass
@@ -522,11 +528,32 @@ class SparqlEndpointStore(GraphStore):
     def __init__(self, url: str, graph: str | None = None, timeout: float = 30.0):
         self.url, self.graph, self.timeout = url, graph, timeout
         self.selector = f"sparql:{url}"
+        self._software: str | None = None
+
+    def software(self) -> str:
+        """The server's ``Server`` header (e.g. ``Virtuoso/07.20.3229 ...``), asked once; "" if it gives none."""
+        if self._software is None:
+            ask = self.url + ("&" if "?" in self.url else "?") + urllib.parse.urlencode({"query": "ASK {}"})
+            try:
+                with urllib.request.urlopen(ask, timeout=self.timeout) as response:
+                    self._software = response.headers.get("Server", "")
+            except (OSError, ValueError):  # an unreachable server is reported by the query itself
+                self._software = ""
+        return self._software
+
+    def _refuse_known_faults(self, query: str) -> None:
+        """:raises DialectError: a SERVICE query on Virtuoso 7, which loses rows and OPTIONAL values of a
+            SERVICE joined with local patterns, and all of them under ``--graph`` (docs/large-servers.md)."""
+        if re.search(r"\bSERVICE\b", mask_sparql(query), re.I) and self.software().startswith("Virtuoso/07."):
+            raise DialectError(f"{self.url} is Virtuoso 7, which answers SERVICE joined with local patterns wrongly "
+                               "(rows and OPTIONAL values lost; docs/large-servers.md): ask this question of the "
+                               "embedded store or Oxigraph; Virtuoso can be its remote endpoint")
 
     def select(self, query: str, bindings=None, timeout=None) -> ResultTable:
         from SPARQLWrapper import JSON, POST, SELECT, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
+        self._refuse_known_faults(query)
         client = SPARQLWrapper(self.url)
         # without comments, and told it is a SELECT: SPARQLWrapper guesses the form from words in the text
         client.setQuery(mask_sparql(with_values(query, bindings or {}), comments_only=True))

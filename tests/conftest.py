@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -86,9 +88,10 @@ def tree_digest(path: Path) -> dict[str, str]:
     return dict(sorted(digest.items()))
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``python -m ipvkg ARGS`` as a user would."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m ipvkg ARGS`` as a user would (``env``: variables to set for it)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     return subprocess.run([sys.executable, "-m", "ipvkg", *args], cwd=cwd or ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
 
@@ -148,12 +151,13 @@ class VirtuosoServer(Server):
     folder, loaded by its bulk loader (``ld_dir`` + ``rdf_loader_run`` through ``isql``) and stopped by PID."""
 
     def __init__(self, folder: Path):
+        """Start a server on ``folder``'s database (a new one, or the one a stopped server left there)."""
         exe, self.isql = shutil.which("virtuoso-t"), shutil.which("isql-vt") or shutil.which("isql")
         if not exe or not self.isql:
             raise RuntimeError("Virtuoso is not installed: `make system-deps` (as root) installs Debian's "
                                "virtuoso-opensource-7-bin, or run: apt-get install virtuoso-opensource-7-bin")
         self.folder, self.sql_port, self.http_port = folder, free_port(), free_port()
-        (folder / "load").mkdir(parents=True)
+        (folder / "load").mkdir(parents=True, exist_ok=True)
         db = folder / "virtuoso"
         (folder / "virtuoso.ini").write_text(f"""[Database]
 DatabaseFile = {db}.db
@@ -175,8 +179,23 @@ ResultSetMaxRows = 1000000
 MaxQueryExecutionTime = 120
 """)
         self.url = f"http://127.0.0.1:{self.http_port}/sparql"
-        self.start([exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")], self.url + "?query=ASK%7B%7D",
-                   "virtuoso", 60, cwd=folder)
+        argv = [exe, *shlex.split(virtuoso_recipe("virtuoso-t").removesuffix("&"))[1:]]  # the documented command
+        self.start(argv, self.url + "?query=ASK%7B%7D", "virtuoso", 60, cwd=folder)
+
+    def run_recipe(self, line: str, build: Path | None = None, **places: str) -> subprocess.CompletedProcess:
+        """Run one line of the documented recipe (:func:`virtuoso_recipe`) with this server's ports and folder,
+        ``build`` for ``build/``, and ``places`` for other words of the line (e.g. ``{"7879": "40111"}``)."""
+        words = {"1111": str(self.sql_port), "8890": str(self.http_port), "/data/virtuoso/import": str(self.folder / "load"),
+                 **places}
+        for word, value in words.items():
+            line = line.replace(word, value)
+        argv = shlex.split(line)
+        if build is not None:
+            argv = [str(build) + a[len("build"):] if a == "build" or a.startswith("build/") else a for a in argv]
+        if argv[0] == "ipvkg":
+            return run_cli(*argv[1:])
+        argv[0] = {"isql-vt": self.isql}.get(argv[0], argv[0])
+        return subprocess.run(argv, capture_output=True, text=True, timeout=300)
 
     def load(self, path: Path, graph: str) -> None:
         """Bulk-load an N-Triples/N-Quads file; triples (not quads) go into ``graph``."""
@@ -187,6 +206,21 @@ MaxQueryExecutionTime = 120
                               text=True, timeout=300)
         if done.returncode != 0 or "0 Rows." not in done.stdout:
             raise RuntimeError(f"virtuoso could not load {path.name}: {done.stdout[-2000:]} {done.stderr[-2000:]}")
+
+
+def virtuoso_recipe(start: str | None = None, containing: str = "") -> str | list[str]:
+    """The command lines of docs/large-servers.md's Virtuoso section (its ``sh`` blocks, comments left out);
+    with ``start``, the one line that starts with it and contains ``containing``."""
+    text = (ROOT / "docs" / "large-servers.md").read_text()
+    section = text.split("## OpenLink Virtuoso (tested)", 1)[1].split("\n## ", 1)[0]
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", section, re.S) for line in block.splitlines()
+             if line.strip() and not line.startswith("#")]
+    if start is None:
+        return lines
+    found = [line for line in lines if line.startswith(start) and containing in line]
+    assert len(found) == 1, f"docs/large-servers.md: {len(found)} Virtuoso recipe lines start with {start!r} " \
+                            f"and contain {containing!r}"
+    return found[0]
 
 
 @pytest.fixture
