@@ -8,7 +8,8 @@ Safety: every label comes from data, so
 * the data is embedded as JSON in ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written
   as ``\\u003c``, ``\\u003e``, ``\\u0026`` (a title cannot close the script element);
 * the script renders with ``createElement`` / ``textContent`` / ``setAttribute`` only, never ``innerHTML``;
-* links are built only from PubMed digits and ``https://doi.org/10.`` IRIs;
+* links are made only by :func:`ipvkg.network.study_link` (PubMed, https://doi.org/10. or an http(s) page
+  read) and the page sets only http(s) addresses as hrefs;
 * a Content-Security-Policy allows only this page's own script and style (by hash) and no connection,
   image or frame, so even markup that slipped through could neither run nor load anything.
 
@@ -29,7 +30,7 @@ from .network import DIRECTIONS, NO_FINDINGS_COLOUR, SHARE_COLOURS, Evidence, La
 
 STUDY_LIST_LIMIT = 400  # studies listed at once in the side panel
 #: Above this many studies the pages leave out the citation lines and (unless drawn) the intervention names,
-#: to keep each file near 150 bytes per study; labels, titles, years, designs, PubMed and DOI links stay.
+#: to keep each file near 150 bytes per study; labels, titles, years, designs and links stay.
 DETAIL_LIMIT = 5000
 
 
@@ -49,8 +50,8 @@ def _csp_hash(text: str) -> str:
 def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> dict[str, Any]:
     """The evidence as compact arrays (indices instead of IRIs): what both pages filter and count.
 
-    Studies are ``[label, title, year, design index, citation, PMID digits, DOI]`` (the DOI without its
-    https://doi.org/ prefix); interventions ``[name, study, group index, component indices]``; facts
+    Studies are ``[label, title, year, design index, citation, link address, link text]`` (the link of
+    :func:`ipvkg.network.study_link`); interventions ``[name, study, group index, component indices]``; facts
     ``[study, intervention, outcome, direction, findings]``.
     """
     facts_studies = {f.study for f in ev.facts}
@@ -77,8 +78,8 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
             studies.append([ev.study_label(s), "", None, -1, "", None, None])
             continue
         studies.append([st.label, st.title, st.year, didx.get(st.design_label, -1) if st.design else -1,
-                        st.citation if detailed else "", st.pmid,
-                        st.doi.removeprefix("https://doi.org/") if st.doi else None])
+                        st.citation if detailed else "", st.link.href if st.link else None,
+                        st.link.text if st.link else None])
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}
     outcome_ids = sorted(ev.outcomes, key=lambda o: (ev.outcome_label(o).lower(), o))
@@ -385,10 +386,9 @@ function legend(extra) {
 // ---- the side panel: studies behind a node, edge or cell, with citations and links
 function link(href, text) {
   const a = el("a", { rel: "noopener noreferrer", target: "_blank" }, text);
-  a.href = href;  // only ever https://pubmed.ncbi.nlm.nih.gov/<digits>/ or https://doi.org/10.<...>: never javascript:
+  a.href = href;  // only ever an http(s) address (study_link made it): never javascript:
   return a;
 }
-function doiText(doi) { try { return decodeURIComponent(doi); } catch (e) { return doi; } }
 function describeFact(f) {
   const inv = D.interventions[f[1]][0];
   const line = (inv ? inv + " \u2192 " : "") + D.outcomes[f[2]][0] + ": " + D.directions[f[3]];
@@ -406,17 +406,18 @@ function showStudies(title, facts) {
   const ids = [...by.keys()].sort((a, b) => cmp(D.studies[a][0], D.studies[b][0]) || a - b);
   const ol = el("ol", { class: "studies", id: "study-list" });
   for (const s of ids.slice(0, D.listLimit)) {
-    const [label, title, year, design, cite, pmid, doi] = D.studies[s];
+    const [label, title, year, design, cite, href, hrefText] = D.studies[s];
     const li = el("li", { class: "study" });
     li.appendChild(el("strong", { class: "study-label" }, label));
     const meta = [year, design >= 0 ? D.designs[design] : null].filter((x) => x !== null && x !== "");
     if (meta.length) li.appendChild(document.createTextNode(" (" + meta.join(", ") + ")"));
     if (title) li.appendChild(el("div", { class: "study-title" }, title));
     if (cite) li.appendChild(el("div", { class: "cite" }, cite));
-    const links = el("div", { class: "links" });
-    if (typeof pmid === "string" && /^[0-9]+$/.test(pmid)) links.appendChild(link("https://pubmed.ncbi.nlm.nih.gov/" + pmid + "/", "PubMed " + pmid));
-    if (typeof doi === "string" && doi.startsWith("10.")) links.appendChild(link("https://doi.org/" + doi, "DOI " + doiText(doi)));
-    if (links.childNodes.length) li.appendChild(links);
+    if (typeof href === "string" && /^https?:\/\//.test(href)) {
+      const links = el("div", { class: "links" });
+      links.appendChild(link(href, hrefText));
+      li.appendChild(links);
+    }
     const ul = el("ul", { class: "facts" });
     for (const line of [...new Set(by.get(s).map(describeFact))].sort(cmp)) ul.appendChild(el("li", null, line));
     li.appendChild(ul);
@@ -473,7 +474,7 @@ NETWORK_JS = r"""
     plural(totalFindings, "finding") + ". Node size: studies; colour: share of findings that improved. " +
     "Click a node or a line to list its studies; the filters recount everything.";
   if (N.note) { $("note").textContent = N.note; $("note").hidden = false; }
-  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to PubMed and DOI.";
+  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to their main reports.";
   buildFilters();
 
   const view = $("view");
@@ -596,7 +597,7 @@ GAPMAP_JS = r"""
   $("subtitle").textContent = studies(totalStudies) + ", " + plural(all.reduce((a, f) => a + f[4], 0), "finding") +
     ". Rows: intervention components (bold rows include their indented narrower components); columns: outcome domains. " +
     "Number: studies; colour: share of findings that improved; hatched: no study (a gap). Click a cell to list its studies.";
-  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to PubMed and DOI; hover for a summary.";
+  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to their main reports; hover for a summary.";
   buildFilters();
   const view = $("view");
   view.appendChild(legend((box) => {

@@ -81,6 +81,7 @@ class Study:
     citation: str = ""               # authors (year). report title. journal.
     pmid: str | None = None          # digits only
     doi: str | None = None           # an https://doi.org/10.... IRI
+    link: "Link | None" = None       # where every link to the study goes (:func:`study_link`)
 
 
 @dataclass
@@ -146,6 +147,11 @@ class Evidence:
         s = self.studies.get(iri)
         return s.label if s else ns.local_name(iri)
 
+    def study_href(self, iri: str) -> str:
+        """The address of the study's link ("" when it has none), for the exports' study lists."""
+        s = self.studies.get(iri)
+        return s.link.href if s and s.link else ""
+
     def ancestors(self, component: str) -> tuple[str, ...]:
         """The component and every broader component above it (cycle-safe), nearest first."""
         out: list[str] = []
@@ -179,6 +185,49 @@ def _pmid(iri: str | None) -> str | None:
 def _doi(iri: str | None) -> str | None:
     # only https://doi.org/10.x IRIs become links: anything else (javascript:, data:) is never an href
     return iri if iri and re.match(r"https://doi\.org/10\.\S+$", iri) else None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to a study: the address and the text people see."""
+
+    href: str
+    text: str
+
+
+def study_link(pmid: str | None, doi: str | None, source_url: str | None) -> Link | None:
+    """The one link to a study, from its main report as the graph holds it: the PubMed page of its PMID, else its
+    DOI, else the page its record cites as read (None when it has none of these).
+
+    Every link to a study (the HTML panels, the network exports, ``ipvkg explain``) is made here.
+
+    :param pmid: the main report's ``ipv:pmid`` (an identifiers.org IRI), or None.
+    :param doi: the main report's ``ipv:doi`` (an https://doi.org/ IRI), or None.
+    :param source_url: the main report's ``ipv:sourceRead`` (the page read), or None.
+
+    >>> study_link("https://identifiers.org/pubmed:15668459", "https://doi.org/10.1/x", None).href
+    'https://pubmed.ncbi.nlm.nih.gov/15668459/'
+    >>> study_link(None, None, "https://pmc.ncbi.nlm.nih.gov/articles/PMC5116686").text
+    'source page pmc.ncbi.nlm.nih.gov'
+    >>> study_link(None, None, "javascript:alert(1)") is None
+    True
+    """
+    digits = _pmid(pmid)
+    if digits:
+        return Link(f"https://pubmed.ncbi.nlm.nih.gov/{digits}/", f"PubMed {digits}")
+    iri = _doi(doi)
+    if iri:
+        return Link(iri, f"DOI {doi_text(iri)}")
+    # only an http(s) address without spaces or markup becomes a link (never javascript: or data:)
+    page = re.fullmatch(r"https?://([^/\s\"'<>]+)[^\s\"'<>]*", str(source_url or ""))
+    return Link(page.group(0), f"source page {page.group(1)}") if page else None
+
+
+def main_report(rows: list[dict]) -> dict:
+    """Of a study's ``network_studies`` rows, the one of its main report (role main, else the first report)."""
+    rows = sorted(rows, key=lambda r: (r["report"] or "", str(r["label"]), str(r["design"])))  # answers come unordered
+    reports = [r for r in rows if r["report"]]
+    return next((r for r in reports if r["role"] == "main"), reports[0] if reports else (rows[0] if rows else {}))
 
 
 def doi_text(iri: str) -> str:
@@ -253,8 +302,7 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     for iri, rows in by_study.items():
         rows.sort(key=lambda r: (r["report"] or "", str(r["label"]), str(r["design"])))  # answers come unordered
         first = rows[0]
-        reports = [r for r in rows if r["report"]]
-        main = next((r for r in reports if r["role"] == "main"), reports[0] if reports else first)
+        main = main_report(rows)
         report_title = main.get("report_title")
         if report_title and str(report_title).strip().rstrip(".").lower() == str(first["title"] or "").strip().lower():
             report_title = None  # the study's own title is shown anyway
@@ -265,7 +313,8 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             design_label=_label(first["design_label"], first["design"]) if first["design"] else "",
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
             # the main report's own identifiers only: a protocol's PMID is not the study's paper
-            pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")))
+            pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")),
+            link=study_link(main.get("pmid"), main.get("doi"), main.get("source_url")))
     del by_study
 
     parts = ask(store, "network_interventions").rows
@@ -349,6 +398,7 @@ class Tally:
             ordered = sorted(self.studies, key=lambda s: (ev.study_label(s).lower(), s))
             out["studies"] = [ev.study_label(s) for s in ordered]
             out["study_iris"] = ordered
+            out["study_links"] = [ev.study_href(s) for s in ordered]
         return out
 
 
@@ -392,7 +442,7 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
         attrs: dict[str, Any] = {"kind": kind, "label": node_label(ev, iri, kind), "iri": iri}
         if kind == "intervention":
             inv = ev.interventions[iri]
-            attrs.update(study=ev.study_label(inv.study), study_iri=inv.study)
+            attrs.update(study=ev.study_label(inv.study), study_iri=inv.study, study_link=ev.study_href(inv.study))
             if inv.group is not None:
                 attrs.update(group=inv.group, group_label=ev.groups.get(inv.group, ""))
         elif kind == "component":
@@ -445,7 +495,8 @@ def study_network(ev: Evidence, limit: int = STUDY_NETWORK_LIMIT) -> nx.Graph:
     g = nx.Graph(name="ipvkg studies linked by shared components")
     for s in sorted(studies, key=lambda s: (ev.study_label(s).lower(), s)):
         st = ev.studies.get(s)
-        g.add_node(s, label=ev.study_label(s), title=st.title if st else "", n_components=len(studies[s]))
+        g.add_node(s, label=ev.study_label(s), title=st.title if st else "", link=ev.study_href(s),
+                   n_components=len(studies[s]))
     for a, b in combinations(list(g.nodes), 2):
         shared = studies[a] & studies[b]
         if shared:
