@@ -50,8 +50,8 @@ def _csp_hash(text: str) -> str:
 def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> dict[str, Any]:
     """The evidence as compact arrays (indices instead of IRIs): what both pages filter and count.
 
-    Studies are ``[label, title, year, design index, citation, link address, link text]`` (the link of
-    :func:`ipvkg.network.study_link`); interventions ``[name, study, group index, component indices]``; facts
+    Studies are ``[label, title, year, design index, citation, link address, link text, secondary reports]``
+    (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address, text]``); interventions ``[name, study, group index, component indices]``; facts
     ``[study, intervention, outcome, direction, findings]``.
     """
     facts_studies = {f.study for f in ev.facts}
@@ -75,11 +75,12 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
     for s in study_ids:
         st = ev.studies.get(s)
         if st is None:
-            studies.append([ev.study_label(s), "", None, -1, "", None, None])
+            studies.append([ev.study_label(s), "", None, -1, "", None, None, []])
             continue
         studies.append([st.label, st.title, st.year, didx.get(st.design_label, -1) if st.design else -1,
                         st.citation if detailed else "", st.link.href if st.link else None,
-                        st.link.text if st.link else None])
+                        st.link.text if st.link else None,
+                        [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""] for x in st.secondary]])
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}
     outcome_ids = sorted(ev.outcomes, key=lambda o: (ev.outcome_label(o).lower(), o))
@@ -238,6 +239,7 @@ li.study{margin:0 0 10px}
 .study-title{margin:2px 0}
 .cite{color:#555;font-size:12px}
 .links a{margin-right:10px;font-size:12px}
+.secondary-reports{font-size:12px;color:#555}.secondary-report{margin-right:10px}
 ul.facts{margin:3px 0 0;padding-left:1.1em;color:#333;font-size:12px}
 .hint{color:#555}
 footer{font-size:11px;color:#666;padding:6px 20px;border-top:1px solid #ddd}
@@ -406,7 +408,7 @@ function showStudies(title, facts) {
   const ids = [...by.keys()].sort((a, b) => cmp(D.studies[a][0], D.studies[b][0]) || a - b);
   const ol = el("ol", { class: "studies", id: "study-list" });
   for (const s of ids.slice(0, D.listLimit)) {
-    const [label, title, year, design, cite, href, hrefText] = D.studies[s];
+    const [label, title, year, design, cite, href, hrefText, secondary] = D.studies[s];
     const li = el("li", { class: "study" });
     li.appendChild(el("strong", { class: "study-label" }, label));
     const meta = [year, design >= 0 ? D.designs[design] : null].filter((x) => x !== null && x !== "");
@@ -417,6 +419,16 @@ function showStudies(title, facts) {
       const links = el("div", { class: "links" });
       links.appendChild(link(href, hrefText));
       li.appendChild(links);
+    }
+    if (secondary && secondary.length) {
+      const others = el("div", { class: "secondary-reports" });
+      for (const [role, h, text] of secondary) {
+        const item = el("span", { class: "secondary-report" }, role + ": ");
+        if (typeof h === "string" && /^https?:\/\//.test(h)) item.appendChild(link(h, text));
+        else item.appendChild(document.createTextNode("no link recorded"));
+        others.appendChild(item);
+      }
+      li.appendChild(others);
     }
     const ul = el("ul", { class: "facts" });
     for (const line of [...new Set(by.get(s).map(describeFact))].sort(cmp)) ul.appendChild(el("li", null, line));

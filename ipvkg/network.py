@@ -35,6 +35,7 @@ import networkx as nx
 
 from . import namespaces as ns
 from .errors import IpvkgError
+from .records import MAIN_REPORT
 from .queries import run_question
 from .store import GraphStore, ResultTable
 
@@ -82,6 +83,7 @@ class Study:
     pmid: str | None = None          # digits only
     doi: str | None = None           # an https://doi.org/10.... IRI
     link: "Link | None" = None       # where every link to the study goes (:func:`study_link`)
+    secondary: tuple["SecondaryReport", ...] = ()  # its other reports, each with its role
 
 
 @dataclass
@@ -195,6 +197,18 @@ class Link:
     text: str
 
 
+@dataclass(frozen=True)
+class SecondaryReport:
+    """A report of a study other than its main one: its role (protocol, secondary analysis, ...) and its link."""
+
+    role: str
+    link: Link | None
+
+    def describe(self) -> str:
+        """``protocol: https://pubmed.ncbi.nlm.nih.gov/25079882/``, as the exports list it."""
+        return f"{self.role}: {self.link.href if self.link else 'no PMID, DOI or page read recorded'}"
+
+
 def study_link(pmid: str | None, doi: str | None, source_url: str | None) -> Link | None:
     """The one link to a study, from its main report as the graph holds it: the PubMed page of its PMID, else its
     DOI, else the page its record cites as read (None when it has none of these).
@@ -227,7 +241,17 @@ def main_report(rows: list[dict]) -> dict:
     """Of a study's ``network_studies`` rows, the one of its main report (role main, else the first report)."""
     rows = sorted(rows, key=lambda r: (r["report"] or "", str(r["label"]), str(r["design"])))  # answers come unordered
     reports = [r for r in rows if r["report"]]
-    return next((r for r in reports if r["role"] == "main"), reports[0] if reports else (rows[0] if rows else {}))
+    return next((r for r in reports if r["role"] == MAIN_REPORT), reports[0] if reports else (rows[0] if rows else {}))
+
+
+def secondary_reports(rows: list[dict], main: dict) -> tuple[SecondaryReport, ...]:
+    """Of a study's ``network_studies`` rows, its reports other than ``main``, labelled with their roles."""
+    seen: dict[str, SecondaryReport] = {}
+    for r in rows:
+        if r["report"] and r["report"] != main.get("report") and r["report"] not in seen:
+            role = _label(r["role_label"], r["role"]) if r["role"] else "report"
+            seen[r["report"]] = SecondaryReport(role, study_link(r["pmid"], r["doi"], r["source_url"]))
+    return tuple(sorted(seen.values(), key=lambda x: (x.role, x.link.href if x.link else "")))
 
 
 def doi_text(iri: str) -> str:
@@ -314,7 +338,8 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
             # the main report's own identifiers only: a protocol's PMID is not the study's paper
             pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")),
-            link=study_link(main.get("pmid"), main.get("doi"), main.get("source_url")))
+            link=study_link(main.get("pmid"), main.get("doi"), main.get("source_url")),
+            secondary=secondary_reports(rows, main))
     del by_study
 
     parts = ask(store, "network_interventions").rows
@@ -442,7 +467,9 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
         attrs: dict[str, Any] = {"kind": kind, "label": node_label(ev, iri, kind), "iri": iri}
         if kind == "intervention":
             inv = ev.interventions[iri]
-            attrs.update(study=ev.study_label(inv.study), study_iri=inv.study, study_link=ev.study_href(inv.study))
+            st = ev.studies.get(inv.study)
+            attrs.update(study=ev.study_label(inv.study), study_iri=inv.study, study_link=ev.study_href(inv.study),
+                         secondary_reports=[x.describe() for x in st.secondary] if st else [])
             if inv.group is not None:
                 attrs.update(group=inv.group, group_label=ev.groups.get(inv.group, ""))
         elif kind == "component":
@@ -496,7 +523,7 @@ def study_network(ev: Evidence, limit: int = STUDY_NETWORK_LIMIT) -> nx.Graph:
     for s in sorted(studies, key=lambda s: (ev.study_label(s).lower(), s)):
         st = ev.studies.get(s)
         g.add_node(s, label=ev.study_label(s), title=st.title if st else "", link=ev.study_href(s),
-                   n_components=len(studies[s]))
+                   secondary_reports=[x.describe() for x in st.secondary] if st else [], n_components=len(studies[s]))
     for a, b in combinations(list(g.nodes), 2):
         shared = studies[a] & studies[b]
         if shared:

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import base_record, write_data
 
+from ipvkg import namespaces as ns
 from ipvkg.gapmap import gap_matrix
 from ipvkg.network import load_evidence, network
 from ipvkg.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
@@ -56,6 +57,15 @@ def small_pages(small_build, tmp_path_factory):
     ev = load_evidence(small_build.store)
     network_files(ev, NETWORK_FORMATS, lambda n: out / n)
     gapmap_files(ev, GAPMAP_FORMATS, lambda n: out / n)
+    return out, ev
+
+
+@pytest.fixture(scope="module")
+def shipped_pages(shipped_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("shipped-pages")
+    ev = load_evidence(shipped_build.store)
+    network_files(ev, ("html",), lambda n: out / n)
+    gapmap_files(ev, ("html",), lambda n: out / n)
     return out, ev
 
 
@@ -212,3 +222,21 @@ def test_markup_in_the_data_stays_text(browser, hostile_build, page):
     assert d.execute_script("return document.querySelectorAll('#panel script, #panel img').length") == 0
     assert no_requests(d)
     assert errors(d) == []
+
+
+# --------------------------------------------------------------------------------------------- shipped data
+def test_a_panel_links_the_main_report_and_lists_the_secondary_reports_by_role(browser, shipped_pages):
+    """Gupta 2017: the link is its 2017 main report's DOI; its 2014 protocol is listed as protocol, with its PMID."""
+    out, ev = shipped_pages
+    d = browser
+    gupta = ev.studies[ns.study_iri("gupta2017")]
+    arm = next(i for i in ev.interventions.values() if i.study == gupta.iri)
+    open_page(d, out / "network.html")
+    node(d, f"{gupta.label}: {arm.label}").click()
+    assert panel_studies(d) == [gupta.label]
+    links = [(a.text, a.get_attribute("href")) for a in d.find_elements(By.CSS_SELECTOR, "#study-list a")]
+    assert links == [("DOI 10.1186/s12916-017-0880-y", "https://doi.org/10.1186/s12916-017-0880-y"),
+                     ("PubMed 25079882", "https://pubmed.ncbi.nlm.nih.gov/25079882/")]
+    roles = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#study-list .secondary-report")]
+    assert roles == ["protocol: PubMed 25079882"]
+    assert errors(d) == [] and no_requests(d)

@@ -446,6 +446,11 @@ def test_every_link_to_a_study_is_its_main_reports_pmid_else_doi_else_page_read(
     nodes = json.loads((tmp_path / "network.json").read_text())["nodes"]
     listed = {i: h for n in nodes for i, h in zip(n.get("study_iris", ()), n.get("study_links", ()))}
     assert {iri: listed[iri] for iri in expected} == expected
+    # secondary reports are listed with their roles, each linked by the same rule
+    gupta = [n for n in nodes if n["kind"] == "intervention" and n["study_iri"] == ns.study_iri("gupta2017")]
+    assert gupta and all(n["secondary_reports"] == ["protocol: https://pubmed.ncbi.nlm.nih.gov/25079882/"]
+                         for n in gupta)
+    assert ev.studies[ns.study_iri("sharps2016")].secondary[0].role == "secondary analysis"
     for key, iri in (("tiwari2005", ns.study_iri("tiwari2005")), ("sharps2016", ns.study_iri("sharps2016"))):
         done = run_cli("explain", key)
         assert done.returncode == 0 and done.stdout.splitlines()[-1] == f"{key} main report: {expected[iri]}"
