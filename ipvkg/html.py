@@ -65,19 +65,30 @@ def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> d
     return data
 
 
+def _design_label(ev: Evidence, design: str) -> str:
+    d = ev.designs.get(design)
+    if d:
+        return d.label
+    return next((s.design_label for s in ev.studies.values() if s.design == design and s.design_label), design)
+
+
 def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention_labels: bool) -> dict[str, Any]:
     study_ids = sorted(facts_studies, key=lambda s: (ev.study_label(s).lower(), s))
     sidx = {s: i for i, s in enumerate(study_ids)}
-    designs = sorted({ev.studies[s].design_label for s in study_ids if s in ev.studies and ev.studies[s].design},
-                     key=str.lower)
-    didx = {d: i for i, d in enumerate(designs)}
+    # every design a study has and every broader one, so that the RCT filter keeps the cluster RCTs (as
+    # the questions' within_design does)
+    used = {ev.studies[s].design for s in study_ids if s in ev.studies and ev.studies[s].design}
+    design_ids = sorted({a for d in used for a in ev.design_ancestors(d)},
+                        key=lambda d: (_design_label(ev, d).lower(), d))
+    didx = {d: i for i, d in enumerate(design_ids)}
+    designs = [[_design_label(ev, d), [didx[a] for a in ev.design_ancestors(d)]] for d in design_ids]
     studies = []
     for s in study_ids:
         st = ev.studies.get(s)
         if st is None:
             studies.append([ev.study_label(s), "", None, -1, "", None, None, []])
             continue
-        studies.append([st.label, st.title, st.year, didx.get(st.design_label, -1) if st.design else -1,
+        studies.append([st.label, st.title, st.year, didx.get(st.design, -1) if st.design else -1,
                         st.citation if detailed else "", st.link.href if st.link else None,
                         st.link.text if st.link else None,
                         [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""] for x in st.secondary]])
@@ -322,7 +333,10 @@ function summary(t) {
 const F = { group: "", outcome: "", design: "", direction: "" };
 function passes(f) {
   if (F.group !== "" && D.interventions[f[1]][2] !== +F.group) return false;
-  if (F.design !== "" && D.studies[f[0]][3] !== +F.design) return false;
+  if (F.design !== "") {  // a design includes its narrower ones: the RCT filter keeps cluster RCTs
+    const d = D.studies[f[0]][3];
+    if (+F.design < 0 ? d >= 0 : d < 0 || D.designs[d][1].indexOf(+F.design) < 0) return false;
+  }
   if (F.direction !== "" && f[3] !== +F.direction) return false;
   if (F.outcome !== "") {
     const kind = F.outcome[0], v = +F.outcome.slice(2);
@@ -360,7 +374,8 @@ function buildFilters() {
     for (const o of os) if (D.outcomes[o][0] !== D.domains[d]) outcomes.push(["o:" + o, "\u2003" + D.outcomes[o][0]]);
   }
   addSelect(bar, "outcome", "Outcome", outcomes);
-  const designs = [...used.s].filter((s) => s >= 0).sort((a, b) => cmp(D.designs[a], D.designs[b])).map((s) => [String(s), D.designs[s]]);
+  const shown = new Set([...used.s].filter((s) => s >= 0).flatMap((s) => D.designs[s][1]));
+  const designs = [...shown].sort((a, b) => cmp(D.designs[a][0], D.designs[b][0])).map((s) => [String(s), D.designs[s][0]]);
   if (used.s.has(-1)) designs.push(["-1", "not stated"]);
   addSelect(bar, "design", "Design", designs);
   addSelect(bar, "direction", "Direction", [...used.dir].sort().map((d) => [String(d), D.directions[d]]));
@@ -411,7 +426,7 @@ function showStudies(title, facts) {
     const [label, title, year, design, cite, href, hrefText, secondary] = D.studies[s];
     const li = el("li", { class: "study" });
     li.appendChild(el("strong", { class: "study-label" }, label));
-    const meta = [year, design >= 0 ? D.designs[design] : null].filter((x) => x !== null && x !== "");
+    const meta = [year, design >= 0 ? D.designs[design][0] : null].filter((x) => x !== null && x !== "");
     if (meta.length) li.appendChild(document.createTextNode(" (" + meta.join(", ") + ")"));
     if (title) li.appendChild(el("div", { class: "study-title" }, title));
     if (cite) li.appendChild(el("div", { class: "cite" }, cite));

@@ -131,6 +131,7 @@ class Evidence:
     domains: dict[str, str]          # domain IRI -> label
     outcomes: dict[str, Outcome]
     groups: dict[int, str]           # review group number -> label
+    designs: dict[str, Component] = field(default_factory=dict)  # design class -> label, broader designs
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # derived data, built once
 
     @classmethod
@@ -156,15 +157,11 @@ class Evidence:
 
     def ancestors(self, component: str) -> tuple[str, ...]:
         """The component and every broader component above it (cycle-safe), nearest first."""
-        out: list[str] = []
-        todo = [component]
-        while todo:
-            c = todo.pop(0)
-            if c in out:
-                continue
-            out.append(c)
-            todo.extend(self.components[c].broader if c in self.components else ())
-        return tuple(out)
+        return _upwards(component, self.components)
+
+    def design_ancestors(self, design: str) -> tuple[str, ...]:
+        """The design and every broader design above it (cycle-safe), nearest first: a cluster RCT is an RCT."""
+        return _upwards(design, self.designs)
 
     def fact_components(self, fact: Fact) -> tuple[str, ...]:
         inv = self.interventions.get(fact.intervention)
@@ -173,6 +170,18 @@ class Evidence:
     @property
     def n_findings(self) -> int:
         return sum(f.findings for f in self.facts)
+
+
+def _upwards(start: str, nodes: dict[str, Component]) -> tuple[str, ...]:
+    """``start`` and every node above it along ``broader`` (cycle-safe), nearest first."""
+    out: list[str] = []
+    todo = [start]
+    while todo:
+        n = todo.pop(0)
+        if n not in out:
+            out.append(n)
+            todo.extend(nodes[n].broader if n in nodes else ())
+    return tuple(out)
 
 
 def _label(value: Any, iri: str) -> str:
@@ -285,11 +294,12 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
 
 
 #: the questions :func:`load_evidence` asks, in the order it asks them
-QUESTIONS = ("network_components", "network_outcomes", "network_studies", "network_interventions", "network_edges")
+QUESTIONS = ("network_components", "network_outcomes", "network_designs", "network_studies", "network_interventions",
+             "network_edges")
 
 
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
-    """Read the evidence from a store: five aggregate SELECT queries of the question library, one each.
+    """Read the evidence from a store: six aggregate SELECT queries of the question library, one each.
 
     ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
     """
@@ -318,6 +328,14 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     outcomes = {o: Outcome(o, outcome_labels[o], tuple(sorted(ds, key=lambda d: domains[d].lower())))
                 for o, ds in outcome_domains.items()}
     del outcome_rows
+
+    design_labels: dict[str, str] = {}
+    design_broader: dict[str, set[str]] = defaultdict(set)
+    for r in ask(store, "network_designs").rows:
+        design_labels.setdefault(r["design"], _label(r["label"], r["design"]))
+        if r["broader"]:
+            design_broader[r["design"]].add(r["broader"])
+    designs = {d: Component(d, label, tuple(sorted(design_broader.get(d, ())))) for d, label in design_labels.items()}
 
     by_study: dict[str, list[dict]] = defaultdict(list)
     for r in ask(store, "network_studies").rows:
@@ -375,7 +393,8 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         if r["outcome"] not in outcomes:
             outcomes[r["outcome"]] = Outcome(r["outcome"], ns.local_name(r["outcome"]))
     facts.sort(key=lambda f: (f.study, f.intervention, f.outcome, f.direction))  # same graph, same files
-    return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())))
+    return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())),
+                    designs)
 
 
 # --------------------------------------------------------------------------------------------- counting

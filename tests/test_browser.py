@@ -240,3 +240,25 @@ def test_a_panel_links_the_main_report_and_lists_the_secondary_reports_by_role(b
     roles = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#study-list .secondary-report")]
     assert roles == ["protocol: PubMed 25079882"]
     assert errors(d) == [] and no_requests(d)
+
+
+def test_the_gapmap_rct_filter_counts_what_the_question_within_design_rct_counts(browser, shipped_pages,
+                                                                                 shipped_build):
+    """A cluster RCT is an RCT on the page as in the questions: the RCT filter's study count is the question's."""
+    from conftest import ROOT
+    from ipvkg.queries import run_question
+    from ipvkg.records import load_studies
+
+    out, _ = shipped_pages
+    rct = ns.IPV + "RandomisedControlledTrial"
+    rows = run_question(shipped_build.store, "studies_by_design_country", {"within_design": rct}).rows
+    # the question counts per design and country: its rows add up to the studies while no study names two countries
+    assert all(len(r.countries) <= 1 for r in load_studies([ROOT / "data" / "studies"])[0])
+    expected = sum(int(r["studies"]) for r in rows)
+    assert {r["design"] for r in rows} == {"RCT", "cluster RCT"}
+    d = browser
+    open_page(d, out / "gapmap.html")
+    choose(d, "design", "RCT")
+    status = d.find_element(By.ID, "status").text
+    assert status.endswith(f"; {expected} studies match the filters"), status
+    assert errors(d) == []
