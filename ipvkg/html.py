@@ -50,8 +50,10 @@ def _csp_hash(text: str) -> str:
 def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> dict[str, Any]:
     """The evidence as compact arrays (indices instead of IRIs): what both pages filter and count.
 
-    Studies are ``[label, title, year, design index, citation, link address, link text, secondary reports]``
-    (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address, text]``); interventions ``[name, study, group index, component indices]``; facts
+    Studies are ``[label, title, year, design index, citation, link address, link text, secondary reports,
+    sample size]`` (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address, text]``);
+    designs ``[label, indices of itself and its broader designs]``; details (one per finding that records an
+    estimate, CI, p-value, instrument or time point) ``[study, intervention, outcome, direction, text]``; interventions ``[name, study, group index, component indices]``; facts
     ``[study, intervention, outcome, direction, findings]``.
     """
     facts_studies = {f.study for f in ev.facts}
@@ -86,12 +88,13 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
     for s in study_ids:
         st = ev.studies.get(s)
         if st is None:
-            studies.append([ev.study_label(s), "", None, -1, "", None, None, []])
+            studies.append([ev.study_label(s), "", None, -1, "", None, None, [], None])
             continue
         studies.append([st.label, st.title, st.year, didx.get(st.design, -1) if st.design else -1,
                         st.citation if detailed else "", st.link.href if st.link else None,
                         st.link.text if st.link else None,
-                        [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""] for x in st.secondary]])
+                        [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""] for x in st.secondary],
+                        st.sample_size])
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}
     outcome_ids = sorted(ev.outcomes, key=lambda o: (ev.outcome_label(o).lower(), o))
@@ -110,6 +113,8 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
                               gidx.get(inv.group, -1) if inv.group is not None else -1,
                               [cidx[c] for c in inv.components if c in cidx]])
     facts = [[sidx[f.study], iidx[f.intervention], oidx[f.outcome], f.direction, f.findings] for f in ev.facts]
+    details = [[sidx[x.study], iidx[x.intervention], oidx[x.outcome], x.direction, x.text] for x in ev.details
+               if detailed and x.study in sidx and x.intervention in iidx and x.outcome in oidx]
     return {
         "directions": [label for _, label in DIRECTIONS] + ["other"],
         "colours": list(SHARE_COLOURS), "noFindings": NO_FINDINGS_COLOUR,
@@ -119,7 +124,7 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
         "outcomes": [[ev.outcome_label(o), [domidx[d] for d in ev.outcomes[o].domains if d in domidx]]
                      for o in outcome_ids],
         "components": [[ev.component_label(c), [cidx[a] for a in ev.ancestors(c) if a in cidx]] for c in comp_ids],
-        "studies": studies, "interventions": interventions, "facts": facts,
+        "studies": studies, "interventions": interventions, "facts": facts, "details": details,
         "listLimit": STUDY_LIST_LIMIT,
         "_index": {"outcome": oidx, "component": cidx, "intervention": iidx, "domain": domidx},
     }
@@ -250,7 +255,7 @@ li.study{margin:0 0 10px}
 .study-title{margin:2px 0}
 .cite{color:#555;font-size:12px}
 .links a{margin-right:10px;font-size:12px}
-.secondary-reports{font-size:12px;color:#555}.secondary-report{margin-right:10px}
+.finding-details{margin:2px 0 4px 0;padding-left:16px;color:#444}.secondary-reports{font-size:12px;color:#555}.secondary-report{margin-right:10px}
 ul.facts{margin:3px 0 0;padding-left:1.1em;color:#333;font-size:12px}
 .hint{color:#555}
 footer{font-size:11px;color:#666;padding:6px 20px;border-top:1px solid #ddd}
@@ -406,6 +411,18 @@ function link(href, text) {
   a.href = href;  // only ever an http(s) address (study_link made it): never javascript:
   return a;
 }
+let detailMap = null;
+function detailsOf() {  // study|intervention|outcome|direction -> the detail lines of its findings, built once
+  if (detailMap === null) {
+    detailMap = new Map();
+    for (const [s, i, o, d, text] of D.details || []) {
+      const k = [s, i, o, d].join("|");
+      if (!detailMap.has(k)) detailMap.set(k, []);
+      detailMap.get(k).push(text);
+    }
+  }
+  return detailMap;
+}
 function describeFact(f) {
   const inv = D.interventions[f[1]][0];
   const line = (inv ? inv + " \u2192 " : "") + D.outcomes[f[2]][0] + ": " + D.directions[f[3]];
@@ -423,10 +440,10 @@ function showStudies(title, facts) {
   const ids = [...by.keys()].sort((a, b) => cmp(D.studies[a][0], D.studies[b][0]) || a - b);
   const ol = el("ol", { class: "studies", id: "study-list" });
   for (const s of ids.slice(0, D.listLimit)) {
-    const [label, title, year, design, cite, href, hrefText, secondary] = D.studies[s];
+    const [label, title, year, design, cite, href, hrefText, secondary, n] = D.studies[s];
     const li = el("li", { class: "study" });
     li.appendChild(el("strong", { class: "study-label" }, label));
-    const meta = [year, design >= 0 ? D.designs[design][0] : null].filter((x) => x !== null && x !== "");
+    const meta = [year, design >= 0 ? D.designs[design][0] : null, typeof n === "number" ? "n = " + n : null].filter((x) => x !== null && x !== "");
     if (meta.length) li.appendChild(document.createTextNode(" (" + meta.join(", ") + ")"));
     if (title) li.appendChild(el("div", { class: "study-title" }, title));
     if (cite) li.appendChild(el("div", { class: "cite" }, cite));
@@ -446,7 +463,22 @@ function showStudies(title, facts) {
       li.appendChild(others);
     }
     const ul = el("ul", { class: "facts" });
-    for (const line of [...new Set(by.get(s).map(describeFact))].sort(cmp)) ul.appendChild(el("li", null, line));
+    const lines = new Map();  // one line per intervention, outcome and direction, with its findings' details under it
+    for (const f of by.get(s)) {
+      const line = describeFact(f);
+      if (!lines.has(line)) lines.set(line, []);
+      lines.get(line).push(...(detailsOf().get(f.slice(0, 4).join("|")) || []));
+    }
+    for (const line of [...lines.keys()].sort(cmp)) {
+      const li2 = el("li", null, line);
+      const texts = [...new Set(lines.get(line))];
+      if (texts.length) {
+        const sub = el("ul", { class: "finding-details" });
+        for (const t of texts) sub.appendChild(el("li", { class: "finding-detail" }, t));
+        li2.appendChild(sub);
+      }
+      ul.appendChild(li2);
+    }
     li.appendChild(ul);
     ol.appendChild(li);
   }

@@ -80,6 +80,7 @@ class Study:
     design: str | None = None        # design class IRI
     design_label: str = ""
     citation: str = ""               # authors (year). report title. journal.
+    sample_size: int | None = None
     pmid: str | None = None          # digits only
     doi: str | None = None           # an https://doi.org/10.... IRI
     link: "Link | None" = None       # where every link to the study goes (:func:`study_link`)
@@ -104,6 +105,18 @@ class Fact:
     outcome: str
     direction: int                   # index into DIRECTIONS, or OTHER_DIRECTION
     findings: int
+
+
+@dataclass(frozen=True)
+class FindingDetail:
+    """What one finding reports beyond its direction, as one line: instrument, time point, estimate, CI, p."""
+
+    study: str
+    intervention: str
+    outcome: str
+    direction: int                   # index into DIRECTIONS, or OTHER_DIRECTION
+    number: int | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,7 @@ class Evidence:
     outcomes: dict[str, Outcome]
     groups: dict[int, str]           # review group number -> label
     designs: dict[str, Component] = field(default_factory=dict)  # design class -> label, broader designs
+    details: list[FindingDetail] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # derived data, built once
 
     @classmethod
@@ -295,11 +309,15 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
 
 #: the questions :func:`load_evidence` asks, in the order it asks them
 QUESTIONS = ("network_components", "network_outcomes", "network_designs", "network_studies", "network_interventions",
-             "network_edges")
+             "network_edges", "network_findings")
+#: Read each finding's details (estimate, CI, p-value, instrument, time point) only up to this many studies: the
+#: pages show them only then (see ipvkg.html.DETAIL_LIMIT).
+FINDING_DETAIL_LIMIT = 5000
 
 
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
-    """Read the evidence from a store: six aggregate SELECT queries of the question library, one each.
+    """Read the evidence from a store: seven SELECT queries of the question library, one each (the findings'
+    details only up to :data:`FINDING_DETAIL_LIMIT` studies).
 
     ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
     """
@@ -349,9 +367,10 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         if report_title and str(report_title).strip().rstrip(".").lower() == str(first["title"] or "").strip().lower():
             report_title = None  # the study's own title is shown anyway
         year = first["year"] if isinstance(first["year"], int) else None
+        n = first.get("sample_size")
         studies[iri] = Study(
             iri=iri, label=_label(first["label"], iri), title=str(first["title"] or ""), year=year,
-            design=first["design"],
+            design=first["design"], sample_size=n if isinstance(n, int) else None,
             design_label=_label(first["design_label"], first["design"]) if first["design"] else "",
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
             # the main report's own identifiers only: a protocol's PMID is not the study's paper
@@ -393,8 +412,44 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         if r["outcome"] not in outcomes:
             outcomes[r["outcome"]] = Outcome(r["outcome"], ns.local_name(r["outcome"]))
     facts.sort(key=lambda f: (f.study, f.intervention, f.outcome, f.direction))  # same graph, same files
+    details = []
+    if len(studies) <= FINDING_DETAIL_LIMIT:
+        for r in ask(store, "network_findings").rows:
+            text = finding_detail(r)
+            if text:
+                number = r["number"] if isinstance(r["number"], int) else None
+                details.append(FindingDetail(r["study_iri"], r["intervention"], r["outcome"],
+                                             DIRECTION_INDEX.get(r["direction"], OTHER_DIRECTION), number, text))
+        details.sort(key=lambda d: (d.study, d.number or 0, d.text))
     return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())),
-                    designs)
+                    designs, details)
+
+
+def _number(value: Any) -> str:
+    return format(value, "f").rstrip("0").rstrip(".") if hasattr(value, "as_tuple") else str(value)
+
+
+def finding_detail(row: dict) -> str:
+    """One finding's instrument, time point, estimate with its CI, and p-value, as reviewers read them
+    ("" when it records none of these).
+
+    >>> finding_detail({"instrument": "CTS2", "time_point": "15 months", "estimate_type": "odds ratio",
+    ...                 "estimate": 0.78, "ci_lower": 0.49, "ci_upper": 1.24, "ci_level": 0.95,
+    ...                 "p_value": 0.3, "p_relation": "="})
+    'CTS2; 15 months; odds ratio 0.78 (95% CI 0.49 to 1.24); p = 0.3'
+    """
+    parts = [str(row[k]) for k in ("instrument", "time_point") if row.get(k) not in (None, "")]
+    if row.get("estimate") is not None:
+        estimate = " ".join(x for x in (str(row.get("estimate_type") or "estimate"), _number(row["estimate"])))
+        if row.get("ci_lower") is not None and row.get("ci_upper") is not None:
+            level = f"{float(row['ci_level']) * 100:g}% " if row.get("ci_level") is not None else ""
+            estimate += f" ({level}CI {_number(row['ci_lower'])} to {_number(row['ci_upper'])})"
+        parts.append(estimate)
+    elif row.get("ci_lower") is not None and row.get("ci_upper") is not None:
+        parts.append(f"CI {_number(row['ci_lower'])} to {_number(row['ci_upper'])}")
+    if row.get("p_value") is not None:
+        parts.append(f"p {row.get('p_relation') or '='} {_number(row['p_value'])}")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------- counting

@@ -242,6 +242,35 @@ def test_a_panel_links_the_main_report_and_lists_the_secondary_reports_by_role(b
     assert errors(d) == [] and no_requests(d)
 
 
+def test_a_panel_shows_each_findings_estimate_ci_p_instrument_and_time_point_and_the_studys_n_and_design(
+        browser, shipped_pages):
+    """Gupta 2017 (cluster RCT, n = 950) records an estimate, 95% CI, p-value and time point for each finding;
+    Sharps 2016 records its instrument (CTS2) and a p-value."""
+    from conftest import ROOT
+    from ipvkg.records import load_studies
+
+    out, ev = shipped_pages
+    records = {r.id: r for r in load_studies([ROOT / "data" / "studies"])[0]}
+    d = browser
+    shown = {}
+    for key in ("gupta2017", "sharps2016"):
+        rec, study = records[key], ev.studies[ns.study_iri(key)]
+        arm = next(i for i in ev.interventions.values() if i.study == study.iri)
+        open_page(d, out / "network.html")
+        node(d, f"{study.label}: {arm.label}").click()
+        entry = d.find_element(By.CSS_SELECTOR, "#study-list li.study").text
+        assert f"({rec.year}, {rec.design.text}, n = {rec.sample_size})" in entry, entry
+        details = shown[key] = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#study-list li.finding-detail")]
+        assert len(details) == len(rec.findings), details
+        for f in rec.findings:  # each finding's recorded numbers, in one line
+            want = [str(x) for x in (f.time_point, f.instrument and f.instrument.text, f.estimate, f.ci_lower,
+                                     f.ci_upper) if x] + ([f"p {f.p_relation} {f.p_value}"] if f.p_value else [])
+            assert any(all(w in line for w in want) for line in details), (want, details)
+    assert "15 months; odds ratio 0.78 (95% CI 0.49 to 1.24); p = 0.3" in shown["gupta2017"]
+    assert shown["sharps2016"] == ["CTS2; p < 0.01"]
+    assert errors(d) == []
+
+
 def test_the_gapmap_rct_filter_counts_what_the_question_within_design_rct_counts(browser, shipped_pages,
                                                                                  shipped_build):
     """A cluster RCT is an RCT on the page as in the questions: the RCT filter's study count is the question's."""
