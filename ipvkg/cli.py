@@ -100,7 +100,7 @@ def cmd_explain(a: argparse.Namespace) -> int:
         print(f"{key} / {e.label}: {head}")
         for r in e.reasons:
             print(f"  because it {r}" if e.group else f"  {r}")
-    rows = [r for r in run_question(store, "network_studies").rows if r["study"] == study_iri(key)]
+    rows = [r for r in run_question(store, "network_studies").rows if r["study_iri"] == study_iri(key)]
     main = main_report(rows)
     link = study_link(main.get("pmid"), main.get("doi"), main.get("source_url"))
     print(f"{key} main report: {link.href if link else 'no PMID, DOI or page read recorded'}")

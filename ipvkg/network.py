@@ -262,18 +262,18 @@ def study_link(pmid: str | None, doi: str | None, source_url: str | None) -> Lin
 
 def main_report(rows: list[dict]) -> dict:
     """Of a study's ``network_studies`` rows, the one of its main report (role main, else the first report)."""
-    rows = sorted(rows, key=lambda r: (r["report"] or "", str(r["label"]), str(r["design"])))  # answers come unordered
-    reports = [r for r in rows if r["report"]]
-    return next((r for r in reports if r["role"] == MAIN_REPORT), reports[0] if reports else (rows[0] if rows else {}))
+    rows = sorted(rows, key=lambda r: (r["report_iri"] or "", str(r["study"]), str(r["design_iri"])))  # answers come unordered
+    reports = [r for r in rows if r["report_iri"]]
+    return next((r for r in reports if r["role_iri"] == MAIN_REPORT), reports[0] if reports else (rows[0] if rows else {}))
 
 
 def secondary_reports(rows: list[dict], main: dict) -> tuple[SecondaryReport, ...]:
     """Of a study's ``network_studies`` rows, its reports other than ``main``, labelled with their roles."""
     seen: dict[str, SecondaryReport] = {}
     for r in rows:
-        if r["report"] and r["report"] != main.get("report") and r["report"] not in seen:
-            role = _label(r["role_label"], r["role"]) if r["role"] else "report"
-            seen[r["report"]] = SecondaryReport(role, study_link(r["pmid"], r["doi"], r["source_url"]))
+        if r["report_iri"] and r["report_iri"] != main.get("report_iri") and r["report_iri"] not in seen:
+            role = _label(r["role"], r["role_iri"]) if r["role_iri"] else "report"
+            seen[r["report_iri"]] = SecondaryReport(role, study_link(r["pmid"], r["doi"], r["source_url"]))
     return tuple(sorted(seen.values(), key=lambda x: (x.role, x.link.href if x.link else "")))
 
 
@@ -328,9 +328,9 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     broader: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, str] = {}
     for r in component_rows:
-        labels.setdefault(r["component"], _label(r["label"], r["component"]))
-        if r["broader"]:
-            broader[r["component"]].add(r["broader"])
+        labels.setdefault(r["component_iri"], _label(r["component"], r["component_iri"]))
+        if r["broader_iri"]:
+            broader[r["component_iri"]].add(r["broader_iri"])
     for iri, label in labels.items():
         components[iri] = Component(iri, label, tuple(sorted(broader.get(iri, ()))))
     del component_rows
@@ -340,9 +340,9 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     outcome_domains: dict[str, set[str]] = defaultdict(set)
     outcome_labels: dict[str, str] = {}
     for r in outcome_rows:
-        domains.setdefault(r["domain"], _label(r["domain_label"], r["domain"]))
-        outcome_domains[r["outcome"]].add(r["domain"])
-        outcome_labels.setdefault(r["outcome"], _label(r["outcome_label"], r["outcome"]))
+        domains.setdefault(r["domain_iri"], _label(r["domain"], r["domain_iri"]))
+        outcome_domains[r["outcome_iri"]].add(r["domain_iri"])
+        outcome_labels.setdefault(r["outcome_iri"], _label(r["outcome"], r["outcome_iri"]))
     outcomes = {o: Outcome(o, outcome_labels[o], tuple(sorted(ds, key=lambda d: domains[d].lower())))
                 for o, ds in outcome_domains.items()}
     del outcome_rows
@@ -350,17 +350,17 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     design_labels: dict[str, str] = {}
     design_broader: dict[str, set[str]] = defaultdict(set)
     for r in ask(store, "network_designs").rows:
-        design_labels.setdefault(r["design"], _label(r["label"], r["design"]))
-        if r["broader"]:
-            design_broader[r["design"]].add(r["broader"])
+        design_labels.setdefault(r["design_iri"], _label(r["design"], r["design_iri"]))
+        if r["broader_iri"]:
+            design_broader[r["design_iri"]].add(r["broader_iri"])
     designs = {d: Component(d, label, tuple(sorted(design_broader.get(d, ())))) for d, label in design_labels.items()}
 
     by_study: dict[str, list[dict]] = defaultdict(list)
     for r in ask(store, "network_studies").rows:
-        by_study[r["study"]].append(r)
+        by_study[r["study_iri"]].append(r)
     studies: dict[str, Study] = {}
     for iri, rows in by_study.items():
-        rows.sort(key=lambda r: (r["report"] or "", str(r["label"]), str(r["design"])))  # answers come unordered
+        rows.sort(key=lambda r: (r["report_iri"] or "", str(r["study"]), str(r["design_iri"])))  # answers come unordered
         first = rows[0]
         main = main_report(rows)
         report_title = main.get("report_title")
@@ -369,9 +369,9 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         year = first["year"] if isinstance(first["year"], int) else None
         n = first.get("sample_size")
         studies[iri] = Study(
-            iri=iri, label=_label(first["label"], iri), title=str(first["title"] or ""), year=year,
-            design=first["design"], sample_size=n if isinstance(n, int) else None,
-            design_label=_label(first["design_label"], first["design"]) if first["design"] else "",
+            iri=iri, label=_label(first["study"], iri), title=str(first["title"] or ""), year=year,
+            design=first["design_iri"], sample_size=n if isinstance(n, int) else None,
+            design_label=_label(first["design"], first["design_iri"]) if first["design_iri"] else "",
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
             # the main report's own identifiers only: a protocol's PMID is not the study's paper
             pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")),
@@ -383,34 +383,34 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     interventions: dict[str, Intervention] = {}
     groups: dict[int, str] = {}
     comps: dict[str, set[str]] = defaultdict(set)
-    parts.sort(key=lambda r: (r["intervention"], str(r["intervention_label"]), r["component"] or ""))
+    parts.sort(key=lambda r: (r["intervention_iri"], str(r["intervention"]), r["component_iri"] or ""))
     for r in parts:
-        iri = r["intervention"]
+        iri = r["intervention_iri"]
         if iri not in interventions:
-            interventions[iri] = Intervention(iri, _label(r["intervention_label"], iri), r["study"])
+            interventions[iri] = Intervention(iri, _label(r["intervention"], iri), r["study_iri"])
         inv = interventions[iri]
         if isinstance(r["group"], int):
             inv.group = r["group"] if inv.group is None else min(inv.group, r["group"])
             groups.setdefault(r["group"], _label(r["group_label"], f"group {r['group']}"))
-        if r["component"]:
-            comps[iri].add(r["component"])
-            if r["component"] not in components:
-                components[r["component"]] = Component(r["component"], ns.local_name(r["component"]))
+        if r["component_iri"]:
+            comps[iri].add(r["component_iri"])
+            if r["component_iri"] not in components:
+                components[r["component_iri"]] = Component(r["component_iri"], ns.local_name(r["component_iri"]))
     for iri, inv in interventions.items():
         inv.components = tuple(sorted(comps.get(iri, ()), key=lambda c: components[c].label.lower()))
     del parts
 
     facts = []
     for r in ask(store, "network_edges").rows:
-        facts.append(Fact(r["study"], r["intervention"], r["outcome"],
-                          DIRECTION_INDEX.get(r["direction"], OTHER_DIRECTION), int(r["findings"] or 0)))
-        if r["intervention"] not in interventions:  # a finding's arm that no study ipv:evaluates
-            interventions[r["intervention"]] = Intervention(r["intervention"], ns.local_name(r["intervention"]),
-                                                            r["study"])
-        if r["study"] not in studies:
-            studies[r["study"]] = Study(r["study"], ns.local_name(r["study"]))
-        if r["outcome"] not in outcomes:
-            outcomes[r["outcome"]] = Outcome(r["outcome"], ns.local_name(r["outcome"]))
+        study, arm, outcome = r["study_iri"], r["intervention_iri"], r["outcome_iri"]
+        facts.append(Fact(study, arm, outcome, DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION),
+                          int(r["findings"] or 0)))
+        if arm not in interventions:  # a finding's arm that no study ipv:evaluates
+            interventions[arm] = Intervention(arm, ns.local_name(arm), study)
+        if study not in studies:
+            studies[study] = Study(study, ns.local_name(study))
+        if outcome not in outcomes:
+            outcomes[outcome] = Outcome(outcome, ns.local_name(outcome))
     facts.sort(key=lambda f: (f.study, f.intervention, f.outcome, f.direction))  # same graph, same files
     details = []
     if len(studies) <= FINDING_DETAIL_LIMIT:
@@ -418,8 +418,8 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             text = finding_detail(r)
             if text:
                 number = r["number"] if isinstance(r["number"], int) else None
-                details.append(FindingDetail(r["study_iri"], r["intervention"], r["outcome"],
-                                             DIRECTION_INDEX.get(r["direction"], OTHER_DIRECTION), number, text))
+                details.append(FindingDetail(r["study_iri"], r["intervention_iri"], r["outcome_iri"],
+                                             DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION), number, text))
         details.sort(key=lambda d: (d.study, d.number or 0, d.text))
     return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())),
                     designs, details)
