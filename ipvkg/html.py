@@ -52,9 +52,10 @@ def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> d
 
     Studies are ``[label, title, year, design index, citation, link address, link text, secondary reports,
     sample size]`` (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address, text]``);
-    designs ``[label, indices of itself and its broader designs]``; details (one per finding that records an
-    estimate, CI, p-value, instrument or time point) ``[study, intervention, outcome, direction, text]``; interventions ``[name, study, group index, component indices]``; facts
-    ``[study, intervention, outcome, direction, findings]``.
+    designs ``[label, indices of itself and its broader designs]``; interventions ``[name, study, group index,
+    component indices]``; facts ``[study, intervention, outcome, direction, findings]``; details (one per finding
+    that records an estimate, CI, p-value, instrument or time point) ``[study, intervention, outcome, direction,
+    text]``.
     """
     facts_studies = {f.study for f in ev.facts}
     detailed = len(facts_studies) <= DETAIL_LIMIT
@@ -93,7 +94,8 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
         studies.append([st.label, st.title, st.year, didx.get(st.design, -1) if st.design else -1,
                         st.citation if detailed else "", st.link.href if st.link else None,
                         st.link.text if st.link else None,
-                        [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""] for x in st.secondary],
+                        [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""]
+                         for x in st.secondary],
                         st.sample_size])
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}
@@ -255,7 +257,9 @@ li.study{margin:0 0 10px}
 .study-title{margin:2px 0}
 .cite{color:#555;font-size:12px}
 .links a{margin-right:10px;font-size:12px}
-.finding-details{margin:2px 0 4px 0;padding-left:16px;color:#444}.secondary-reports{font-size:12px;color:#555}.secondary-report{margin-right:10px}
+.finding-details{margin:2px 0 4px 0;padding-left:16px;color:#444}
+.secondary-reports{font-size:12px;color:#555}
+.secondary-report{margin-right:10px}
 ul.facts{margin:3px 0 0;padding-left:1.1em;color:#333;font-size:12px}
 .hint{color:#555}
 footer{font-size:11px;color:#666;padding:6px 20px;border-top:1px solid #ddd}

@@ -260,11 +260,16 @@ def study_link(pmid: str | None, doi: str | None, source_url: str | None) -> Lin
     return Link(page.group(0), f"source page {page.group(1)}") if page else None
 
 
+def _row_order(r: dict) -> tuple:
+    return r["report_iri"] or "", str(r["study"]), str(r["design_iri"])  # answers come unordered
+
+
 def main_report(rows: list[dict]) -> dict:
     """Of a study's ``network_studies`` rows, the one of its main report (role main, else the first report)."""
-    rows = sorted(rows, key=lambda r: (r["report_iri"] or "", str(r["study"]), str(r["design_iri"])))  # answers come unordered
+    rows = sorted(rows, key=_row_order)
     reports = [r for r in rows if r["report_iri"]]
-    return next((r for r in reports if r["role_iri"] == MAIN_REPORT), reports[0] if reports else (rows[0] if rows else {}))
+    first = reports[0] if reports else (rows[0] if rows else {})
+    return next((r for r in reports if r["role_iri"] == MAIN_REPORT), first)
 
 
 def secondary_reports(rows: list[dict], main: dict) -> tuple[SecondaryReport, ...]:
@@ -360,7 +365,7 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         by_study[r["study_iri"]].append(r)
     studies: dict[str, Study] = {}
     for iri, rows in by_study.items():
-        rows.sort(key=lambda r: (r["report_iri"] or "", str(r["study"]), str(r["design_iri"])))  # answers come unordered
+        rows.sort(key=_row_order)
         first = rows[0]
         main = main_report(rows)
         report_title = main.get("report_title")

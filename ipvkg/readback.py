@@ -108,7 +108,8 @@ def _intervention(store: GraphStore, i: str, label) -> dict[str, Any]:
 
 def _report(v: dict[str, Any], label) -> dict[str, Any]:
     return _drop_none({
-        "role": label(v["reportRole"]) if "reportRole" in v else None, "pmid": _key(v["pmid"]).split(":", 1)[1] if "pmid" in v else None,
+        "role": label(v["reportRole"]) if "reportRole" in v else None,
+        "pmid": _key(v["pmid"]).split(":", 1)[1] if "pmid" in v else None,
         "doi": v["doi"].removeprefix("https://doi.org/") if "doi" in v else None,
         "pmcid": _key(v["pmcid"]).split(":", 1)[1] if "pmcid" in v else None,
         "authors": v["authors"].split("; ") if v.get("authors") else None, "year": v.get("year"),
