@@ -26,12 +26,12 @@ from typing import Any
 
 import networkx as nx
 
-from .network import DIRECTIONS, NO_FINDINGS_COLOUR, SHARE_COLOURS, Evidence, Layout
+from .network import DETAIL_LIMIT, DIRECTIONS, NO_FINDINGS_COLOUR, SHARE_COLOURS, Evidence, Layout
 
 STUDY_LIST_LIMIT = 400  # studies listed at once in the side panel
-#: Above this many studies the pages leave out the citation lines and (unless drawn) the intervention names,
-#: to keep each file near 150 bytes per study; labels, titles, years, designs and links stay.
-DETAIL_LIMIT = 5000
+# Above DETAIL_LIMIT studies the pages leave out the citation lines, the secondary reports, the findings' details
+# and (unless drawn) the intervention names, to keep each file near 150 bytes per study; labels, titles, years,
+# designs and the main-report links stay.
 
 
 def safe_json(data: Any) -> str:
@@ -95,7 +95,7 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
                         st.citation if detailed else "", st.link.href if st.link else None,
                         st.link.text if st.link else None,
                         [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""]
-                         for x in st.secondary],
+                         for x in st.secondary] if detailed else [],
                         st.sample_size])
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}

@@ -315,14 +315,14 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
 #: the questions :func:`load_evidence` asks, in the order it asks them
 QUESTIONS = ("network_components", "network_outcomes", "network_designs", "network_studies", "network_interventions",
              "network_edges", "network_findings")
-#: Read each finding's details (estimate, CI, p-value, instrument, time point) only up to this many studies: the
-#: pages show them only then (see ipvkg.html.DETAIL_LIMIT).
-FINDING_DETAIL_LIMIT = 5000
+#: Up to this many studies the pages show citations, secondary reports and each finding's details (estimate, CI,
+#: p-value, instrument, time point), and only then are the details read.
+DETAIL_LIMIT = 5000
 
 
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
     """Read the evidence from a store: seven SELECT queries of the question library, one each (the findings'
-    details only up to :data:`FINDING_DETAIL_LIMIT` studies).
+    details only up to :data:`DETAIL_LIMIT` studies).
 
     ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
     """
@@ -418,7 +418,7 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             outcomes[outcome] = Outcome(outcome, ns.local_name(outcome))
     facts.sort(key=lambda f: (f.study, f.intervention, f.outcome, f.direction))  # same graph, same files
     details = []
-    if len(studies) <= FINDING_DETAIL_LIMIT:
+    if len(studies) <= DETAIL_LIMIT:
         for r in ask(store, "network_findings").rows:
             text = finding_detail(r)
             if text:
