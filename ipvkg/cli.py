@@ -85,6 +85,8 @@ def cmd_explain(a: argparse.Namespace) -> int:
     from .classify import definitions, explain, intervention_facts
     from .lookup import study_key
     from .namespaces import study_iri
+    from .network import main_report, study_link
+    from .queries import run_question
 
     store = _store_from_data(a.data)
     key = study_key(store, a.study, a.data)
@@ -98,6 +100,10 @@ def cmd_explain(a: argparse.Namespace) -> int:
         print(f"{key} / {e.label}: {head}")
         for r in e.reasons:
             print(f"  because it {r}" if e.group else f"  {r}")
+    rows = [r for r in run_question(store, "network_studies").rows if r["study_iri"] == study_iri(key)]
+    main = main_report(rows)
+    link = study_link(main.get("pmid"), main.get("doi"), main.get("source_url"))
+    print(f"{key} main report: {link.href if link else 'no PMID, DOI or page read recorded'}")
     return 0
 
 

@@ -8,7 +8,8 @@ Safety: every label comes from data, so
 * the data is embedded as JSON in ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written
   as ``\\u003c``, ``\\u003e``, ``\\u0026`` (a title cannot close the script element);
 * the script renders with ``createElement`` / ``textContent`` / ``setAttribute`` only, never ``innerHTML``;
-* links are built only from PubMed digits and ``https://doi.org/10.`` IRIs;
+* links are made only by :func:`ipvkg.network.study_link` (PubMed, https://doi.org/10. or an http(s) page
+  read) and the page sets only http(s) addresses as hrefs;
 * a Content-Security-Policy allows only this page's own script and style (by hash) and no connection,
   image or frame, so even markup that slipped through could neither run nor load anything.
 
@@ -25,12 +26,12 @@ from typing import Any
 
 import networkx as nx
 
-from .network import DIRECTIONS, NO_FINDINGS_COLOUR, SHARE_COLOURS, Evidence, Layout
+from .network import DETAIL_LIMIT, DIRECTIONS, NO_FINDINGS_COLOUR, SHARE_COLOURS, Evidence, Layout
 
 STUDY_LIST_LIMIT = 400  # studies listed at once in the side panel
-#: Above this many studies the pages leave out the citation lines and (unless drawn) the intervention names,
-#: to keep each file near 150 bytes per study; labels, titles, years, designs, PubMed and DOI links stay.
-DETAIL_LIMIT = 5000
+# Above DETAIL_LIMIT studies the pages leave out the citation lines, the secondary reports, the findings' details
+# and (unless drawn) the intervention names, to keep each file near 150 bytes per study; labels, titles, years,
+# designs and the main-report links stay.
 
 
 def safe_json(data: Any) -> str:
@@ -49,9 +50,12 @@ def _csp_hash(text: str) -> str:
 def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> dict[str, Any]:
     """The evidence as compact arrays (indices instead of IRIs): what both pages filter and count.
 
-    Studies are ``[label, title, year, design index, citation, PMID digits, DOI]`` (the DOI without its
-    https://doi.org/ prefix); interventions ``[name, study, group index, component indices]``; facts
-    ``[study, intervention, outcome, direction, findings]``.
+    Studies are ``[label, title, year, design index, citation, link address, link text, secondary reports,
+    sample size]`` (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address, text]``);
+    designs ``[label, indices of itself and its broader designs]``; interventions ``[name, study, group index,
+    component indices]``; facts ``[study, intervention, outcome, direction, findings]``; details (one per finding
+    that records an estimate, CI, p-value, instrument or time point) ``[study, intervention, outcome, direction,
+    text]``.
     """
     facts_studies = {f.study for f in ev.facts}
     detailed = len(facts_studies) <= DETAIL_LIMIT
@@ -64,21 +68,35 @@ def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> d
     return data
 
 
+def _design_label(ev: Evidence, design: str) -> str:
+    d = ev.designs.get(design)
+    if d:
+        return d.label
+    return next((s.design_label for s in ev.studies.values() if s.design == design and s.design_label), design)
+
+
 def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention_labels: bool) -> dict[str, Any]:
     study_ids = sorted(facts_studies, key=lambda s: (ev.study_label(s).lower(), s))
     sidx = {s: i for i, s in enumerate(study_ids)}
-    designs = sorted({ev.studies[s].design_label for s in study_ids if s in ev.studies and ev.studies[s].design},
-                     key=str.lower)
-    didx = {d: i for i, d in enumerate(designs)}
+    # every design a study has and every broader one, so that the RCT filter keeps the cluster RCTs (as
+    # the questions' within_design does)
+    used = {ev.studies[s].design for s in study_ids if s in ev.studies and ev.studies[s].design}
+    design_ids = sorted({a for d in used for a in ev.design_ancestors(d)},
+                        key=lambda d: (_design_label(ev, d).lower(), d))
+    didx = {d: i for i, d in enumerate(design_ids)}
+    designs = [[_design_label(ev, d), [didx[a] for a in ev.design_ancestors(d)]] for d in design_ids]
     studies = []
     for s in study_ids:
         st = ev.studies.get(s)
         if st is None:
-            studies.append([ev.study_label(s), "", None, -1, "", None, None])
+            studies.append([ev.study_label(s), "", None, -1, "", None, None, [], None])
             continue
-        studies.append([st.label, st.title, st.year, didx.get(st.design_label, -1) if st.design else -1,
-                        st.citation if detailed else "", st.pmid,
-                        st.doi.removeprefix("https://doi.org/") if st.doi else None])
+        studies.append([st.label, st.title, st.year, didx.get(st.design, -1) if st.design else -1,
+                        st.citation if detailed else "", st.link.href if st.link else None,
+                        st.link.text if st.link else None,
+                        [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""]
+                         for x in st.secondary] if detailed else [],
+                        st.sample_size])
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}
     outcome_ids = sorted(ev.outcomes, key=lambda o: (ev.outcome_label(o).lower(), o))
@@ -97,6 +115,8 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
                               gidx.get(inv.group, -1) if inv.group is not None else -1,
                               [cidx[c] for c in inv.components if c in cidx]])
     facts = [[sidx[f.study], iidx[f.intervention], oidx[f.outcome], f.direction, f.findings] for f in ev.facts]
+    details = [[sidx[x.study], iidx[x.intervention], oidx[x.outcome], x.direction, x.text] for x in ev.details
+               if detailed and x.study in sidx and x.intervention in iidx and x.outcome in oidx]
     return {
         "directions": [label for _, label in DIRECTIONS] + ["other"],
         "colours": list(SHARE_COLOURS), "noFindings": NO_FINDINGS_COLOUR,
@@ -106,7 +126,7 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
         "outcomes": [[ev.outcome_label(o), [domidx[d] for d in ev.outcomes[o].domains if d in domidx]]
                      for o in outcome_ids],
         "components": [[ev.component_label(c), [cidx[a] for a in ev.ancestors(c) if a in cidx]] for c in comp_ids],
-        "studies": studies, "interventions": interventions, "facts": facts,
+        "studies": studies, "interventions": interventions, "facts": facts, "details": details,
         "listLimit": STUDY_LIST_LIMIT,
         "_index": {"outcome": oidx, "component": cidx, "intervention": iidx, "domain": domidx},
     }
@@ -237,6 +257,9 @@ li.study{margin:0 0 10px}
 .study-title{margin:2px 0}
 .cite{color:#555;font-size:12px}
 .links a{margin-right:10px;font-size:12px}
+.finding-details{margin:2px 0 4px 0;padding-left:16px;color:#444}
+.secondary-reports{font-size:12px;color:#555}
+.secondary-report{margin-right:10px}
 ul.facts{margin:3px 0 0;padding-left:1.1em;color:#333;font-size:12px}
 .hint{color:#555}
 footer{font-size:11px;color:#666;padding:6px 20px;border-top:1px solid #ddd}
@@ -319,7 +342,10 @@ function summary(t) {
 const F = { group: "", outcome: "", design: "", direction: "" };
 function passes(f) {
   if (F.group !== "" && D.interventions[f[1]][2] !== +F.group) return false;
-  if (F.design !== "" && D.studies[f[0]][3] !== +F.design) return false;
+  if (F.design !== "") {  // a design includes its narrower ones: the RCT filter keeps cluster RCTs
+    const d = D.studies[f[0]][3];
+    if (+F.design < 0 ? d >= 0 : d < 0 || D.designs[d][1].indexOf(+F.design) < 0) return false;
+  }
   if (F.direction !== "" && f[3] !== +F.direction) return false;
   if (F.outcome !== "") {
     const kind = F.outcome[0], v = +F.outcome.slice(2);
@@ -357,7 +383,8 @@ function buildFilters() {
     for (const o of os) if (D.outcomes[o][0] !== D.domains[d]) outcomes.push(["o:" + o, "\u2003" + D.outcomes[o][0]]);
   }
   addSelect(bar, "outcome", "Outcome", outcomes);
-  const designs = [...used.s].filter((s) => s >= 0).sort((a, b) => cmp(D.designs[a], D.designs[b])).map((s) => [String(s), D.designs[s]]);
+  const shown = new Set([...used.s].filter((s) => s >= 0).flatMap((s) => D.designs[s][1]));
+  const designs = [...shown].sort((a, b) => cmp(D.designs[a][0], D.designs[b][0])).map((s) => [String(s), D.designs[s][0]]);
   if (used.s.has(-1)) designs.push(["-1", "not stated"]);
   addSelect(bar, "design", "Design", designs);
   addSelect(bar, "direction", "Direction", [...used.dir].sort().map((d) => [String(d), D.directions[d]]));
@@ -385,10 +412,21 @@ function legend(extra) {
 // ---- the side panel: studies behind a node, edge or cell, with citations and links
 function link(href, text) {
   const a = el("a", { rel: "noopener noreferrer", target: "_blank" }, text);
-  a.href = href;  // only ever https://pubmed.ncbi.nlm.nih.gov/<digits>/ or https://doi.org/10.<...>: never javascript:
+  a.href = href;  // only ever an http(s) address (study_link made it): never javascript:
   return a;
 }
-function doiText(doi) { try { return decodeURIComponent(doi); } catch (e) { return doi; } }
+let detailMap = null;
+function detailsOf() {  // study|intervention|outcome|direction -> the detail lines of its findings, built once
+  if (detailMap === null) {
+    detailMap = new Map();
+    for (const [s, i, o, d, text] of D.details || []) {
+      const k = [s, i, o, d].join("|");
+      if (!detailMap.has(k)) detailMap.set(k, []);
+      detailMap.get(k).push(text);
+    }
+  }
+  return detailMap;
+}
 function describeFact(f) {
   const inv = D.interventions[f[1]][0];
   const line = (inv ? inv + " \u2192 " : "") + D.outcomes[f[2]][0] + ": " + D.directions[f[3]];
@@ -406,19 +444,45 @@ function showStudies(title, facts) {
   const ids = [...by.keys()].sort((a, b) => cmp(D.studies[a][0], D.studies[b][0]) || a - b);
   const ol = el("ol", { class: "studies", id: "study-list" });
   for (const s of ids.slice(0, D.listLimit)) {
-    const [label, title, year, design, cite, pmid, doi] = D.studies[s];
+    const [label, title, year, design, cite, href, hrefText, secondary, n] = D.studies[s];
     const li = el("li", { class: "study" });
     li.appendChild(el("strong", { class: "study-label" }, label));
-    const meta = [year, design >= 0 ? D.designs[design] : null].filter((x) => x !== null && x !== "");
+    const meta = [year, design >= 0 ? D.designs[design][0] : null, typeof n === "number" ? "n = " + n : null].filter((x) => x !== null && x !== "");
     if (meta.length) li.appendChild(document.createTextNode(" (" + meta.join(", ") + ")"));
     if (title) li.appendChild(el("div", { class: "study-title" }, title));
     if (cite) li.appendChild(el("div", { class: "cite" }, cite));
-    const links = el("div", { class: "links" });
-    if (typeof pmid === "string" && /^[0-9]+$/.test(pmid)) links.appendChild(link("https://pubmed.ncbi.nlm.nih.gov/" + pmid + "/", "PubMed " + pmid));
-    if (typeof doi === "string" && doi.startsWith("10.")) links.appendChild(link("https://doi.org/" + doi, "DOI " + doiText(doi)));
-    if (links.childNodes.length) li.appendChild(links);
+    if (typeof href === "string" && /^https?:\/\//.test(href)) {
+      const links = el("div", { class: "links" });
+      links.appendChild(link(href, hrefText));
+      li.appendChild(links);
+    }
+    if (secondary && secondary.length) {
+      const others = el("div", { class: "secondary-reports" });
+      for (const [role, h, text] of secondary) {
+        const item = el("span", { class: "secondary-report" }, role + ": ");
+        if (typeof h === "string" && /^https?:\/\//.test(h)) item.appendChild(link(h, text));
+        else item.appendChild(document.createTextNode("no link recorded"));
+        others.appendChild(item);
+      }
+      li.appendChild(others);
+    }
     const ul = el("ul", { class: "facts" });
-    for (const line of [...new Set(by.get(s).map(describeFact))].sort(cmp)) ul.appendChild(el("li", null, line));
+    const lines = new Map();  // one line per intervention, outcome and direction, with its findings' details under it
+    for (const f of by.get(s)) {
+      const line = describeFact(f);
+      if (!lines.has(line)) lines.set(line, []);
+      lines.get(line).push(...(detailsOf().get(f.slice(0, 4).join("|")) || []));
+    }
+    for (const line of [...lines.keys()].sort(cmp)) {
+      const li2 = el("li", null, line);
+      const texts = [...new Set(lines.get(line))];
+      if (texts.length) {
+        const sub = el("ul", { class: "finding-details" });
+        for (const t of texts) sub.appendChild(el("li", { class: "finding-detail" }, t));
+        li2.appendChild(sub);
+      }
+      ul.appendChild(li2);
+    }
     li.appendChild(ul);
     ol.appendChild(li);
   }
@@ -473,7 +537,7 @@ NETWORK_JS = r"""
     plural(totalFindings, "finding") + ". Node size: studies; colour: share of findings that improved. " +
     "Click a node or a line to list its studies; the filters recount everything.";
   if (N.note) { $("note").textContent = N.note; $("note").hidden = false; }
-  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to PubMed and DOI.";
+  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to their main reports.";
   buildFilters();
 
   const view = $("view");
@@ -596,7 +660,7 @@ GAPMAP_JS = r"""
   $("subtitle").textContent = studies(totalStudies) + ", " + plural(all.reduce((a, f) => a + f[4], 0), "finding") +
     ". Rows: intervention components (bold rows include their indented narrower components); columns: outcome domains. " +
     "Number: studies; colour: share of findings that improved; hatched: no study (a gap). Click a cell to list its studies.";
-  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to PubMed and DOI; hover for a summary.";
+  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to their main reports; hover for a summary.";
   buildFilters();
   const view = $("view");
   view.appendChild(legend((box) => {

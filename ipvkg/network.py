@@ -35,6 +35,7 @@ import networkx as nx
 
 from . import namespaces as ns
 from .errors import IpvkgError
+from .records import MAIN_REPORT
 from .queries import run_question
 from .store import GraphStore, ResultTable
 
@@ -79,8 +80,11 @@ class Study:
     design: str | None = None        # design class IRI
     design_label: str = ""
     citation: str = ""               # authors (year). report title. journal.
+    sample_size: int | None = None
     pmid: str | None = None          # digits only
     doi: str | None = None           # an https://doi.org/10.... IRI
+    link: "Link | None" = None       # where every link to the study goes (:func:`study_link`)
+    secondary: tuple["SecondaryReport", ...] = ()  # its other reports, each with its role
 
 
 @dataclass
@@ -101,6 +105,18 @@ class Fact:
     outcome: str
     direction: int                   # index into DIRECTIONS, or OTHER_DIRECTION
     findings: int
+
+
+@dataclass(frozen=True)
+class FindingDetail:
+    """What one finding reports beyond its direction, as one line: instrument, time point, estimate, CI, p."""
+
+    study: str
+    intervention: str
+    outcome: str
+    direction: int                   # index into DIRECTIONS, or OTHER_DIRECTION
+    number: int | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,8 @@ class Evidence:
     domains: dict[str, str]          # domain IRI -> label
     outcomes: dict[str, Outcome]
     groups: dict[int, str]           # review group number -> label
+    designs: dict[str, Component] = field(default_factory=dict)  # design class -> label, broader designs
+    details: list[FindingDetail] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # derived data, built once
 
     @classmethod
@@ -146,17 +164,18 @@ class Evidence:
         s = self.studies.get(iri)
         return s.label if s else ns.local_name(iri)
 
+    def study_href(self, iri: str) -> str:
+        """The address of the study's link ("" when it has none), for the exports' study lists."""
+        s = self.studies.get(iri)
+        return s.link.href if s and s.link else ""
+
     def ancestors(self, component: str) -> tuple[str, ...]:
         """The component and every broader component above it (cycle-safe), nearest first."""
-        out: list[str] = []
-        todo = [component]
-        while todo:
-            c = todo.pop(0)
-            if c in out:
-                continue
-            out.append(c)
-            todo.extend(self.components[c].broader if c in self.components else ())
-        return tuple(out)
+        return _upwards(component, self.components)
+
+    def design_ancestors(self, design: str) -> tuple[str, ...]:
+        """The design and every broader design above it (cycle-safe), nearest first: a cluster RCT is an RCT."""
+        return _upwards(design, self.designs)
 
     def fact_components(self, fact: Fact) -> tuple[str, ...]:
         inv = self.interventions.get(fact.intervention)
@@ -165,6 +184,18 @@ class Evidence:
     @property
     def n_findings(self) -> int:
         return sum(f.findings for f in self.facts)
+
+
+def _upwards(start: str, nodes: dict[str, Component]) -> tuple[str, ...]:
+    """``start`` and every node above it along ``broader`` (cycle-safe), nearest first."""
+    out: list[str] = []
+    todo = [start]
+    while todo:
+        n = todo.pop(0)
+        if n not in out:
+            out.append(n)
+            todo.extend(nodes[n].broader if n in nodes else ())
+    return tuple(out)
 
 
 def _label(value: Any, iri: str) -> str:
@@ -179,6 +210,76 @@ def _pmid(iri: str | None) -> str | None:
 def _doi(iri: str | None) -> str | None:
     # only https://doi.org/10.x IRIs become links: anything else (javascript:, data:) is never an href
     return iri if iri and re.match(r"https://doi\.org/10\.\S+$", iri) else None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to a study: the address and the text people see."""
+
+    href: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SecondaryReport:
+    """A report of a study other than its main one: its role (protocol, secondary analysis, ...) and its link."""
+
+    role: str
+    link: Link | None
+
+    def describe(self) -> str:
+        """``protocol: https://pubmed.ncbi.nlm.nih.gov/25079882/``, as the exports list it."""
+        return f"{self.role}: {self.link.href if self.link else 'no PMID, DOI or page read recorded'}"
+
+
+def study_link(pmid: str | None, doi: str | None, source_url: str | None) -> Link | None:
+    """The one link to a study, from its main report as the graph holds it: the PubMed page of its PMID, else its
+    DOI, else the page its record cites as read (None when it has none of these).
+
+    Every link to a study (the HTML panels, the network exports, ``ipvkg explain``) is made here.
+
+    :param pmid: the main report's ``ipv:pmid`` (an identifiers.org IRI), or None.
+    :param doi: the main report's ``ipv:doi`` (an https://doi.org/ IRI), or None.
+    :param source_url: the main report's ``ipv:sourceRead`` (the page read), or None.
+
+    >>> study_link("https://identifiers.org/pubmed:15668459", "https://doi.org/10.1/x", None).href
+    'https://pubmed.ncbi.nlm.nih.gov/15668459/'
+    >>> study_link(None, None, "https://pmc.ncbi.nlm.nih.gov/articles/PMC5116686").text
+    'source page pmc.ncbi.nlm.nih.gov'
+    >>> study_link(None, None, "javascript:alert(1)") is None
+    True
+    """
+    digits = _pmid(pmid)
+    if digits:
+        return Link(f"https://pubmed.ncbi.nlm.nih.gov/{digits}/", f"PubMed {digits}")
+    iri = _doi(doi)
+    if iri:
+        return Link(iri, f"DOI {doi_text(iri)}")
+    # only an http(s) address without spaces or markup becomes a link (never javascript: or data:)
+    page = re.fullmatch(r"https?://([^/\s\"'<>]+)[^\s\"'<>]*", str(source_url or ""))
+    return Link(page.group(0), f"source page {page.group(1)}") if page else None
+
+
+def _row_order(r: dict) -> tuple:
+    return r["report_iri"] or "", str(r["study"]), str(r["design_iri"])  # answers come unordered
+
+
+def main_report(rows: list[dict]) -> dict:
+    """Of a study's ``network_studies`` rows, the one of its main report (role main, else the first report)."""
+    rows = sorted(rows, key=_row_order)
+    reports = [r for r in rows if r["report_iri"]]
+    first = reports[0] if reports else (rows[0] if rows else {})
+    return next((r for r in reports if r["role_iri"] == MAIN_REPORT), first)
+
+
+def secondary_reports(rows: list[dict], main: dict) -> tuple[SecondaryReport, ...]:
+    """Of a study's ``network_studies`` rows, its reports other than ``main``, labelled with their roles."""
+    seen: dict[str, SecondaryReport] = {}
+    for r in rows:
+        if r["report_iri"] and r["report_iri"] != main.get("report_iri") and r["report_iri"] not in seen:
+            role = _label(r["role"], r["role_iri"]) if r["role_iri"] else "report"
+            seen[r["report_iri"]] = SecondaryReport(role, study_link(r["pmid"], r["doi"], r["source_url"]))
+    return tuple(sorted(seen.values(), key=lambda x: (x.role, x.link.href if x.link else "")))
 
 
 def doi_text(iri: str) -> str:
@@ -212,11 +313,16 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
 
 
 #: the questions :func:`load_evidence` asks, in the order it asks them
-QUESTIONS = ("network_components", "network_outcomes", "network_studies", "network_interventions", "network_edges")
+QUESTIONS = ("network_components", "network_outcomes", "network_designs", "network_studies", "network_interventions",
+             "network_edges", "network_findings")
+#: Up to this many studies the pages show citations, secondary reports and each finding's details (estimate, CI,
+#: p-value, instrument, time point), and only then are the details read.
+DETAIL_LIMIT = 5000
 
 
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
-    """Read the evidence from a store: five aggregate SELECT queries of the question library, one each.
+    """Read the evidence from a store: seven SELECT queries of the question library, one each (the findings'
+    details only up to :data:`DETAIL_LIMIT` studies).
 
     ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
     """
@@ -227,9 +333,9 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     broader: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, str] = {}
     for r in component_rows:
-        labels.setdefault(r["component"], _label(r["label"], r["component"]))
-        if r["broader"]:
-            broader[r["component"]].add(r["broader"])
+        labels.setdefault(r["component_iri"], _label(r["component"], r["component_iri"]))
+        if r["broader_iri"]:
+            broader[r["component_iri"]].add(r["broader_iri"])
     for iri, label in labels.items():
         components[iri] = Component(iri, label, tuple(sorted(broader.get(iri, ()))))
     del component_rows
@@ -239,69 +345,116 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     outcome_domains: dict[str, set[str]] = defaultdict(set)
     outcome_labels: dict[str, str] = {}
     for r in outcome_rows:
-        domains.setdefault(r["domain"], _label(r["domain_label"], r["domain"]))
-        outcome_domains[r["outcome"]].add(r["domain"])
-        outcome_labels.setdefault(r["outcome"], _label(r["outcome_label"], r["outcome"]))
+        domains.setdefault(r["domain_iri"], _label(r["domain"], r["domain_iri"]))
+        outcome_domains[r["outcome_iri"]].add(r["domain_iri"])
+        outcome_labels.setdefault(r["outcome_iri"], _label(r["outcome"], r["outcome_iri"]))
     outcomes = {o: Outcome(o, outcome_labels[o], tuple(sorted(ds, key=lambda d: domains[d].lower())))
                 for o, ds in outcome_domains.items()}
     del outcome_rows
 
+    design_labels: dict[str, str] = {}
+    design_broader: dict[str, set[str]] = defaultdict(set)
+    for r in ask(store, "network_designs").rows:
+        design_labels.setdefault(r["design_iri"], _label(r["design"], r["design_iri"]))
+        if r["broader_iri"]:
+            design_broader[r["design_iri"]].add(r["broader_iri"])
+    designs = {d: Component(d, label, tuple(sorted(design_broader.get(d, ())))) for d, label in design_labels.items()}
+
     by_study: dict[str, list[dict]] = defaultdict(list)
     for r in ask(store, "network_studies").rows:
-        by_study[r["study"]].append(r)
+        by_study[r["study_iri"]].append(r)
     studies: dict[str, Study] = {}
     for iri, rows in by_study.items():
-        rows.sort(key=lambda r: (r["report"] or "", str(r["label"]), str(r["design"])))  # answers come unordered
+        rows.sort(key=_row_order)
         first = rows[0]
-        reports = [r for r in rows if r["report"]]
-        main = next((r for r in reports if r["role"] == "main"), reports[0] if reports else first)
+        main = main_report(rows)
         report_title = main.get("report_title")
         if report_title and str(report_title).strip().rstrip(".").lower() == str(first["title"] or "").strip().lower():
             report_title = None  # the study's own title is shown anyway
         year = first["year"] if isinstance(first["year"], int) else None
+        n = first.get("sample_size")
         studies[iri] = Study(
-            iri=iri, label=_label(first["label"], iri), title=str(first["title"] or ""), year=year,
-            design=first["design"],
-            design_label=_label(first["design_label"], first["design"]) if first["design"] else "",
+            iri=iri, label=_label(first["study"], iri), title=str(first["title"] or ""), year=year,
+            design=first["design_iri"], sample_size=n if isinstance(n, int) else None,
+            design_label=_label(first["design"], first["design_iri"]) if first["design_iri"] else "",
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
             # the main report's own identifiers only: a protocol's PMID is not the study's paper
-            pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")))
+            pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")),
+            link=study_link(main.get("pmid"), main.get("doi"), main.get("source_url")),
+            secondary=secondary_reports(rows, main))
     del by_study
 
     parts = ask(store, "network_interventions").rows
     interventions: dict[str, Intervention] = {}
     groups: dict[int, str] = {}
     comps: dict[str, set[str]] = defaultdict(set)
-    parts.sort(key=lambda r: (r["intervention"], str(r["intervention_label"]), r["component"] or ""))
+    parts.sort(key=lambda r: (r["intervention_iri"], str(r["intervention"]), r["component_iri"] or ""))
     for r in parts:
-        iri = r["intervention"]
+        iri = r["intervention_iri"]
         if iri not in interventions:
-            interventions[iri] = Intervention(iri, _label(r["intervention_label"], iri), r["study"])
+            interventions[iri] = Intervention(iri, _label(r["intervention"], iri), r["study_iri"])
         inv = interventions[iri]
         if isinstance(r["group"], int):
             inv.group = r["group"] if inv.group is None else min(inv.group, r["group"])
             groups.setdefault(r["group"], _label(r["group_label"], f"group {r['group']}"))
-        if r["component"]:
-            comps[iri].add(r["component"])
-            if r["component"] not in components:
-                components[r["component"]] = Component(r["component"], ns.local_name(r["component"]))
+        if r["component_iri"]:
+            comps[iri].add(r["component_iri"])
+            if r["component_iri"] not in components:
+                components[r["component_iri"]] = Component(r["component_iri"], ns.local_name(r["component_iri"]))
     for iri, inv in interventions.items():
         inv.components = tuple(sorted(comps.get(iri, ()), key=lambda c: components[c].label.lower()))
     del parts
 
     facts = []
     for r in ask(store, "network_edges").rows:
-        facts.append(Fact(r["study"], r["intervention"], r["outcome"],
-                          DIRECTION_INDEX.get(r["direction"], OTHER_DIRECTION), int(r["findings"] or 0)))
-        if r["intervention"] not in interventions:  # a finding's arm that no study ipv:evaluates
-            interventions[r["intervention"]] = Intervention(r["intervention"], ns.local_name(r["intervention"]),
-                                                            r["study"])
-        if r["study"] not in studies:
-            studies[r["study"]] = Study(r["study"], ns.local_name(r["study"]))
-        if r["outcome"] not in outcomes:
-            outcomes[r["outcome"]] = Outcome(r["outcome"], ns.local_name(r["outcome"]))
+        study, arm, outcome = r["study_iri"], r["intervention_iri"], r["outcome_iri"]
+        facts.append(Fact(study, arm, outcome, DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION),
+                          int(r["findings"] or 0)))
+        if arm not in interventions:  # a finding's arm that no study ipv:evaluates
+            interventions[arm] = Intervention(arm, ns.local_name(arm), study)
+        if study not in studies:
+            studies[study] = Study(study, ns.local_name(study))
+        if outcome not in outcomes:
+            outcomes[outcome] = Outcome(outcome, ns.local_name(outcome))
     facts.sort(key=lambda f: (f.study, f.intervention, f.outcome, f.direction))  # same graph, same files
-    return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())))
+    details = []
+    if len(studies) <= DETAIL_LIMIT:
+        for r in ask(store, "network_findings").rows:
+            text = finding_detail(r)
+            if text:
+                number = r["number"] if isinstance(r["number"], int) else None
+                details.append(FindingDetail(r["study_iri"], r["intervention_iri"], r["outcome_iri"],
+                                             DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION), number, text))
+        details.sort(key=lambda d: (d.study, d.number or 0, d.text))
+    return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())),
+                    designs, details)
+
+
+def _number(value: Any) -> str:
+    return format(value, "f").rstrip("0").rstrip(".") if hasattr(value, "as_tuple") else str(value)
+
+
+def finding_detail(row: dict) -> str:
+    """One finding's instrument, time point, estimate with its CI, and p-value, as reviewers read them
+    ("" when it records none of these).
+
+    >>> finding_detail({"instrument": "CTS2", "time_point": "15 months", "estimate_type": "odds ratio",
+    ...                 "estimate": 0.78, "ci_lower": 0.49, "ci_upper": 1.24, "ci_level": 0.95,
+    ...                 "p_value": 0.3, "p_relation": "="})
+    'CTS2; 15 months; odds ratio 0.78 (95% CI 0.49 to 1.24); p = 0.3'
+    """
+    parts = [str(row[k]) for k in ("instrument", "time_point") if row.get(k) not in (None, "")]
+    if row.get("estimate") is not None:
+        estimate = " ".join(x for x in (str(row.get("estimate_type") or "estimate"), _number(row["estimate"])))
+        if row.get("ci_lower") is not None and row.get("ci_upper") is not None:
+            level = f"{float(row['ci_level']) * 100:g}% " if row.get("ci_level") is not None else ""
+            estimate += f" ({level}CI {_number(row['ci_lower'])} to {_number(row['ci_upper'])})"
+        parts.append(estimate)
+    elif row.get("ci_lower") is not None and row.get("ci_upper") is not None:
+        parts.append(f"CI {_number(row['ci_lower'])} to {_number(row['ci_upper'])}")
+    if row.get("p_value") is not None:
+        parts.append(f"p {row.get('p_relation') or '='} {_number(row['p_value'])}")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------- counting
@@ -349,6 +502,7 @@ class Tally:
             ordered = sorted(self.studies, key=lambda s: (ev.study_label(s).lower(), s))
             out["studies"] = [ev.study_label(s) for s in ordered]
             out["study_iris"] = ordered
+            out["study_links"] = [ev.study_href(s) for s in ordered]
         return out
 
 
@@ -392,7 +546,9 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
         attrs: dict[str, Any] = {"kind": kind, "label": node_label(ev, iri, kind), "iri": iri}
         if kind == "intervention":
             inv = ev.interventions[iri]
-            attrs.update(study=ev.study_label(inv.study), study_iri=inv.study)
+            st = ev.studies.get(inv.study)
+            attrs.update(study=ev.study_label(inv.study), study_iri=inv.study, study_link=ev.study_href(inv.study),
+                         secondary_reports=[x.describe() for x in st.secondary] if st else [])
             if inv.group is not None:
                 attrs.update(group=inv.group, group_label=ev.groups.get(inv.group, ""))
         elif kind == "component":
@@ -445,7 +601,8 @@ def study_network(ev: Evidence, limit: int = STUDY_NETWORK_LIMIT) -> nx.Graph:
     g = nx.Graph(name="ipvkg studies linked by shared components")
     for s in sorted(studies, key=lambda s: (ev.study_label(s).lower(), s)):
         st = ev.studies.get(s)
-        g.add_node(s, label=ev.study_label(s), title=st.title if st else "", n_components=len(studies[s]))
+        g.add_node(s, label=ev.study_label(s), title=st.title if st else "", link=ev.study_href(s),
+                   secondary_reports=[x.describe() for x in st.secondary] if st else [], n_components=len(studies[s]))
     for a, b in combinations(list(g.nodes), 2):
         shared = studies[a] & studies[b]
         if shared:

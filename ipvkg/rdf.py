@@ -331,7 +331,8 @@ def report_triples(subject: NamedNode, rep: Report, record_id: str, index: int, 
     out.origins[p.value] = origin
     out.add(subject, _I["reportedIn"], p)
     out.add(p, RDF_TYPE, _I["Publication"])
-    out.value(p, _I["reportRole"], rep.role)
+    if getattr(rep.role, "iri", None):  # a review's citation has no role
+        out.add(p, _I["reportRole"], NamedNode(rep.role.iri))
     out.value(p, _I["title"], rep.title)
     if rep.title:
         out.add(p, RDFS_LABEL, _en(str(rep.title)))

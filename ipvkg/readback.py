@@ -80,7 +80,7 @@ def study_records(store: GraphStore, vocab: Vocabulary | None = None) -> list[di
             "description")}) for c in _many(store, s, "hasComparator")]
         pubs = {p: _one(store, p, ["reportRole", "pmid", "doi", "pmcid", "authors", "year", "title", "journal",
                                    "sourceRead"]) for p in _many(store, s, "reportedIn")}
-        rec["reports"] = [_report(p) for p in pubs.values()]
+        rec["reports"] = [_report(p, label) for p in pubs.values()]
         findings = [_finding(store, f, pubs, label) for f in _many(store, s, "hasFinding")]
         rec["findings"] = [f for _, f in sorted(findings, key=lambda x: x[0])]
         rec["curation"] = _drop_none({"curator": v.get("curator"), "date": v.get("curationDate"),
@@ -106,9 +106,10 @@ def _intervention(store: GraphStore, i: str, label) -> dict[str, Any]:
                                  "weeks": v.get("durationWeeks"), "description": v.get("intensityDescription")})})
 
 
-def _report(v: dict[str, Any]) -> dict[str, Any]:
+def _report(v: dict[str, Any], label) -> dict[str, Any]:
     return _drop_none({
-        "role": v.get("reportRole"), "pmid": _key(v["pmid"]).split(":", 1)[1] if "pmid" in v else None,
+        "role": label(v["reportRole"]) if "reportRole" in v else None,
+        "pmid": _key(v["pmid"]).split(":", 1)[1] if "pmid" in v else None,
         "doi": v["doi"].removeprefix("https://doi.org/") if "doi" in v else None,
         "pmcid": _key(v["pmcid"]).split(":", 1)[1] if "pmcid" in v else None,
         "authors": v["authors"].split("; ") if v.get("authors") else None, "year": v.get("year"),

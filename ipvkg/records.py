@@ -24,11 +24,13 @@ from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 import yaml
 
 from .errors import IpvkgError, Problem
+from .namespaces import IPV
 from .vocab import UnknownLabel, Vocabulary, load_vocabulary
 
 MAX_RECORD_BYTES = 5 * 1024 * 1024
 STUDY_SUFFIXES = {".yaml", ".yml", ".csv", ".xlsx"}
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+MAIN_REPORT = IPV + "MainReport"  # the report role whose report every link to a study goes to
 
 Path_ = tuple  # a path into a record: ("findings", 2, "ci_lower")
 
@@ -97,7 +99,7 @@ class Finding:
 
 @dataclass
 class Report:
-    role: Any = None
+    role: Term | None = None
     pmid: Any = None
     doi: Any = None
     pmcid: Any = None
@@ -139,7 +141,7 @@ class StudyRecord:
     @property
     def main_report(self) -> Report | None:
         """The report with role main, else the first report listed (None when the record lists none)."""
-        return next((r for r in self.reports if str(r.role or "").strip().lower() == "main"),
+        return next((r for r in self.reports if r.role is not None and r.role.iri == MAIN_REPORT),
                     self.reports[0] if self.reports else None)
 
     @property
@@ -216,7 +218,7 @@ STUDY_SCHEMA: dict[str, tuple[str, object]] = {
                           "ci_lower": ("text", None), "ci_upper": ("text", None), "ci_level": ("text", None),
                           "p_value": ("text", None), "p_relation": ("text", None), "quote": ("text", None),
                           "reported_in": ("text", None)}),
-    "reports": ("maps", {"role": ("text", None), "pmid": ("text", None), "doi": ("text", None),
+    "reports": ("maps", {"role": ("label", "role"), "pmid": ("text", None), "doi": ("text", None),
                          "pmcid": ("text", None), "authors": ("list", None), "year": ("text", None),
                          "title": ("text", None), "journal": ("text", None), "source_url": ("text", None)}),
     "curation": ("map", {"curator": ("text", None), "date": ("text", None), "note": ("text", None)}),
@@ -465,8 +467,8 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
         m = r.mapping(item, path, rschema, f"report {i + 1}")
         if not m:
             continue
-        rep = Report(line=r.line(path))
-        for name in ("role", "pmid", "doi", "pmcid", "year", "title", "journal", "source_url"):
+        rep = Report(line=r.line(path), role=r.term("role", m.get("role"), path + ("role",), f"report {i + 1}"))
+        for name in ("pmid", "doi", "pmcid", "year", "title", "journal", "source_url"):
             value = r.scalar(m.get(name), path + (name,), f"report {i + 1}")
             setattr(rep, name, str(value) if name in ("pmid", "doi", "pmcid") and value is not None else value)
         rep.authors = tuple(str(a) for a in r.items(m.get("authors"), path + ("authors",)))

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import base_record, write_data
 
+from ipvkg import namespaces as ns
 from ipvkg.gapmap import gap_matrix
 from ipvkg.network import load_evidence, network
 from ipvkg.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
@@ -56,6 +57,15 @@ def small_pages(small_build, tmp_path_factory):
     ev = load_evidence(small_build.store)
     network_files(ev, NETWORK_FORMATS, lambda n: out / n)
     gapmap_files(ev, GAPMAP_FORMATS, lambda n: out / n)
+    return out, ev
+
+
+@pytest.fixture(scope="module")
+def shipped_pages(shipped_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("shipped-pages")
+    ev = load_evidence(shipped_build.store)
+    network_files(ev, ("html",), lambda n: out / n)
+    gapmap_files(ev, ("html",), lambda n: out / n)
     return out, ev
 
 
@@ -109,8 +119,8 @@ def test_network_page_draws_every_node_and_lists_studies_on_click(browser, small
     assert panel_studies(d) == ["Alpha 2005", "Beta 2010"]
     assert d.find_element(By.ID, "panel-title").text == "depression"
     links = {a.text: a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "#study-list a")}
+    # one link per study, to its main report: PubMed when it has a PMID (Alpha has a DOI too), else the DOI
     assert links == {"PubMed 11111111": "https://pubmed.ncbi.nlm.nih.gov/11111111/",
-                     "DOI 10.9999/fixture.a": "https://doi.org/10.9999/fixture.a",
                      "DOI 10.9999/fixture.b": "https://doi.org/10.9999/fixture.b"}
     panel = d.find_element(By.ID, "panel").text
     assert "Fixture A advocacy trial" in panel and "Alpha A (2005). Fixture A. Fixtures." in panel
@@ -211,4 +221,73 @@ def test_markup_in_the_data_stays_text(browser, hostile_build, page):
     assert d.execute_script("return document.scripts.length") == 2  # the data and the page's own code
     assert d.execute_script("return document.querySelectorAll('#panel script, #panel img').length") == 0
     assert no_requests(d)
+    assert errors(d) == []
+
+
+# --------------------------------------------------------------------------------------------- shipped data
+def test_a_panel_links_the_main_report_and_lists_the_secondary_reports_by_role(browser, shipped_pages):
+    """Gupta 2017: the link is its 2017 main report's DOI; its 2014 protocol is listed as protocol, with its PMID."""
+    out, ev = shipped_pages
+    d = browser
+    gupta = ev.studies[ns.study_iri("gupta2017")]
+    arm = next(i for i in ev.interventions.values() if i.study == gupta.iri)
+    open_page(d, out / "network.html")
+    node(d, f"{gupta.label}: {arm.label}").click()
+    assert panel_studies(d) == [gupta.label]
+    links = [(a.text, a.get_attribute("href")) for a in d.find_elements(By.CSS_SELECTOR, "#study-list a")]
+    assert links == [("DOI 10.1186/s12916-017-0880-y", "https://doi.org/10.1186/s12916-017-0880-y"),
+                     ("PubMed 25079882", "https://pubmed.ncbi.nlm.nih.gov/25079882/")]
+    roles = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#study-list .secondary-report")]
+    assert roles == ["protocol: PubMed 25079882"]
+    assert errors(d) == [] and no_requests(d)
+
+
+def test_a_panel_shows_each_findings_estimate_ci_p_instrument_and_time_point_and_the_studys_n_and_design(
+        browser, shipped_pages):
+    """Gupta 2017 (cluster RCT, n = 950) records an estimate, 95% CI, p-value and time point for each finding;
+    Sharps 2016 records its instrument (CTS2) and a p-value."""
+    from conftest import ROOT
+    from ipvkg.records import load_studies
+
+    out, ev = shipped_pages
+    records = {r.id: r for r in load_studies([ROOT / "data" / "studies"])[0]}
+    d = browser
+    shown = {}
+    for key in ("gupta2017", "sharps2016"):
+        rec, study = records[key], ev.studies[ns.study_iri(key)]
+        arm = next(i for i in ev.interventions.values() if i.study == study.iri)
+        open_page(d, out / "network.html")
+        node(d, f"{study.label}: {arm.label}").click()
+        entry = d.find_element(By.CSS_SELECTOR, "#study-list li.study").text
+        assert f"({rec.year}, {rec.design.text}, n = {rec.sample_size})" in entry, entry
+        details = shown[key] = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#study-list li.finding-detail")]
+        assert len(details) == len(rec.findings), details
+        for f in rec.findings:  # each finding's recorded numbers, in one line
+            want = [str(x) for x in (f.time_point, f.instrument and f.instrument.text, f.estimate, f.ci_lower,
+                                     f.ci_upper) if x] + ([f"p {f.p_relation} {f.p_value}"] if f.p_value else [])
+            assert any(all(w in line for w in want) for line in details), (want, details)
+    assert "15 months; odds ratio 0.78 (95% CI 0.49 to 1.24); p = 0.3" in shown["gupta2017"]
+    assert shown["sharps2016"] == ["CTS2; p < 0.01"]
+    assert errors(d) == []
+
+
+def test_the_gapmap_rct_filter_counts_what_the_question_within_design_rct_counts(browser, shipped_pages,
+                                                                                 shipped_build):
+    """A cluster RCT is an RCT on the page as in the questions: the RCT filter's study count is the question's."""
+    from conftest import ROOT
+    from ipvkg.queries import run_question
+    from ipvkg.records import load_studies
+
+    out, _ = shipped_pages
+    rct = ns.IPV + "RandomisedControlledTrial"
+    rows = run_question(shipped_build.store, "studies_by_design_country", {"within_design": rct}).rows
+    # the question counts per design and country: its rows add up to the studies while no study names two countries
+    assert all(len(r.countries) <= 1 for r in load_studies([ROOT / "data" / "studies"])[0])
+    expected = sum(int(r["studies"]) for r in rows)
+    assert {r["design"] for r in rows} == {"RCT", "cluster RCT"}
+    d = browser
+    open_page(d, out / "gapmap.html")
+    choose(d, "design", "RCT")
+    status = d.find_element(By.ID, "status").text
+    assert status.endswith(f"; {expected} studies match the filters"), status
     assert errors(d) == []

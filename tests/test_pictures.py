@@ -27,7 +27,7 @@ from conftest import base_record, run_cli, write_data
 
 from ipvkg import namespaces as ns
 from ipvkg.gapmap import csv_text, gap_matrix
-from ipvkg.html import COMMON_JS, GAPMAP_JS, NETWORK_JS, gapmap_page, network_page, safe_json
+from ipvkg.html import COMMON_JS, GAPMAP_JS, NETWORK_JS, evidence_payload, gapmap_page, network_page, safe_json
 from ipvkg.network import (PicturesError, component_outcome_network, layered_layout, load_evidence, network,
                            share_colour, study_network)
 from ipvkg.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
@@ -421,3 +421,36 @@ def test_study_links_go_to_the_main_report_never_a_secondary_one(shipped_build):
         secondary_pmids = {str(r.pmid) for r in rec.reports if r is not main and r.pmid}
         assert secondary_pmids and study.pmid not in secondary_pmids, key
     assert by_label[records["gupta2017"].label].doi == "https://doi.org/10.1186/s12916-017-0880-y"
+
+
+def test_every_link_to_a_study_is_its_main_reports_pmid_else_doi_else_page_read(shipped_build, tmp_path):
+    """Tiwari 2005's main report has a PMID and a DOI: PubMed. Sharps 2016's has neither: the PMC page its record
+    cites as read. The HTML panels, the network exports and `ipvkg explain` all give that one link."""
+    import json
+
+    from conftest import ROOT
+    from ipvkg.records import load_studies
+
+    records = {r.id: r for r in load_studies([ROOT / "data" / "studies"])[0]}
+    both, neither = records["tiwari2005"].main_report, records["sharps2016"].main_report
+    assert both.pmid and both.doi and not neither.pmid and not neither.doi and neither.source_url
+    ev = load_evidence(shipped_build.store)
+    expected = {ns.study_iri("tiwari2005"): f"https://pubmed.ncbi.nlm.nih.gov/{both.pmid}/",
+                ns.study_iri("sharps2016"): neither.source_url}
+    for iri, href in expected.items():
+        assert ev.studies[iri].link.href == href
+    payload = evidence_payload(ev)
+    shown = {row[0]: row[5] for row in payload["studies"]}
+    assert {shown[ev.studies[iri].label] for iri in expected} == set(expected.values())
+    network_files(ev, ("json",), lambda n: tmp_path / n)
+    nodes = json.loads((tmp_path / "network.json").read_text())["nodes"]
+    listed = {i: h for n in nodes for i, h in zip(n.get("study_iris", ()), n.get("study_links", ()))}
+    assert {iri: listed[iri] for iri in expected} == expected
+    # secondary reports are listed with their roles, each linked by the same rule
+    gupta = [n for n in nodes if n["kind"] == "intervention" and n["study_iri"] == ns.study_iri("gupta2017")]
+    assert gupta and all(n["secondary_reports"] == ["protocol: https://pubmed.ncbi.nlm.nih.gov/25079882/"]
+                         for n in gupta)
+    assert ev.studies[ns.study_iri("sharps2016")].secondary[0].role == "secondary analysis"
+    for key, iri in (("tiwari2005", ns.study_iri("tiwari2005")), ("sharps2016", ns.study_iri("sharps2016"))):
+        done = run_cli("explain", key)
+        assert done.returncode == 0 and done.stdout.splitlines()[-1] == f"{key} main report: {expected[iri]}"

@@ -155,8 +155,8 @@ def test_every_question_has_a_test_and_a_header():
 def test_every_answer_that_names_a_study_gives_its_key_and_iri(store):
     """A column of study labels comes with the record key and the study IRI of the same study, row by row."""
     studies = ask(store, "network_studies")
-    label_of = {r["study"]: r["label"] for r in studies}
-    key_of = {r["study"]: r["key"] for r in studies}
+    label_of = {r["study_iri"]: r["study"] for r in studies}
+    key_of = {r["study_iri"]: r["key"] for r in studies}
     labels = set(label_of.values())
     checked = set()
     for q in list_questions():
@@ -174,6 +174,25 @@ def test_every_answer_that_names_a_study_gives_its_key_and_iri(store):
                        for c in label_columns), (q.name, r)
         checked.add(q.name)
     assert {"follow_up", "effect_estimates", "special_populations", "network_studies"} <= checked
+
+
+def test_a_column_name_means_one_thing_in_every_question(store):
+    """?study is a label everywhere and ?study_iri the IRI (likewise intervention, outcome, design, ...): a column
+    of IRIs is named *_iri, except the identifiers that are addresses by nature (PMID, DOI, page read)."""
+    kinds: dict[str, dict[str, set[str]]] = {}
+    for q in list_questions():
+        if any(p.required for p in q.params):
+            continue
+        for r in ask(store, q.name):
+            for column, value in r.items():
+                if value is not None:
+                    kind = "iri" if str(value).startswith(("http://", "https://")) else "value"
+                    kinds.setdefault(column, {}).setdefault(kind, set()).add(q.name)
+    assert {"study", "study_iri", "intervention_iri", "outcome_iri", "design_iri"} <= set(kinds)
+    for column, by_kind in kinds.items():
+        assert len(by_kind) == 1, f"?{column} is IRIs in {by_kind.get('iri')} but values in {by_kind.get('value')}"
+        if "iri" in by_kind:
+            assert column.endswith("_iri") or column in ("pmid", "doi", "source_url"), (column, by_kind["iri"])
 
 
 INJECTIONS = ['x" } UNION { ?s ?p ?o } #', "<http://evil>", "depression> } UNION { ?s ?p ?o", "'; DROP ALL"]

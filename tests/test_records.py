@@ -327,3 +327,19 @@ def test_two_studies_that_would_share_a_label_are_refused_in_one_line(tmp_path, 
     result = load_and_validate(data)
     assert result.errors == []
     assert sorted(s.label for s in result.studies) == ["Alpha 2005", "Alpha 2005b"]
+
+
+def test_a_report_role_is_a_term_of_the_ontologys_report_roles(tmp_path, record, vocab):
+    """Roles are ontology terms with a label and a definition; a role outside them is refused, naming the field."""
+    from rdflib import URIRef
+    from rdflib.namespace import SKOS
+
+    from ipvkg.namespaces import IPV
+
+    for label, name in (("main", "MainReport"), ("protocol", "ProtocolReport"),
+                        ("secondary analysis", "SecondaryAnalysisReport"), ("follow-up", "FollowUpReport")):
+        assert vocab.resolve("role", label) == IPV + name
+        assert vocab.graph.value(URIRef(IPV + name), SKOS.definition), name
+    record["reports"][0]["role"] = "draft"
+    problems = _refused(write_data(tmp_path, record))
+    assert [p.field for p in problems] == ["reports.role"] and "unknown role label 'draft'" in problems[0].message
