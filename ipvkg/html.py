@@ -128,6 +128,11 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
         "components": [[ev.component_label(c), [cidx[a] for a in ev.ancestors(c) if a in cidx]] for c in comp_ids],
         "studies": studies, "interventions": interventions, "facts": facts, "details": details,
         "listLimit": STUDY_LIST_LIMIT,
+        # the page says what it leaves out, so that a missing citation is not read as none
+        "leftOut": "" if detailed else (
+            f"With more than {DETAIL_LIMIT:,} studies the panels leave out citations, secondary reports and each "
+            "finding's estimate, instrument and time point; `ipvkg query effect_estimates` and `ipvkg explain KEY` "
+            "give them."),
         "_index": {"outcome": oidx, "component": cidx, "intervention": iidx, "domain": domidx},
     }
 
@@ -537,7 +542,7 @@ NETWORK_JS = r"""
     plural(totalFindings, "finding") + ". Node size: studies; colour: share of findings that improved. " +
     "Click a node or a line to list its studies; the filters recount everything.";
   if (N.note) { $("note").textContent = N.note; $("note").hidden = false; }
-  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to their main reports.";
+  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to their main reports." + (D.leftOut ? " " + D.leftOut : "");
   buildFilters();
 
   const view = $("view");
@@ -660,7 +665,7 @@ GAPMAP_JS = r"""
   $("subtitle").textContent = studies(totalStudies) + ", " + plural(all.reduce((a, f) => a + f[4], 0), "finding") +
     ". Rows: intervention components (bold rows include their indented narrower components); columns: outcome domains. " +
     "Number: studies; colour: share of findings that improved; hatched: no study (a gap). Click a cell to list its studies.";
-  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to their main reports; hover for a summary.";
+  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to their main reports; hover for a summary." + (D.leftOut ? " " + D.leftOut : "");
   buildFilters();
   const view = $("view");
   view.appendChild(legend((box) => {

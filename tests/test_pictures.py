@@ -454,3 +454,18 @@ def test_every_link_to_a_study_is_its_main_reports_pmid_else_doi_else_page_read(
     for key, iri in (("tiwari2005", ns.study_iri("tiwari2005")), ("sharps2016", ns.study_iri("sharps2016"))):
         done = run_cli("explain", key)
         assert done.returncode == 0 and done.stdout.splitlines()[-1] == f"{key} main report: {expected[iri]}"
+
+
+def test_a_page_that_leaves_details_out_says_so(ev, monkeypatch):
+    import ipvkg.html as html
+
+    full = html.evidence_payload(ev)
+    assert full["leftOut"] == "" and any(study[4] for study in full["studies"])  # citations are there
+    monkeypatch.setattr(html, "DETAIL_LIMIT", 1)  # as a build above the limit would be
+    ev.cache.clear()
+    try:
+        short = html.evidence_payload(ev)
+    finally:
+        ev.cache.clear()  # the module's other tests see the full payload again
+    assert not any(study[4] for study in short["studies"]) and short["details"] == []
+    assert "more than 1 studies the panels leave out citations" in short["leftOut"]
