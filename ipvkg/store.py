@@ -28,12 +28,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 import pyoxigraph as ox
 
 from . import namespaces as ns
 from .errors import IpvkgError
+
+if TYPE_CHECKING:
+    from .output import PinnedBuild
 
 GRAPH_FILE = "dataset.nq"  # a build's whole dataset, every named graph
 
@@ -114,7 +117,7 @@ _PLAIN_TEXT = {ns.XSD + "string", ns.RDF + "langString"}
 
 
 def _ox_value(term: Any) -> Value:
-    # the common cases first, without python_value's checks (same values: a million cells at 100,000 studies)
+    # the common cases first, without python_value's checks (same values; this runs once per cell)
     if term is None:
         return None
     kind = type(term)
@@ -190,7 +193,7 @@ class OxigraphStore(GraphStore):
         # the build directory and graph digest whose kept answers hold here, until anything is added
         self.answers_from: tuple[Path, str] | None = None
         self._build: Path | None = None  # a build directory whose graph is loaded when first needed
-        self._pinned = None  # the one build of that directory every file is read from (ipvkg.output)
+        self._pinned: PinnedBuild | None = None  # the one build of that directory all files are read from
         self._shown: Path | None = None  # the directory as the user named it (for messages)
         self._build_digest: str | None = None  # its dataset.nq's SHA-256, once hashed
         try:
@@ -219,7 +222,7 @@ class OxigraphStore(GraphStore):
         """Hold the graph of ``build`` (its dataset.nq), loaded when a question needs the graph.
 
         A question the build answered itself is read from ``build/answers/`` while the answer holds
-        (``ipvkg.answers``), without loading: at 100,000 studies loading takes 35-55 s.
+        (``ipvkg.answers``), without loading, which takes long on a large build (bench/README.md, Decisions).
         """
         from .output import pinned_build
 
@@ -242,7 +245,7 @@ class OxigraphStore(GraphStore):
         hashing = None if self._build_digest else in_thread(lambda: file_digest(dataset))
         self.load_file(dataset, trusted=True)  # the build wrote it
         try:
-            self._trust_answers(build, self._build_digest or hashing.result())
+            self._trust_answers(build, hashing.result() if hashing is not None else self._build_digest or "")
         except OSError:
             self.answers_from = None
 
@@ -257,13 +260,13 @@ class OxigraphStore(GraphStore):
         """Add N-Triples (lines or bytes) to the named graph ``graph``.
 
         Lines are streamed to the parser in chunks (no second copy of a large graph in memory). An
-        in-memory store loads with ``load`` (measured 25% faster than ``bulk_load`` there), a store
-        on disk with ``bulk_load``. ``trusted`` lines (written by ipvkg's own RDF stage, whose terms
-        are built and checked by pyoxigraph) skip the parser's IRI checks: 30% faster.
+        in-memory store loads with ``load`` (faster than ``bulk_load`` there), a store on disk with
+        ``bulk_load``. ``trusted`` lines (written by ipvkg's own RDF stage, whose terms are built and
+        checked by pyoxigraph) skip the parser's IRI checks (figures: bench/README.md, Decisions).
         """
         store = self.store  # a pending build is loaded first: what is added comes on top of it
         self.answers_from = None
-        data = lines if isinstance(lines, bytes) else _LineReader(lines)
+        data = lines if isinstance(lines, bytes) else cast(IO[bytes], _LineReader(lines))  # a binary file object
         load = store.load if self.path is None else store.bulk_load
         load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=trusted)
 
@@ -271,18 +274,18 @@ class OxigraphStore(GraphStore):
         """Load an RDF file (format from its suffix); quads keep their graphs.
 
         A ``trusted`` file (one ipvkg wrote: every term was checked when it was made) skips the parser's
-        IRI checks, and an in-memory store loads it with ``load``: 40 % faster together (4.0 s -> 2.4 s
-        for a 10,000-study dataset.nq). Syntax errors are still errors.
+        IRI checks, and an in-memory store loads it with ``load`` (figures: bench/README.md, Decisions).
+        Syntax errors are still errors.
         """
         store = self.store
         self.answers_from = None
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) if path.suffix != ".nq" else ox.RdfFormat.N_QUADS
         if fmt is None:
             raise StoreError(f"{path}: unknown RDF format; use .ttl, .nt, .nq, .trig, .rdf or .jsonld")
-        kwargs = {"to_graph": ox.NamedNode(graph)} if graph and not fmt.supports_datasets else {}
+        to_graph = ox.NamedNode(graph) if graph and not fmt.supports_datasets else None
         load = store.load if trusted and self.path is None else store.bulk_load
         try:
-            load(path=str(path), format=fmt, lenient=trusted, **kwargs)
+            load(path=str(path), format=fmt, lenient=trusted, to_graph=to_graph)
         except (SyntaxError, ValueError, OSError) as exc:
             raise StoreError(f"{path}: cannot load: {exc}") from exc
 
@@ -315,7 +318,7 @@ class OxigraphStore(GraphStore):
         result = self._solutions(query, bindings)
         variables = [v.value for v in result.variables]
         try:  # results stream: a SERVICE call that fails surfaces here
-            # a solution iterates its values in the order of the variables: 3x faster than by name
+            # a solution iterates its values in the order of the variables, faster than by name
             rows = [dict(zip(variables, map(_ox_value, sol))) for sol in result]
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"the query failed while running: {str(exc).splitlines()[0]}") from None
@@ -346,7 +349,7 @@ class OxigraphStore(GraphStore):
         from .answers import file_digest, read_answer
 
         if self._build is not None and self.answers_from is None and self._build_digest is None:
-            # not loaded yet: hashing dataset.nq (about 1 GB/s) tells whether the kept answers hold
+            # not loaded yet: hashing dataset.nq (much faster than loading it) tells whether the kept answers hold
             try:
                 self._build_digest = file_digest(self._build / GRAPH_FILE)
             except OSError:
@@ -360,7 +363,7 @@ class OxigraphStore(GraphStore):
         return len(self.store)
 
     def dump_nquads(self) -> bytes:
-        return self.store.dump(format=ox.RdfFormat.N_QUADS)
+        return self.store.dump(format=ox.RdfFormat.N_QUADS) or b""
 
     def close(self) -> None:
         self.store.flush() if self.path else None
