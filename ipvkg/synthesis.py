@@ -28,7 +28,7 @@ StudyDirection = Literal["intervention", "comparator", "conflicting", "unclear"]
 
 #: Thomson & Thomas 2013: the share of a study's findings in a domain that must agree for the study to get a direction
 AGREEMENT_THRESHOLD = 0.7
-#: the normal quantile reviewers use to turn a 95 % CI into a standard error (Cochrane Handbook, standard errors from CIs)
+#: the normal quantile reviewers use to turn a 95 % CI into a standard error (Cochrane Handbook)
 Z_95 = 1.96
 
 _FAVOURS = ("intervention", "comparator", "unclear")
@@ -205,9 +205,9 @@ def pool_ratio_estimates(estimates: Sequence[float], ci_lowers: Sequence[float],
                          ci_uppers: Sequence[float]) -> PooledEstimate:
     """Random-effects pooling of ratio estimates (OR, RR, HR, IRR) reported with 95 % CIs.
 
-    Rule: ratios are pooled on the log scale (Cochrane Handbook, meta-analysis of ratio measures): log estimate, SE from the CI
-    (:func:`standard_error_from_ci`), DerSimonian-Laird (:func:`pool_random_effects`), then estimate and CI taken
-    back by exponentiation; tau^2 stays on the log scale.
+    Rule: ratios are pooled on the log scale (Cochrane Handbook, meta-analysis of ratio measures): log estimate,
+    SE from the CI (:func:`standard_error_from_ci`), DerSimonian-Laird (:func:`pool_random_effects`), then estimate
+    and CI taken back by exponentiation; tau^2 stays on the log scale.
 
     :param estimates: each study's ratio point estimate.
     :param ci_lowers: each study's lower 95 % bound.

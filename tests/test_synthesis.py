@@ -120,7 +120,8 @@ def test_pooling_identical_studies_gives_the_fixed_effect_and_no_heterogeneity()
     assert pooled.estimate == pytest.approx(0.5)
     assert (pooled.ci_lower, pooled.ci_upper) == pytest.approx((0.222819, 0.777181), abs=1e-6)
     # the same as ORs with their 95 % CIs exp(0.5 -+ 1.96 * 0.2): the answer comes back as an OR
-    ratio = pool_ratio_estimates([math.exp(0.5)] * 2, [math.exp(0.5 - 1.96 * 0.2)] * 2, [math.exp(0.5 + 1.96 * 0.2)] * 2)
+    ratio = pool_ratio_estimates([math.exp(0.5)] * 2, [math.exp(0.5 - 1.96 * 0.2)] * 2,
+                                 [math.exp(0.5 + 1.96 * 0.2)] * 2)
     assert ratio.scale == "log" and ratio.studies == 2
     assert ratio.estimate == pytest.approx(math.exp(0.5))
     assert (ratio.ci_lower, ratio.ci_upper) == pytest.approx((math.exp(0.222819), math.exp(0.777181)), rel=1e-6)
