@@ -202,3 +202,86 @@ def test_pooled_odds_ratio_matches_r_meta_on_the_log_scale():
     assert math.log(pooled.ci_upper) == pytest.approx(te_random + z * se_random, rel=1e-9)
     assert pooled.tau2 == pytest.approx(0.0016783981912744, rel=1e-8)  # results_or_dl_hk.tau2
     assert pooled.i2 == pytest.approx(0.0112088293538659, rel=1e-8)  # results_or_dl_hk.I2 (a share in meta)
+
+
+# --- the table from study-level inputs -------------------------------------------------------------------------
+
+def _finding(study, n, favours, component="advocacy", domain="mental health", outcome="depression", **extra):
+    from ipvkg.synthesis import FindingInput
+
+    return FindingInput(study=study, label=study, finding=f"{study}/{n}", component=component, domain=domain,
+                        outcome=outcome, favours=favours, rct=extra.pop("rct", True), number=n, **extra)
+
+
+def test_synthesise_counts_each_study_once_per_component_and_domain():
+    from ipvkg.synthesis import synthesise
+
+    findings = [
+        # study a: 3 of 4 findings favour the intervention (75 % >= 70 %): one study favouring, not three
+        *[_finding("a", n, "intervention") for n in (1, 2, 3)], _finding("a", 4, "comparator"),
+        # study b: 1 of 2 each way: conflicting; it is not an RCT
+        _finding("b", 1, "intervention", rct=False), _finding("b", 2, "comparator", rct=False),
+        # study c: favours the comparator
+        _finding("c", 1, "comparator"),
+        # study a's finding 1 again (an outcome under two paths to the domain): still one finding
+        _finding("a", 1, "intervention"),
+        # the same study in another domain is another cell
+        _finding("a", 5, "unclear", domain="social support", outcome="social support"),
+    ]
+    mental, social = synthesise(findings)
+    assert (mental.domain, social.domain) == ("mental health", "social support")
+    assert mental.counts == DirectionCounts(favouring=1, against=1, conflicting=1, unclear=0)
+    assert [s.findings for s in mental.studies] == [4, 2, 1]
+    assert mental.rcts == 2
+    # 1 favouring of 2 with a direction: 50 %, sign test p = 1 (binomial(2, 0.5): P(X<=1 or X>=1) = 1)
+    assert mental.proportion == 0.5 and mental.sign_test_p == pytest.approx(1.0)
+    assert mental.proportion_ci == pytest.approx(wilson_interval(1, 2))
+    # a cell with no study favouring either side has no proportion and no sign test
+    assert social.counts.unclear == 1 and social.proportion is None and social.sign_test_p is None
+
+
+def test_synthesise_groups_by_the_chosen_outcome_instead_of_the_domain():
+    from ipvkg.synthesis import synthesise
+
+    rows = synthesise([_finding("a", 1, "intervention", domain="mental health"),
+                       _finding("b", 1, "intervention", domain="functioning")], outcome_group="depression")
+    assert [(r.domain, len(r.studies)) for r in rows] == [("depression", 2)]
+
+
+def test_pool_estimates_pools_like_with_like_and_one_finding_per_study():
+    from ipvkg.synthesis import pool_estimates
+
+    odds = dict(estimate_type="odds ratio", ratio=True, ci_level=0.95, higher_is_better=False, outcome="IPV")
+    findings = [
+        _finding("a", 1, "intervention", estimate=0.78, ci_lower=0.49, ci_upper=1.24, **odds),
+        # a second time point of study a: left out, the first finding in the record is pooled
+        _finding("a", 2, "intervention", estimate=0.2, ci_lower=0.1, ci_upper=0.4, **odds),
+        _finding("b", 1, "intervention", estimate=0.48, ci_lower=0.29, ci_upper=0.8, **odds),
+        # opposite orientation (an OR of staying safe): never pooled with the ORs of abuse
+        _finding("c", 1, "intervention", estimate=5.1, ci_lower=2.0, ci_upper=13.0,
+                 **{**odds, "higher_is_better": True}),
+        # a 90 % CI cannot be turned into a standard error with 1.96
+        _finding("d", 1, "intervention", estimate=0.5, ci_lower=0.3, ci_upper=0.9, **{**odds, "ci_level": 0.9}),
+        # regression coefficients come from different models: never pooled
+        _finding("e", 1, "intervention", estimate_type="regression coefficient", estimate=1.0, ci_lower=0.5,
+                 ci_upper=1.5, ci_level=0.95, higher_is_better=True, outcome="IPV"),
+        _finding("f", 1, "intervention", estimate_type="regression coefficient", estimate=1.2, ci_lower=0.2,
+                 ci_upper=2.2, ci_level=0.95, higher_is_better=True, outcome="IPV"),
+    ]
+    (pooled,) = pool_estimates(findings)
+    assert pooled.studies == ("a", "b") and pooled.inputs == ((0.78, 0.49, 1.24), (0.48, 0.29, 0.8))
+    assert pooled.pooled == pool_ratio_estimates([0.78, 0.48], [0.49, 0.29], [1.24, 0.8])
+
+
+def test_mean_differences_are_pooled_only_on_one_instrument():
+    from ipvkg.synthesis import pool_estimates
+
+    md = dict(estimate_type="mean difference", ci_level=0.95, higher_is_better=False)
+    findings = [_finding("a", 1, "intervention", estimate=-2.0, ci_lower=-4.0, ci_upper=0.0, instrument="BDI", **md),
+                _finding("b", 1, "intervention", estimate=-1.0, ci_lower=-3.0, ci_upper=1.0, instrument="CES-D", **md)]
+    assert pool_estimates(findings) == ()
+    same = [findings[0], _finding("b", 1, "intervention", estimate=-1.0, ci_lower=-3.0, ci_upper=1.0,
+                                  instrument="BDI", **md)]
+    (pooled,) = pool_estimates(same)
+    # both SEs are 2 / 1.96 and Q = (1 / (2 * (2 / 1.96) ** 2)) ... = 0.48 < 1: tau^2 0, the mean of -2 and -1
+    assert pooled.pooled.estimate == pytest.approx(-1.5) and pooled.pooled.tau2 == 0
