@@ -426,6 +426,12 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 staging.path("component_domain.csv").write_text(format_table(component_domain, "csv") + "\n")
                 staging.path("synthesis.csv").write_text(format_synthesis(synthesis, "csv") + "\n")
                 staging.path("synthesis.json").write_text(format_synthesis(synthesis, "json") + "\n")
+                if pictures:
+                    from .synthesis_plots import write_synthesis_pictures
+
+                    w = time.perf_counter()
+                    write_synthesis_pictures(synthesis, staging.path)
+                    timings["pictures: synthesis"] = time.perf_counter() - w
                 if load.rejected or keep_going:
                     staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
                                                                         indent=2) + "\n")

@@ -272,8 +272,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--offset", type=int, default=None, metavar="M", help="listings only: skip the first M rows")
 
     sy = add("synthesis", cmd_synthesis, "Synthesise by direction of effect: each study once per component x "
-             "outcome domain (the 70 per cent rule), the proportion favouring the intervention (Wilson interval), the sign test, "
-             "RCTs, and random-effects pooled estimates where two studies allow one.",
+             "outcome domain (the 70 per cent rule), the proportion favouring the intervention (Wilson interval), "
+             "the sign test, RCTs, and random-effects pooled estimates where two studies allow one.",
              "ipvkg synthesis --design RCT\nipvkg synthesis --component advocacy --outcome depression --format csv")
     sy.add_argument("--store", default=None, help="memory:[PATH] (default memory:build), oxigraph:DIR or sparql:URL")
     sy.add_argument("--graph", default=None, help="for sparql: a named graph to query as the default graph")
