@@ -33,6 +33,7 @@ from .records import (RecordKey, StudyRecord, _cross_record_problems, find_recor
                       read_record_files)
 from .reviews import ReviewRecord, load_reviews
 from .store import OxigraphStore, ResultTable
+from .synthesis import Synthesis, format_synthesis
 from .validate import point_at_fields, validate_lines, without_repeats
 from .vocab import Vocabulary, load_vocabulary
 
@@ -412,7 +413,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 _keep_other_answers(store, staging, pictures)
                 timings["answers: the other questions"] = time.perf_counter() - w
                 w = time.perf_counter()
-                summary, component_outcome, component_domain, answer_timings = answered.result()
+                summary, component_outcome, component_domain, synthesis, answer_timings = answered.result()
                 timings["files: waited for the answers"] = time.perf_counter() - w
                 timings.update(answer_timings)
                 w = time.perf_counter()
@@ -426,6 +427,14 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
                 staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
                 staging.path("component_domain.csv").write_text(format_table(component_domain, "csv") + "\n")
+                staging.path("synthesis.csv").write_text(format_synthesis(synthesis, "csv") + "\n")
+                staging.path("synthesis.json").write_text(format_synthesis(synthesis, "json") + "\n")
+                if pictures:
+                    from .synthesis_plots import write_synthesis_pictures
+
+                    w = time.perf_counter()
+                    write_synthesis_pictures(synthesis, staging.path)
+                    timings["pictures: synthesis"] = time.perf_counter() - w
                 if load.rejected or keep_going:
                     staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
                                                                         indent=2) + "\n")
@@ -452,7 +461,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     return result
 
 
-HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain")  # asked by _answer
+HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain", "synthesis_findings")  # by _answer
 
 
 def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bool) -> None:
@@ -477,9 +486,10 @@ def _draw(store: OxigraphStore, staging: BuildFolder) -> dict[str, float]:
 
 
 def _answer(store: OxigraphStore, staging: BuildFolder, load: LoadResult, classification: Classification
-            ) -> tuple[dict, ResultTable, ResultTable, dict[str, float]]:
-    """The build's summary and headline answers, and schema.jsonld (which needs the store only)."""
+            ) -> tuple[dict, ResultTable, ResultTable, Synthesis, dict[str, float]]:
+    """The build's summary, headline answers and synthesis table, and schema.jsonld (which needs the store only)."""
     from .linking import write_schema_view
+    from .synthesis import ask_synthesis
 
     t = time.perf_counter()
     ask = keeping_answers(staging.dir / ANSWERS_DIR)
@@ -488,9 +498,12 @@ def _answer(store: OxigraphStore, staging: BuildFolder, load: LoadResult, classi
     component_domain = ask(store, "component_domain")
     timings = {"queries": time.perf_counter() - t}
     t = time.perf_counter()
+    synthesis = ask_synthesis(store, ask=ask)
+    timings["synthesis"] = time.perf_counter() - t
+    t = time.perf_counter()
     write_schema_view(store, staging)
     timings["files: schema.org view"] = time.perf_counter() - t
-    return summary, component_outcome, component_domain, timings
+    return summary, component_outcome, component_domain, synthesis, timings
 
 
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples

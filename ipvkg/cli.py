@@ -132,6 +132,21 @@ def cmd_query(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synthesis(a: argparse.Namespace) -> int:
+    from .store import open_store
+    from .synthesis import ask_synthesis, format_synthesis
+
+    store = open_store(a.store, graph=a.graph, timeout=a.timeout)
+    synthesis = ask_synthesis(store, a.component, a.outcome, a.design, a.rob)
+    if not synthesis.rows:
+        chosen = " ".join(f"--{k} {v!r}" for k, v in (("component", a.component), ("outcome", a.outcome),
+                                                        ("design", a.design), ("rob", a.rob)) if v)
+        raise IpvkgError(f"no study has findings on a component and outcome {('with ' + chosen) if chosen else ''}"
+                         f" ({synthesis.describe()}); widen the selection")
+    print(format_synthesis(synthesis, a.format))
+    return 0
+
+
 def cmd_network(a: argparse.Namespace) -> int:
     from .pictures import network_command
 
@@ -272,6 +287,22 @@ def parser() -> argparse.ArgumentParser:
                    help="listings only: at most N rows (a page); the listing's total row count goes to stderr")
     q.add_argument("--offset", type=int, default=None, metavar="M", help="listings only: skip the first M rows")
 
+    sy = add("synthesis", cmd_synthesis, "Synthesise by direction of effect: each study once per component x "
+             "outcome domain (the 70 per cent rule), the proportion favouring the intervention (Wilson interval), "
+             "the sign test, RCTs, and random-effects pooled estimates where two studies allow one.",
+             "ipvkg synthesis --design RCT\nipvkg synthesis --component advocacy --outcome depression --format csv")
+    sy.add_argument("--store", default=None, help="memory:[PATH] (default memory:build), oxigraph:DIR or sparql:URL")
+    sy.add_argument("--graph", default=None, help="for sparql: a named graph to query as the default graph")
+    sy.add_argument("--component", default=None, help="only this component and those under it (label or synonym)")
+    sy.add_argument("--outcome", default=None,
+                    help="only findings on this outcome and those under it; rows are then component x this outcome")
+    sy.add_argument("--design", default=None, help="only studies of this design and those under it (RCT includes "
+                    "cluster RCT); says how many studies that leaves")
+    sy.add_argument("--rob", default=None, metavar="JUDGEMENT", help="only studies whose overall risk of bias was "
+                    "judged so (e.g. low); says how many studies that leaves")
+    sy.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                    help="how to print the table (default: table)")
+    sy.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a remote endpoint")
     n = add("network", cmd_network, "Write the intervention network (GraphML, GEXF, JSON, PNG, SVG, HTML).",
             "ipvkg network --out build --format svg html")
     n.add_argument("--store", default=None, help="memory:[PATH] (default memory:build), oxigraph:DIR or sparql:URL")

@@ -39,7 +39,8 @@ _I = {name: NamedNode(ns.IPV + name) for name in (
     "durationWeeks", "intensityDescription", "timePointWeeks", "timePointLabel", "estimate", "ciLower", "ciUpper",
     "ciLevel", "pValue", "pRelation", "quote", "findingNumber", "screenedFullTexts", "includedStudies",
     "searchStartYear", "searchEndYear", "searchedDatabase", "conclusion", "groupNumber", "Baseline",
-    "categoryClass")}
+    "categoryClass", "favours", "higherIsBetter", "riskOfBias", "riskOfBiasTool", "riskOfBiasSource",
+    "riskOfBiasQuote")}
 RDF_TYPE = NamedNode(ns.RDF + "type")
 RDFS_LABEL = NamedNode(ns.RDFS + "label")
 PROV_SOURCE = NamedNode(ns.PROV + "hadPrimarySource")
@@ -158,6 +159,18 @@ def decimal_literal(value: Any) -> Literal:
             if "." in text:
                 text = text.rstrip("0").rstrip(".")
             return Literal(text, datatype=XSD_DECIMAL)
+    return Literal(str(value))
+
+
+def boolean_literal(value: Any) -> Literal:
+    """A yes/no as xsd:boolean (YAML true/false, a sheet's TRUE/yes); anything else stays a string for the shapes.
+
+    >>> boolean_literal(True).value, boolean_literal("yes").value, boolean_literal("up").datatype.value
+    ('true', 'true', 'http://www.w3.org/2001/XMLSchema#string')
+    """
+    text = str(value).strip().lower()
+    if isinstance(value, bool) or text in ("true", "false", "yes", "no"):
+        return Literal("true" if text in ("true", "yes") else "false", datatype=NamedNode(ns.XSD + "boolean"))
     return Literal(str(value))
 
 
@@ -289,6 +302,11 @@ def study_triples(rec: StudyRecord, out: _Emitter, vocab: Vocabulary) -> None:
     out.value(s, _I["curator"], rec.curator)
     out.value(s, _I["curationDate"], rec.curation_date)
     out.value(s, _I["curatorNote"], rec.curation_note)
+    if rec.risk_of_bias is not None:
+        out.add(s, _I["riskOfBias"], NamedNode(rec.risk_of_bias.iri))
+    out.value(s, _I["riskOfBiasTool"], rec.risk_of_bias_tool)
+    out.value(s, _I["riskOfBiasSource"], rec.risk_of_bias_source)
+    out.value(s, _I["riskOfBiasQuote"], rec.risk_of_bias_quote)
 
     if rec.population_description or rec.characteristics or rec.settings:
         pop = NamedNode(_data_iri("study", rec.id, "population"))
@@ -396,9 +414,10 @@ def finding_triples(rec: StudyRecord, f: Finding, study: NamedNode, pubs: dict[s
     elif f.comparator:
         out.add(n, _I["comparedWith"], NamedNode(_data_iri("comparator", rec.id, f.comparator)))
     for prop, term in (("outcome", f.outcome), ("instrument", f.instrument), ("direction", f.direction),
-                       ("estimateType", f.estimate_type)):
+                       ("favours", f.favours), ("estimateType", f.estimate_type)):
         if term is not None:
             out.add(n, _I[prop], NamedNode(term.iri))
+    out.value(n, _I["higherIsBetter"], f.higher_is_better, boolean_literal)
     out.value(n, _I["timePointLabel"], f.time_point)
     out.value(n, _I["timePointWeeks"], weeks(f.time_point), decimal_literal)
     for prop, value in (("estimate", f.estimate), ("ciLower", f.ci_lower), ("ciUpper", f.ci_upper),

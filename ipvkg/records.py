@@ -80,6 +80,8 @@ class Finding:
     instrument: Term | None = None
     time_point: Any = None
     direction: Term | None = None
+    favours: Term | None = None  # the side the point estimate lies on, whatever its significance
+    higher_is_better: Any = None  # True when an estimate above the null favours the intervention
     estimate_type: Term | None = None
     estimate: Any = None
     ci_lower: Any = None
@@ -137,6 +139,10 @@ class StudyRecord:
     curator: Any = None
     curation_date: Any = None
     curation_note: Any = None
+    risk_of_bias: Term | None = None  # the overall judgement
+    risk_of_bias_tool: Any = None
+    risk_of_bias_source: Any = None
+    risk_of_bias_quote: Any = None
 
     @property
     def main_report(self) -> Report | None:
@@ -214,6 +220,7 @@ STUDY_SCHEMA: dict[str, tuple[str, object]] = {
     "findings": ("maps", {"intervention": ("text", None), "comparator": ("text", None),
                           "outcome": ("label", "outcome"), "instrument": ("label", "instrument"),
                           "time_point": ("text", None), "direction": ("label", "direction"),
+                          "favours": ("label", "favours"), "higher_is_better": ("text", None),
                           "estimate_type": ("label", "estimate_type"), "estimate": ("text", None),
                           "ci_lower": ("text", None), "ci_upper": ("text", None), "ci_level": ("text", None),
                           "p_value": ("text", None), "p_relation": ("text", None), "quote": ("text", None),
@@ -222,6 +229,8 @@ STUDY_SCHEMA: dict[str, tuple[str, object]] = {
                          "pmcid": ("text", None), "authors": ("list", None), "year": ("text", None),
                          "title": ("text", None), "journal": ("text", None), "source_url": ("text", None)}),
     "curation": ("map", {"curator": ("text", None), "date": ("text", None), "note": ("text", None)}),
+    "risk_of_bias": ("map", {"tool": ("text", None), "overall": ("label", "risk_of_bias"), "source": ("text", None),
+                             "quote": ("text", None)}),
 }
 REQUIRED_TOP = ("id", "interventions", "findings", "reports")
 
@@ -445,12 +454,16 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
                     line=r.line(path))
         where = f.describe()
         f.direction = r.term("direction", m.get("direction"), path + ("direction",), where)
+        f.favours = r.term("favours", m.get("favours"), path + ("favours",), where)
         f.estimate_type = r.term("estimate_type", m.get("estimate_type"), path + ("estimate_type",), where)
-        for name in ("time_point", "estimate", "ci_lower", "ci_upper", "ci_level", "p_value", "p_relation", "quote",
-                     "reported_in"):
+        for name in ("time_point", "higher_is_better", "estimate", "ci_lower", "ci_upper", "ci_level", "p_value",
+                     "p_relation", "quote", "reported_in"):
             setattr(f, name, r.scalar(m.get(name), path + (name,), where))
         if f.reported_in is not None:
             f.reported_in = str(f.reported_in)
+        # a sheet gives TRUE/yes as text: the typed record holds a bool whatever the source (others stay for the shapes)
+        if isinstance(f.higher_is_better, str) and f.higher_is_better.lower() in _YES_NO:
+            f.higher_is_better = _YES_NO[f.higher_is_better.lower()]
         f.intervention = _reference(r, m.get("intervention"), [x.key for x in rec.interventions],
                                     path + ("intervention",), where, "intervention")
         comparator = r.scalar(m.get("comparator"), path + ("comparator",), where)
@@ -483,9 +496,16 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
     rec.curator = r.scalar(cur.get("curator"), ("curation", "curator"))
     rec.curation_date = r.scalar(cur.get("date"), ("curation", "date"))
     rec.curation_note = r.scalar(cur.get("note"), ("curation", "note"))
+    rob = r.mapping(raw.get("risk_of_bias"), ("risk_of_bias",), STUDY_SCHEMA["risk_of_bias"][1])
+    rec.risk_of_bias = r.term("risk_of_bias", rob.get("overall"), ("risk_of_bias", "overall"))
+    for name in ("tool", "source", "quote"):
+        setattr(rec, f"risk_of_bias_{name}", r.scalar(rob.get(name), ("risk_of_bias", name)))
     check_values(r, rec)
     sound_key = record_name is not None and KEY_PATTERN.match(record_name)
     return (rec if not r.problems or (partial and sound_key) else None), r.problems
+
+
+_YES_NO = {"true": True, "yes": True, "false": False, "no": False}
 
 
 def _reference(r: _Reader, value: Any, keys: list[str], path: Path_, where: str, kind: str) -> str | None:
@@ -703,10 +723,11 @@ SHEET_COLUMNS = (
     "trial_registration", "curator_group", "curator_group_reason", "population_description",
     "population_characteristics", "settings", "intervention", "intervention_name", "components", "delivered_by",
     "modes", "targets", "sessions", "hours", "weeks", "intensity_description", "comparator",
-    "comparator_description", "outcome", "instrument", "time_point", "direction", "estimate_type", "estimate",
+    "comparator_description", "outcome", "instrument", "time_point", "direction", "favours", "higher_is_better",
+    "estimate_type", "estimate",
     "ci_lower", "ci_upper", "ci_level", "p_value", "p_relation", "quote", "pmid", "doi", "pmcid", "authors",
     "report_year", "report_title", "journal", "source_url", "report_role", "curator", "curation_date",
-    "curation_note")
+    "curation_note", "risk_of_bias_tool", "risk_of_bias", "risk_of_bias_source", "risk_of_bias_quote")
 SHEET_REQUIRED = ("study_id", "intervention", "outcome", "direction")
 
 
@@ -744,6 +765,7 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
 
         population: dict[str, Any] = {}
         curation: dict[str, Any] = {}
+        risk_of_bias: dict[str, Any] = {}
         interventions: dict[str, dict[str, Any]] = {}
         comparators: dict[str, dict[str, Any]] = {}
         reports: dict[str, dict[str, Any]] = {}
@@ -757,6 +779,9 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
             put(population, "settings", row.get("settings"), number, ("population", "settings"))
             for col, key in (("curator", "curator"), ("curation_date", "date"), ("curation_note", "note")):
                 put(curation, key, row.get(col), number, ("curation", key))
+            for col, key in (("risk_of_bias_tool", "tool"), ("risk_of_bias", "overall"),
+                             ("risk_of_bias_source", "source"), ("risk_of_bias_quote", "quote")):
+                put(risk_of_bias, key, row.get(col), number, ("risk_of_bias", key))
             ikey = row.get("intervention")
             if ikey not in (None, ""):
                 idx = list(interventions).index(str(ikey)) if str(ikey) in interventions else len(interventions)
@@ -782,7 +807,7 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
                                  ("journal", "journal"), ("source_url", "source_url")):
                     put(rep, key, row.get(col), number, ("reports", ridx, key))
             finding = {k: row.get(k) for k in ("intervention", "comparator", "outcome", "instrument", "time_point",
-                                               "direction", "estimate_type", "estimate", "ci_lower", "ci_upper",
+                                               "direction", "favours", "higher_is_better", "estimate_type", "estimate", "ci_lower", "ci_upper",
                                                "ci_level", "p_value", "p_relation", "quote")
                        if row.get(k) not in (None, "")}
             if report_key not in (None, ""):
@@ -791,7 +816,8 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
             for k in finding:
                 lines[("findings", len(findings), k)] = number
             findings.append(finding)
-        raw.update({k: v for k, v in (("population", population), ("curation", curation)) if v})
+        raw.update({k: v for k, v in (("population", population), ("curation", curation),
+                                      ("risk_of_bias", risk_of_bias)) if v})
         raw["interventions"] = [dict(v, intensity=v["intensity"]) if v.get("intensity") else
                                 {k: x for k, x in v.items() if k != "intensity"} for v in interventions.values()]
         raw["comparators"] = list(comparators.values())

@@ -469,3 +469,56 @@ def test_a_page_that_leaves_details_out_says_so(ev, monkeypatch):
         ev.cache.clear()  # the module's other tests see the full payload again
     assert not any(study[4] for study in short["studies"]) and short["details"] == []
     assert "more than 1 studies the panels leave out citations" in short["leftOut"]
+
+
+# --- synthesis pictures: effect direction plot, forest plots ------------------------------------------------------
+
+def _tiny_synthesis():
+    from ipvkg.synthesis import FindingInput, Synthesis, synthesise
+
+    def f(study, n, favours, domain, **extra):
+        return FindingInput(study=study, label=study.title(), finding=f"{study}/{n}", component="advocacy",
+                            domain=domain, outcome=domain, favours=favours, rct=extra.pop("rct", True), number=n,
+                            **extra)
+
+    rows = synthesise([f("alpha", 1, "intervention", "mental health", sample_size=40, risk_of_bias="low"),
+                       f("beta", 1, "comparator", "mental health", rct=False),
+                       f("beta", 2, "unclear", "social support", rct=False)])
+    return Synthesis(rows, 2, 2, "", "")
+
+
+def test_effect_direction_plot_says_direction_design_size_and_risk_of_bias(tmp_path, monkeypatch):
+    from ipvkg import synthesis_plots
+    from ipvkg.synthesis_plots import DIRECTION_STYLE, draw_effect_direction_plot
+
+    svg = tmp_path / "edp.svg"
+    draw_effect_direction_plot(_tiny_synthesis(), {"svg": svg})
+    text = svg.read_text()
+    for _, _, words in DIRECTION_STYLE.values():
+        assert words in text
+    assert "Alpha (RoB: low)" in text and "Beta" in text and "hollow: other design" in text
+    again = tmp_path / "again.svg"
+    draw_effect_direction_plot(_tiny_synthesis(), {"svg": again})
+    assert again.read_bytes() == svg.read_bytes()  # same synthesis, same bytes
+    # the colours: harm's red only for favouring the comparator, unclear and conflicting in their own
+    assert len({colour for _, colour, _ in DIRECTION_STYLE.values()}) == 4
+    monkeypatch.setattr(synthesis_plots, "MAX_PLOT_ROWS", 1)
+    draw_effect_direction_plot(_tiny_synthesis(), {"svg": svg})
+    assert "first 1 of 2 study x component rows drawn" in svg.read_text()
+
+
+def test_build_draws_the_effect_direction_plot_and_a_forest_plot_per_pooled_estimate(shipped_build):
+    import json
+
+    out = shipped_build.out
+    data = json.loads((out / "synthesis.json").read_text())
+    edp = (out / "effect_direction.svg").read_text()
+    for label in {s["label"] for c in data["cells"] for s in c["study_directions"]}:
+        assert label.replace("&", "&amp;") in edp, label
+    assert (out / "effect_direction.png").stat().st_size > 0
+    pooled = [(c["component"], p) for c in data["cells"] for p in c["pooled"]]
+    assert pooled  # the shipped data has at least one (counselling x IPV recurrence, odds ratios)
+    forests = sorted(p.name for p in out.glob("forest-*.svg"))
+    assert len(forests) == len(pooled) and len(list(out.glob("forest-*.png"))) == len(pooled)
+    forest = (out / "forest-counselling-ipv-recurrence-odds-ratio.svg").read_text()
+    assert "Gupta 2017" in forest and "Kiely 2010" in forest and "random effects (DL)" in forest

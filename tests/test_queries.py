@@ -143,6 +143,26 @@ def test_interventions_by_group(store):
         ("Alpha 2005", 1, 1), ("Beta 2010", 4, 4), ("Gamma 2015", 3, 3)]
 
 
+def test_synthesis_findings(store):
+    # one row per finding x component x outcome domain, with the class IRIs ipvkg.synthesis selects by;
+    # the fixture records no favours (unbound, read as unclear by ipvkg.synthesis)
+    rows = ask(store, "synthesis_findings")
+    mental, ipv, social = "mental health", "IPV recurrence", "social support"
+    assert project(rows, "key", "component", "outcome_domain", "outcome") == sorted([
+        *[("fixa", c, d, o) for c in ("advocacy", "safety planning")
+          for d, o in ((ipv, "physical IPV"), (mental, "depression"), (social, "social support"))],
+        *[("fixb", c, mental, o) for c in ("cognitive behavioural therapy", "support group")
+          for o in ("PTSD", "depression")],
+        ("fixc", "mentoring", mental, "self-esteem")])
+    assert all(r.get("favours") is None for r in rows)
+    ipv = "https://w3id.org/ipvkg/ontology#"
+    assert {(r["key"], r["design_iri"]) for r in rows} == {
+        ("fixa", ipv + "RandomisedControlledTrial"), ("fixb", ipv + "ClusterRandomisedTrial"),
+        ("fixc", ipv + "PrePostStudy")}
+    assert {r["component_iri"] for r in rows if r["component"] == "cognitive behavioural therapy"} == {
+        ipv + "CognitiveBehaviouralTherapy"}
+
+
 def test_every_question_has_a_test_and_a_header():
     tested = {name[5:] for name in globals() if name.startswith("test_")}
     for q in list_questions():
@@ -266,7 +286,7 @@ def test_rows_as_a_dataframe(store):
 ALL_OUTCOMES = {"findings_for_outcome": {"within": "https://w3id.org/ipvkg/ontology#Outcome"}}
 LISTINGS = {"effect_estimates", "federated_shared_studies", "findings_for_outcome", "follow_up",
             "improved_mental_health", "interventions_by_group", "ipv_recurrence", "psychotherapy_with_community",
-            "special_populations", "studies_by_setting", "worse_or_no_difference"}
+            "special_populations", "studies_by_setting", "synthesis_findings", "worse_or_no_difference"}
 
 
 def test_listings_are_marked_and_ordered():

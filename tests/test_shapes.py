@@ -175,6 +175,29 @@ CASES = [
     ("estimate-without-type", _set("findings.0.estimate_type", _DELETE), None,
      "an estimate without its estimate type (odds ratio, mean difference, ...) is hard to interpret", "estimate_type",
      "finding 1"),
+    ("favours-not-a-side", None, _graph_edit(add=_t(F1, IPV + "favours", f"<{IPV}Improved>")),
+     "favours must be one of intervention, comparator, unclear", "favours", "finding 1"),
+    ("higher-is-better-text", _set("findings.0.higher_is_better", "lower scores"), None,
+     "higher_is_better must be true or false", "higher_is_better", "finding 1"),
+    ("favours-contradicts-direction", lambda r: r["findings"][0].update(direction="improved", favours="comparator"),
+     None, "favours contradicts direction: an improved finding cannot favour the comparator, nor a worsened one the "
+     "intervention", "favours", "finding 1"),
+    ("favours-against-estimate", lambda r: r["findings"][0].update(
+        direction="no difference", estimate_type="mean difference", estimate=2.0, ci_lower=1.2, ci_upper=3.1,
+        higher_is_better=False, favours="intervention"), None,
+     "favours disagrees with the estimate: with this higher_is_better the estimate lies on the other side of no "
+     "difference", "favours", "finding 1"),
+    ("direction-against-estimate", lambda r: r["findings"][0].update(
+        direction="improved", estimate_type="mean difference", estimate=2.0, ci_lower=1.2, ci_upper=3.1,
+        higher_is_better=False), None, "direction disagrees with the estimate: with this "
+     "higher_is_better the estimate favours the other group", "direction", "finding 1"),
+    ("improved-ci-includes-null", lambda r: r["findings"][0].update(
+        direction="improved", estimate_type="mean difference", estimate=0.5, ci_lower=-0.2, ci_upper=1.2), None,
+     "direction says the groups differed but the confidence interval includes no difference (the estimate type's "
+     "null value)", "direction",
+     "finding 1"),
+    ("improved-p-above-005", lambda r: r["findings"][0].update(direction="improved", p_value=0.2, p_relation="="),
+     None, "direction says the groups differed but the p-value is above 0.05", "p_value", "finding 1"),
     ("finding-foreign-intervention", None, _graph_edit(
         replace=(f"<{F1}> <{IPV}intervention> <{INT}>", f"<{F1}> <{IPV}intervention> <{INT}-other>"),
         add=_t(INT + "-other", ns.RDF + "type", f"<{IPV}Intervention>")),
