@@ -228,8 +228,9 @@ def _page(title: str, data: dict, page_js: str) -> str:
 <div id="view" aria-live="polite"></div>
 <aside id="panel" aria-live="polite"><p class="hint" id="hint"></p></aside>
 </main>
-<footer>Made by ipvkg from the knowledge graph (SPARQL). Colours: share of findings that improved; mixed,
-no-difference and worsened findings count as not improved.</footer>
+<footer>Made by ipvkg from the knowledge graph (SPARQL). Colours: share of findings that improved (pale: none did;
+mixed, no-difference and worsened findings count as not improved; pale is not harm: filter by direction to see
+worsened findings; build/synthesis.csv gives each study's direction of effect).</footer>
 <noscript><p class="note">This page draws with JavaScript; the same picture is in the PNG and SVG files beside
 it.</p></noscript>
 <script type="application/json" id="ipvkg-data">{safe_json(data)}</script>

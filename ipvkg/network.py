@@ -59,10 +59,10 @@ DIRECTION_INDEX = {iri: i for i, (iri, _) in enumerate(DIRECTIONS)}
 OTHER_DIRECTION = len(DIRECTIONS)  # a direction outside the ontology's four: counted, not classified
 _COUNT_KEYS = ("n_improved", "n_no_difference", "n_worsened", "n_mixed")
 
-#: Colour of "share of findings that improved", 0 -> 1: red, orange, gold, teal, blue. No pale or grey middle
-#: (thin lines stay visible on white, and grey never looks like "no data"); the low end is yellow-red and the
-#: high end blue, which people with the common red-green colour-vision deficiencies still tell apart.
-SHARE_COLOURS = ("#b2182b", "#e66101", "#d8a300", "#3f9f9a", "#2166ac")
+#: Colour of "share of findings that improved", 0 -> 1: light to dark blue (ColorBrewer PuBu). One hue, so that no
+#: share reads as harm: a cell whose findings showed no clear difference is pale, never red (no-difference is not
+#: harm); the low end stays visible on white, unlike grey, which is kept for "no findings".
+SHARE_COLOURS = ("#a6bddb", "#74a9cf", "#3690c0", "#0570b0", "#034e7b")
 NO_FINDINGS_COLOUR = "#9e9e9e"
 
 
@@ -664,7 +664,7 @@ def share_colour(share: float | None) -> str:
     """The hex colour of a share of improved findings (grey when there are no findings).
 
     >>> share_colour(0.0), share_colour(1.0), share_colour(None)
-    ('#b2182b', '#2166ac', '#9e9e9e')
+    ('#a6bddb', '#034e7b', '#9e9e9e')
     """
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return NO_FINDINGS_COLOUR

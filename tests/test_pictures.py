@@ -253,7 +253,7 @@ def test_files_are_written_and_read_back(ev, tmp_path):
     gexf = (tmp_path / "network.gexf").read_text()
     assert "lastmodifieddate" not in gexf
     viz = nx.read_gexf(tmp_path / "network.gexf").nodes[IPV + "PTSD"]["viz"]
-    assert (viz["color"]["r"], viz["color"]["g"], viz["color"]["b"]) == (0x21, 0x66, 0xac)  # all improved: blue
+    assert (viz["color"]["r"], viz["color"]["g"], viz["color"]["b"]) == (0x03, 0x4e, 0x7b)  # all improved: the darkest blue
     j = nx.node_link_graph(json.loads((tmp_path / "network.json").read_text()), edges="links")
     assert set(j.nodes) == set(g.nodes) and j.nodes[IPV + "Depression"]["studies"] == ["Alpha 2005", "Beta 2010"]
     assert j.graph["intervention_layer"] == "included"
@@ -298,8 +298,12 @@ def test_intervention_layer_is_left_out_beyond_the_limits(ev, tmp_path):
     assert any("network exports" in n for n in notes)
 
 
-def test_colours():
-    assert share_colour(0) == "#b2182b" and share_colour(1) == "#2166ac" and share_colour(0.5) == "#d8a300"
+def test_colours_never_draw_no_difference_as_harm():
+    assert share_colour(0) == "#a6bddb" and share_colour(1) == "#034e7b" and share_colour(0.5) == "#3690c0"
+    # every share is a blue (more blue than red): findings without improvement are pale, not red
+    for share in (0, 0.1, 0.25, 0.5, 0.75, 1):
+        r, g, b = (int(share_colour(share)[i:i + 2], 16) for i in (1, 3, 5))
+        assert b > r, share
 
 
 # --------------------------------------------------------------------------------------------- HTML (static)
