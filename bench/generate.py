@@ -276,6 +276,9 @@ def _text(rng: random.Random, words: list[str], length: int) -> str:
     return " ".join(out)[: max(length, 8)].strip() or "text"
 
 
+FAVOURS_OF = {"improved": "intervention", "worsened": "comparator"}
+
+
 def _estimate(rng: random.Random, kind: str | None) -> tuple[float, float, float]:
     """An estimate and a 95% CI around it, on the scale of its kind (ratios log-normal, differences normal)."""
     if kind and "ratio" in kind:
@@ -384,12 +387,17 @@ def study_record(i: int, d: Distributions, rng: random.Random) -> dict:
         if (tp := draw(d.finding, "time_point")):
             f["time_point"] = tp
         f["direction"] = draw(d.finding, "direction")
+        # the side favoured as the authors' conclusion gives it (the shapes refuse a contradiction)
+        f["favours"] = FAVOURS_OF.get(f["direction"], "unclear")
         if rng.random() < d.rates["estimate"]:
             kind = draw(d.finding, "estimate_type")
             est, lo, hi = _estimate(rng, kind)
             f["estimate_type"] = kind
             f["estimate"] = est
-            if rng.random() < d.rates["ci_given_estimate"]:
+            null = 1.0 if kind and "ratio" in kind else 0.0
+            # a difference the authors report cannot come with an interval across no difference (a shape says so)
+            if rng.random() < d.rates["ci_given_estimate"] and not (
+                    f["direction"] in FAVOURS_OF and lo < null < hi):
                 f["ci_lower"], f["ci_upper"] = lo, hi
                 f["ci_level"] = 0.95
         if rng.random() < d.rates["p_value"]:
@@ -475,8 +483,8 @@ def sheet_rows(rec: dict) -> list[dict[str, str]]:
         if comp in comparators and comp not in seen_comparators:
             seen_comparators.add(comp)
             row["comparator_description"] = comparators[comp].get("description")
-        for k in ("outcome", "instrument", "time_point", "direction", "estimate_type", "estimate", "ci_lower",
-                  "ci_upper", "ci_level", "p_value", "p_relation", "quote"):
+        for k in ("outcome", "instrument", "time_point", "direction", "favours", "estimate_type", "estimate",
+                  "ci_lower", "ci_upper", "ci_level", "p_value", "p_relation", "quote"):
             row[k] = f.get(k)
         rkey = f.get("reported_in")
         if rkey in reports:
