@@ -401,8 +401,10 @@ def study_record(i: int, d: Distributions, rng: random.Random) -> dict:
                 f["ci_lower"], f["ci_upper"] = lo, hi
                 f["ci_level"] = 0.95
         if rng.random() < d.rates["p_value"]:
-            f["p_value"] = draw(d.finding, "p_value")
-            f["p_relation"] = draw(d.finding, "p_relation") or "="
+            p, relation = draw(d.finding, "p_value"), draw(d.finding, "p_relation") or "="
+            # a difference the authors report does not come with p above 0.05 (a shape warns of it)
+            if not (f["direction"] in FAVOURS_OF and relation != "<" and float(p) > 0.05):
+                f["p_value"], f["p_relation"] = p, relation
         f["quote"] = _text(rng, d.words, draw(d.finding, "len_quote"))
         if k < len(reports):
             f["reported_in"] = reports[k]["_key"]

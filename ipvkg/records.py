@@ -1047,22 +1047,26 @@ def _name_problem(raw: Any, path: Path, display: str, lines: dict[Path_, int]) -
                     line=lines.get(("id",)))]
 
 
-def record_lines(path: Path, display: str, record: str) -> tuple[dict, dict[Path_, int]] | None:
-    """The record ``record`` of the file ``path`` (read again) and the line of each of its fields, or None.
+def record_lines(path: Path, display: str, records: set[str]) -> dict[str, tuple[dict, dict[Path_, int]]]:
+    """The records ``records`` of the file ``path`` (read again, once) and the line of each of their fields.
 
     What a problem found later (by the shapes) needs to point at a field's own line; reading again only
-    the few files that have such problems costs nothing for the records that have none.
+    the few files that have such problems costs nothing for the records that have none. A record the file
+    no longer holds (or a file that cannot be read) is left out.
     """
     reader = READERS.get(path.suffix.lower())
+    found: dict[str, tuple[dict, dict[Path_, int]]] = {}
     if reader is None:
-        return None
+        return found
     try:
         for item in reader(path, display):
-            if not isinstance(item, Problem) and isinstance(item[0], dict) and str(item[0].get("id")) == record:
-                return item
+            if not isinstance(item, Problem) and isinstance(item[0], dict) and str(item[0].get("id")) in records:
+                found.setdefault(str(item[0].get("id")), item)
+                if len(found) == len(records):
+                    break
     except (_FileProblem, OSError):
-        return None
-    return None
+        pass
+    return found
 
 
 def _cross_record_problems(records: Sequence[StudyRecord | RecordKey]) -> list[Problem]:

@@ -149,7 +149,12 @@ _HINTS = {
     "source_url": "give the address of the page you read",
     "reports": "add a report with a PMID or DOI and the page you read",
     "countries": "use ISO 3166-1 alpha-2 codes, e.g. US, HK, AU",
-    "p_value": "a p-value is between 0 and 1; put '<' in p_relation",
+    "p_value": ("copy the p-value as reported (0 to 1; '<' in p_relation for 'p < .05'); if it is above 0.05, "
+                "check direction against the quote"),
+    "direction": ("the authors' conclusion as the quote gives it (improved, no difference, worsened, mixed); "
+                  "check it against the estimate, its interval and the p-value"),
+    "favours": ("the side the point estimate or reported difference lies on (intervention, comparator), unclear "
+                "when the source does not say; check it against direction and the estimate"),
     "estimate_type": "say what kind of estimate it is, e.g. odds ratio",
 }
 
@@ -219,17 +224,20 @@ def point_at_fields(problems: Sequence[Problem], base: Path | None = None) -> li
     record file again (``base``: the folder the problems' file names are relative to, default the
     current one).
     """
-    found: dict[tuple[str, str], tuple[dict, dict] | None] = {}
+    wanted: dict[str, set[str]] = {}
+    for p in problems:
+        if p.record is not None and p.field is not None:
+            wanted.setdefault(p.file, set()).add(p.record)
+    found: dict[str, dict[str, tuple[dict, dict]]] = {}
+    for file, records in wanted.items():  # each file read once, however many of its records have problems
+        path = Path(file)
+        found[file] = record_lines(path if path.is_absolute() else (base or Path.cwd()) / path, file, records)
     out = []
     for p in problems:
         if p.record is None or p.field is None:
             out.append(p)
             continue
-        if (p.file, p.record) not in found:
-            path = Path(p.file)
-            found[p.file, p.record] = record_lines(path if path.is_absolute() else (base or Path.cwd()) / path,
-                                                   p.file, p.record)
-        line = _field_line(found[p.file, p.record], p.where, p.field)
+        line = _field_line(found[p.file].get(p.record), p.where, p.field)
         out.append(dataclasses.replace(p, line=line) if line else p)
     return out
 
