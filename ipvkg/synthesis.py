@@ -285,7 +285,7 @@ class FindingInput:
             raise ValueError(f"finding {row.get('finding')} of {row.get('key')}: favours {favours} is not one of "
                              f"{', '.join(_FAVOURS_IRI)}")
         number = lambda v: None if v is None or v == "" else float(v)  # noqa: E731
-        return cls(study=row["key"], label=row["study"], finding=row["finding"], component=row["component"],
+        return cls(study=row["key"], label=row["study"], finding=row["finding_iri"], component=row["component"],
                    domain=row["outcome_domain"], outcome=row["outcome"],
                    favours=_FAVOURS_IRI[favours] if favours else "unclear",  # type: ignore[arg-type]
                    rct=row.get("design_iri") in rct_designs,
