@@ -134,14 +134,13 @@ def write_csv(gm: GapMap, path: Path) -> None:
 
 def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
     """Draw the map to each of ``outputs`` ({"png": path, "svg": path}) with matplotlib."""
-    import matplotlib
     import matplotlib.colorbar as mcb
     import matplotlib.pyplot as plt
     from matplotlib.collections import PatchCollection
     from matplotlib.colors import Normalize
     from matplotlib.patches import Patch, Rectangle
 
-    from .pictures import DPI, PNG_META, RC, SHARE_CMAP, SVG_META, _n, shorten
+    from .pictures import DPI, PNG_META, SHARE_CMAP, SVG_META, _n, shorten, styled
 
     nr, nc = len(gm.rows), len(gm.columns)
     if not nr or not nc:
@@ -157,7 +156,7 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
     bottom = 0.95
     width = max(label_w + (nc + 1) * cell + right, 8.5)
     height = top + head_h + (nr + 1.3) * cell + bottom
-    with matplotlib.rc_context(RC):
+    with styled():
         fig = plt.figure(figsize=(width, height))
         ax = fig.add_axes((label_w / width, bottom / height, (nc + 1) * cell / width, (nr + 1.3) * cell / height))
         ax.set_xlim(0, nc + 1)

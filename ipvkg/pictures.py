@@ -16,7 +16,9 @@ import argparse
 import functools
 import math
 import textwrap
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -52,6 +54,17 @@ RC = {
 PNG_META = {"Software": None}
 SVG_META = {"Date": None, "Creator": None}
 DPI = 200
+
+# matplotlib's rcParams and pyplot's figure list are process-wide: two lanes drawing at once (a threaded build)
+# would mix each other's settings, so every picture is drawn under one lock.
+_DRAWING = threading.Lock()
+
+
+@contextmanager
+def styled():
+    """Draw one picture with :data:`RC`, alone in the process (see ``_DRAWING``)."""
+    with _DRAWING, matplotlib.rc_context(RC):
+        yield
 
 SHARE_CMAP = LinearSegmentedColormap.from_list("share_improved", SHARE_COLOURS)
 
@@ -165,7 +178,7 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
         xs = [v + (10.5 - width) / 2 for v in xs]
         width = 10.5
     xs_in = xs
-    with matplotlib.rc_context(RC):
+    with styled():
         fig = plt.figure(figsize=(width, height))
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, width)
@@ -264,7 +277,7 @@ COLUMN_TITLES = {"intervention": "Interventions (by inferred review group)", "co
 
 def empty_picture(title: str, outputs: dict[str, Path]) -> None:
     """A picture that says there is nothing to draw (a graph without findings, or without the ontology)."""
-    with matplotlib.rc_context(RC):
+    with styled():
         fig = plt.figure(figsize=(8, 2.5))
         fig.text(0.04, 0.75, title, fontsize=14, fontweight="bold", ha="left")
         fig.text(0.04, 0.4, "No findings to draw: the graph holds no ipv:Finding with an outcome under ipv:Outcome\n"

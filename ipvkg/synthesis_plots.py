@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from .pictures import DPI, PNG_META, RC, SVG_META, shorten  # noqa: E402
+from .pictures import DPI, PNG_META, SVG_META, shorten, styled  # noqa: E402
 from .synthesis import PooledOutcome, Synthesis, SynthesisRow  # noqa: E402
 
 #: study direction -> (marker, colour, words for the legend); the one colour rule of the synthesis pictures
@@ -81,7 +81,7 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
             cells[key][r.domain] = s
     rows.sort()
     shown = rows[:MAX_PLOT_ROWS]
-    with matplotlib.rc_context(RC):
+    with styled():
         height = 1.6 + 0.17 * max(1, len(shown))
         fig, ax = plt.subplots(figsize=(3.2 + 0.45 * max(1, len(domains)), height))
         # one line object per style, not per marker: a few dozen artists however many studies
@@ -158,7 +158,7 @@ def draw_forest_plot(row: SynthesisRow, pooled: PooledOutcome, labels: dict[str,
     p = pooled.pooled
     null = 1.0 if p.scale == "log" else 0.0
     n = len(pooled.studies)
-    with matplotlib.rc_context(RC):
+    with styled():
         fig, ax = plt.subplots(figsize=(6.5, 1.5 + 0.3 * (n + 1)))
         for y, (key, (est, low, high)) in enumerate(zip(pooled.studies, pooled.inputs)):
             ax.plot([low, high], [y, y], color="#333333", linewidth=1)
