@@ -198,3 +198,42 @@ def test_validate_with_the_users_own_shapes(tmp_path, engine):
     assert mine.returncode == 1 and "my rule: titles of at most 3 characters" in mine.stdout
     missing = run("--shapes", str(tmp_path / "none"))
     assert missing.returncode != 0 and "no shapes found" in (missing.stdout + missing.stderr)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_users_shapes_instead_of_ipvkgs_and_in_a_build(tmp_path, engine):
+    """--shapes-only checks the user's shapes alone; build --shapes refuses what they refuse and writes no build."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = SUITE.parent.parent
+    data = tmp_path / "data"
+    shutil.copytree(root / "tests" / "fixtures" / "small", data)
+    record = data / "studies" / "fixa.yaml"
+    # a CI across no difference beside "improved": one of ipvkg's own consistency shapes refuses it
+    text = record.read_text(encoding="utf-8")
+    assert "ci_lower: -3.5, ci_upper: -0.5," in text
+    record.write_text(text.replace("ci_lower: -3.5, ci_upper: -0.5,", "ci_lower: -3.5, ci_upper: 0.5,"),
+                      encoding="utf-8")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "mine.ttl").write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix ipv: <https://w3id.org/ipvkg/ontology#> .
+        [] a sh:NodeShape ; sh:targetClass ipv:Study ; sh:property [ sh:path ipv:title ; sh:pattern "^Fixture [AB] " ;
+           sh:message "my rule: titles name fixture A or B" ] .""", encoding="utf-8")
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "ipvkg.cli", *args, "--data", str(data), "--engine", engine, "--jobs", "1"],
+        capture_output=True, text=True, cwd=root)
+    ours = "confidence interval includes no difference"
+    both = run("validate", "--shapes", str(mine))
+    assert both.returncode == 1 and ours in both.stdout and "my rule: titles name fixture A or B" in both.stdout
+    only = run("validate", "--shapes", str(mine), "--shapes-only")
+    assert only.returncode == 1 and ours not in only.stdout
+    assert [line for line in only.stdout.splitlines() if "my rule" in line and "fixc.yaml" in line]
+    assert not [line for line in only.stdout.splitlines() if "my rule" in line and "fixc.yaml" not in line]
+    out = tmp_path / "build"
+    built = run("build", "--out", str(out), "--no-pictures", "--shapes", str(mine))
+    assert built.returncode == 1, built.stdout + built.stderr
+    assert "my rule: titles name fixture A or B" in built.stdout + built.stderr
+    assert not (out / "dataset.nq").exists()
