@@ -1,13 +1,15 @@
 """Pictures of the synthesis: the effect direction plot (Thomson & Thomas 2013) and a forest plot per pooled estimate.
 
 Drawn from a :class:`ipvkg.synthesis.Synthesis` (no query of their own), PNG + SVG, byte-identical for the same
-graph (the settings of :mod:`ipvkg.pictures`). One colour rule, :data:`DIRECTION_STYLE`: favouring the
+graph (the settings of :mod:`ipvkg.pictures`), and ``synthesis.html``: the table, the studies of each cell and the
+pictures in one offline page without scripts. One colour rule, :data:`DIRECTION_STYLE`: favouring the
 intervention blue, favouring the comparator red, conflicting purple, unclear grey, so that a study without a clear
 difference is never drawn in harm's colour.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Callable
@@ -21,7 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from .pictures import DPI, PNG_META, SVG_META, shorten, styled  # noqa: E402
-from .synthesis import PooledOutcome, Synthesis, SynthesisRow  # noqa: E402
+from .synthesis import RULES, PooledOutcome, Synthesis, SynthesisRow, synthesis_records  # noqa: E402
 
 #: study direction -> (marker, colour, words for the legend); the one colour rule of the synthesis pictures
 DIRECTION_STYLE = {
@@ -37,6 +39,9 @@ UNKNOWN_SIZE = 4.0
 MAX_PLOT_ROWS = 250
 #: forest plots drawn at most (the pooled estimates with most studies first)
 MAX_FOREST_PLOTS = 40
+#: study entries listed in synthesis.html at most (the same bound as the other pages' panels); above it the
+#: page says so and synthesis.json holds them
+PAGE_STUDY_LIMIT = 5000
 
 
 def marker_size(sample_size: int | None) -> float:
@@ -196,4 +201,66 @@ def write_synthesis_pictures(synthesis: Synthesis, path: Callable[[str], Path]) 
         stem = forest_name(row, pooled)
         draw_forest_plot(row, pooled, labels, {fmt: path(f"{stem}.{fmt}") for fmt in ("png", "svg")})
         stems.append(stem)
+    svgs = {stem: path(f"{stem}.svg").read_text(encoding="utf-8") for stem in stems}
+    path("synthesis.html").write_text(synthesis_page(synthesis, svgs), encoding="utf-8")
     return stems
+
+
+def _inline_svg(svg: str) -> str:
+    """An SVG file's ``<svg>`` element, to sit inside an HTML page (matplotlib escapes the text it writes)."""
+    start = svg.find("<svg")
+    if start < 0:
+        raise ValueError("not an SVG file: no <svg> element")
+    return svg[start:]
+
+
+def synthesis_page(synthesis: Synthesis, svgs: dict[str, str]) -> str:
+    """``synthesis.html``: the synthesis table, each cell's studies with their direction, and the pictures.
+
+    One file, no script, nothing loaded: every value from the data is escaped.
+
+    :param synthesis: the table.
+    :param svgs: file stem -> SVG text (``effect_direction`` first, then the forest plots).
+    """
+    e = html.escape
+    listed = sum(len(r.studies) for r in synthesis.rows)
+    lists = listed <= PAGE_STUDY_LIMIT
+    head = ("component", "outcome domain", "studies", "favour", "against", "conflicting", "unclear", "RCTs",
+            "% favouring [95% CI]", "sign test p", "pooled (random effects)")
+    rows = []
+    for r, rec in zip(synthesis.rows, synthesis_records(synthesis)):
+        share = ("" if rec["proportion_favouring"] is None else
+                 f"{100 * rec['proportion_favouring']:.0f} [{100 * rec['proportion_ci_lower']:.0f}, "
+                 f"{100 * rec['proportion_ci_upper']:.0f}]")
+        p = "" if rec["sign_test_p"] is None else f"{rec['sign_test_p']:.3f}"
+        values = [rec["component"], rec["outcome_domain"], rec["studies"], rec["favouring"], rec["against"],
+                  rec["conflicting"], rec["unclear"], rec["rcts"], share, p, rec["pooled"]]
+        cells = "".join(f"<td>{e(str(v))}</td>" for v in values)
+        rows.append(f'<tr class="cell">{cells}</tr>')
+        if lists:
+            studies = "".join(
+                f'<li data-direction="{e(s.direction)}">{e(s.label)}: {e(DIRECTION_STYLE[s.direction][2])}'
+                f" ({s.findings} finding{'' if s.findings == 1 else 's'}"
+                f"{'; ' + e(s.design) if s.design else ''}{'; n = ' + str(s.sample_size) if s.sample_size else ''}"
+                f"{'; risk of bias ' + e(s.risk_of_bias) if s.risk_of_bias else ''})</li>"
+                for s in r.studies)
+            rows.append(f'<tr class="studies"><td colspan="{len(head)}"><details><summary>{len(r.studies)} '
+                        f"stud{'y' if len(r.studies) == 1 else 'ies'}</summary><ul>{studies}</ul></details>"
+                        "</td></tr>")
+    left_out = ("" if lists else
+                f"<p class=\"left-out\">The studies of each cell ({listed:,} entries) are not listed above "
+                f"{PAGE_STUDY_LIMIT:,}; synthesis.json holds them.</p>")
+    pictures = "".join(f'<figure id="{e(stem)}">{_inline_svg(svg)}</figure>' for stem, svg in svgs.items())
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
+        "<title>ipvkg synthesis</title><style>"
+        "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:13px}"
+        "th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}"
+        "tr.studies td{border-bottom:1px solid #bbb;font-size:12px}figure{margin:1.5em 0}svg{max-width:100%;"
+        "height:auto}</style></head><body>"
+        f"<h1>Synthesis by direction of effect</h1><p id=\"describe\">{e(synthesis.describe())}; "
+        f"{len(synthesis.rows)} component x outcome domain rows.</p><p>How: {e(RULES)}. No GRADE; findings read "
+        "from abstracts.</p>"
+        f"<table><thead><tr>{''.join(f'<th>{e(h)}</th>' for h in head)}</tr></thead><tbody>{''.join(rows)}"
+        f"</tbody></table>{left_out}{pictures}</body></html>\n")

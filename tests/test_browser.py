@@ -291,3 +291,41 @@ def test_the_gapmap_rct_filter_counts_what_the_question_within_design_rct_counts
     status = d.find_element(By.ID, "status").text
     assert status.endswith(f"; {expected} studies match the filters"), status
     assert errors(d) == []
+
+
+# --------------------------------------------------------------------------------------------- synthesis page
+def test_the_synthesis_page_shows_every_row_its_studies_and_the_pictures(browser, shipped_build):
+    import csv
+
+    d = browser
+    out = Path(shipped_build.out)
+    d.get((out / "synthesis.html").resolve().as_uri())
+    WebDriverWait(d, 20).until(lambda drv: drv.execute_script("return document.readyState === 'complete'"))
+    with open(out / "synthesis.csv", newline="", encoding="utf-8") as f:
+        expected = [(r["component"], r["outcome_domain"], r["studies"], r["favouring"], r["against"])
+                    for r in csv.DictReader(f)]
+    shown = d.execute_script("return [...document.querySelectorAll('tr.cell')].map(tr => "
+                             "[...tr.children].slice(0, 5).map(td => td.textContent))")
+    assert [tuple(r) for r in shown] == expected and expected
+    # each cell lists its studies; the directions listed add up to the row's counts
+    listed = d.execute_script("return [...document.querySelectorAll('tr.studies')].map(tr => "
+                              "[...tr.querySelectorAll('li')].map(li => li.dataset.direction))")
+    assert [len(x) for x in listed] == [int(r[2]) for r in expected]
+    assert [x.count("intervention") for x in listed] == [int(r[3]) for r in expected]
+    assert [x.count("comparator") for x in listed] == [int(r[4]) for r in expected]
+    pictures = sorted(p.stem for p in out.glob("*.svg") if p.stem == "effect_direction" or p.stem.startswith("forest-"))
+    assert sorted(d.execute_script("return [...document.querySelectorAll('figure > svg')].map(s => "
+                                   "s.parentElement.id)")) == pictures
+    assert d.execute_script("return document.scripts.length") == 0
+    assert no_requests(d) and errors(d) == []
+
+
+def test_markup_in_the_data_stays_text_on_the_synthesis_page(browser, hostile_build):
+    d = browser
+    raw = (hostile_build / "synthesis.html").read_text()
+    assert "<script" not in raw and "<img" not in raw
+    d.get((hostile_build / "synthesis.html").resolve().as_uri())
+    WebDriverWait(d, 20).until(lambda drv: drv.execute_script("return document.readyState === 'complete'"))
+    assert d.execute_script("return typeof window.__pwned") == "undefined"
+    assert d.execute_script("return document.querySelectorAll('tr.cell').length") > 0
+    assert no_requests(d) and errors(d) == []
