@@ -317,6 +317,8 @@ class BuildResult:
     outputs: list[Path]
     timings: dict[str, float]
     out: Path  # the output directory
+    component_domain: ResultTable = field(default_factory=lambda: ResultTable([], []))  # for the summary
+    notes: list[str] = field(default_factory=list)  # what the build noticed and the user should know
 
     @property
     def exit_code(self) -> int:
@@ -342,15 +344,17 @@ def summarise(store: OxigraphStore, load: LoadResult, classification: Classifica
 
 
 def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: bool = False,
-          reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] = print,
+          reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] | None = None,
           jobs: int | None = None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
           shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
     """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, then show it as a whole.
 
     ``jobs``: worker processes for reading records and threads for validation (None: all cores when
     the data is large enough to gain from them). One build at a time writes ``out`` (``ipvkg.output``).
-    ``shapes``/``engine``: as in :func:`load_and_validate`.
+    ``shapes``/``engine``: as in :func:`load_and_validate`. The build prints nothing: the summary is
+    :func:`format_summary` of the result (what ``ipvkg build`` prints).
 
+    :param echo: if given, told each line of the summary and the notes once the build is done.
     :param wait: if another build holds ``out``, wait for it (``on_wait`` is told once) rather than stop.
     :raises ipvkg.output.BuildBusy: another build holds ``out`` and ``wait`` is false.
     """
@@ -358,7 +362,8 @@ def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: b
         return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, jobs, shapes, engine)
 
 
-def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: bool, echo: Callable[[str], None],
+def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: bool,
+           echo: Callable[[str], None] | None,
            jobs: int | None, shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -454,10 +459,11 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         t = time.perf_counter()
     timings["commit"] = time.perf_counter() - t  # fsync, then show the build as a whole
     timings["total"] = time.perf_counter() - t0
-    result = BuildResult(load, dataset, store, classification, summary, outputs, timings, out)
-    print_summary(result, component_domain, echo)
-    for note in notes:
-        echo(note)
+    result = BuildResult(load, dataset, store, classification, summary, outputs, timings, out, component_domain,
+                         notes)
+    if echo is not None:
+        for line in format_summary(result).split("\n"):
+            echo(line)
     return result
 
 
@@ -533,7 +539,11 @@ def _write_other_files(staging: BuildFolder, dataset: Dataset, store: OxigraphSt
 SUMMARY_ROWS = 25  # rows of the component x domain table printed by a build (the CSV has them all)
 
 
-def print_summary(result: BuildResult, component_domain: ResultTable, echo: Callable[[str], None]) -> None:
+def format_summary(result: BuildResult) -> str:
+    """What ``ipvkg build`` prints: counts, warnings, problems, review groups, the component x domain table, notes."""
+    lines: list[str] = []
+    echo = lines.append
+    component_domain = result.component_domain
     s = result.summary
     echo(f"ipvkg build: {s['studies']} studies, {s['reports']} reports, {s['interventions']} interventions, "
          f"{s['findings']} findings, {s['triples']} triples (+{s['inferred_triples']} inferred)")
@@ -558,3 +568,5 @@ def print_summary(result: BuildResult, component_domain: ResultTable, echo: Call
     table = format_table(shown)
     echo(table.rsplit("\n", 1)[0] + f"\n({len(shown)} of {len(component_domain)} rows)" if cut else table)
     echo(f"\nwrote {len(result.outputs)} files to {result.out}")
+    lines.extend(result.notes)
+    return "\n".join(lines)

@@ -22,11 +22,12 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_build(a: argparse.Namespace) -> int:
-    from .build import build
+    from .build import build, format_summary
 
     result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures,
                    jobs=a.jobs, wait=not a.no_wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True),
                    shapes=_shapes(a), engine=a.engine)
+    print(format_summary(result))
     return result.exit_code
 
 
