@@ -149,15 +149,24 @@ def cmd_synthesis(a: argparse.Namespace) -> int:
 
 
 def cmd_network(a: argparse.Namespace) -> int:
-    from .pictures import network_command
-
-    return network_command(a)
+    return _pictures("network", a)
 
 
 def cmd_gapmap(a: argparse.Namespace) -> int:
-    from .pictures import gapmap_command
+    return _pictures("gapmap", a)
 
-    return gapmap_command(a)
+
+def _pictures(kind: str, a: argparse.Namespace) -> int:
+    from .pictures import picture_files
+
+    # --format png svg and --format png --format svg: a list per --format
+    formats = [f for group in a.format for f in group] if a.format else None
+    notes, written = picture_files(kind, a.store, a.out, formats, graph=getattr(a, "graph", None))
+    for note in notes:
+        print(f"note: {note}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
 
 
 def cmd_link(a: argparse.Namespace) -> int:
@@ -176,15 +185,30 @@ def cmd_link(a: argparse.Namespace) -> int:
 
 
 def cmd_publish(a: argparse.Namespace) -> int:
-    from .publish import publish_command
+    from .publish import DEFAULT_GRAPH, PublishError, credentials, endpoints_for, publish
 
-    return publish_command(a)
+    user, password = credentials(a.user, a.password_file)
+    eps = endpoints_for(a.endpoint, a.server, user, password, a.store_url, a.query_url, a.update_url)
+    if a.retries < 0:
+        raise PublishError("--retries must be 0 or more")
+    result = publish(a.build, a.endpoint, a.graph or DEFAULT_GRAPH, retries=a.retries, timeout=a.timeout,
+                     endpoints=eps)
+    print(f"ipvkg publish: {result.triples} triples now in <{result.graph}> at {eps.store} "
+          f"({result.attempts} attempt(s), {result.seconds:.1f} s); ask it: "
+          f"ipvkg query NAME --store sparql:{eps.query} --graph {result.graph}")
+    return 0
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
-    from .publish import serve_command
+    import os
 
-    return serve_command(a)
+    from .publish import prepare_serving
+
+    argv, message = prepare_serving(a.build, a.bind, a.location)
+    print(message, flush=True)
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # become the server: its PID is ours, stopping us stops it
+    return 0  # not reached
 
 
 def cmd_docs(a: argparse.Namespace) -> int:

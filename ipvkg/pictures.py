@@ -2,7 +2,7 @@
 other tools (GraphML, GEXF, node-link JSON, CSV) and for people (one self-contained HTML page each).
 
 ``ipvkg build`` calls :func:`write_pictures`; ``ipvkg network`` and ``ipvkg gapmap`` call
-:func:`network_command` and :func:`gapmap_command` on any store.
+:func:`picture_files` on any store.
 
 All data comes from the graph through a few aggregate SPARQL queries (:func:`ipvkg.network.load_evidence`);
 the work grows with the number of findings, never with one query per node. The intervention layer of the
@@ -12,7 +12,6 @@ left out); the component -> outcome network and the gap map are always drawn.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import math
 import textwrap
@@ -429,8 +428,12 @@ def write_pictures(store: GraphStore, staging: Staging, ask: Callable[..., Resul
 
 
 # --------------------------------------------------------------------------------------------- commands
-def _evidence_for(args: argparse.Namespace) -> Evidence:
-    store = open_store(args.store, graph=getattr(args, "graph", None))
+def evidence_from(store_selector: str | None, graph: str | None = None) -> Evidence:
+    """The evidence behind the pictures, from any store (a selector as ``--store`` takes; None: ``memory:build``).
+
+    :raises PicturesError: the store holds no findings (and, for an endpoint, where its graphs are).
+    """
+    store = open_store(store_selector, graph=graph)
     try:
         ev = load_evidence(store, ask_for_pictures)
         # an endpoint may hold the graph elsewhere: say where (its named graphs), not only that it is empty
@@ -440,36 +443,37 @@ def _evidence_for(args: argparse.Namespace) -> Evidence:
     if missing:
         raise PicturesError(missing)
     if not ev.facts:
-        where = args.store or "memory:build"
+        where = store_selector or "memory:build"
         raise PicturesError(f"{where} holds no findings to draw; run `ipvkg build` first, or point --store at a "
                             "built graph (memory:DIR, oxigraph:DIR or sparql:URL)")
     return ev
 
 
-def _write(args: argparse.Namespace, formats: tuple[str, ...], writer) -> int:
-    # --format png svg and --format png --format svg: a list per --format
-    chosen = list(dict.fromkeys(f for group in args.format or [formats] for f in group))
-    ev = _evidence_for(args)
-    out = Path(args.out)
+#: what ``ipvkg network`` and ``ipvkg gapmap`` draw: kind -> (its formats, the writer)
+PICTURE_KINDS = {"network": (NETWORK_FORMATS, "network_files"), "gapmap": (GAPMAP_FORMATS, "gapmap_files")}
+
+
+def picture_files(kind: str, store: str | None, out: Path | str, formats: Iterable[str] | None = None,
+                  graph: str | None = None) -> tuple[list[str], list[Path]]:
+    """Draw the network or the gap map of a store into ``out`` as a whole (never half-written).
+
+    :param kind: ``network`` (GraphML, GEXF, JSON, PNG, SVG, HTML) or ``gapmap`` (PNG, SVG, HTML, CSV).
+    :param store: a store selector (None: ``memory:build``).
+    :param formats: the formats to write (default: all of the kind's).
+    :param graph: the named graph to read on an endpoint.
+    :returns: the notes to tell the user, and the files written.
+    :raises PicturesError: nothing to draw, or ``out`` cannot be written.
+    """
+    all_formats, writer_name = PICTURE_KINDS[kind]
+    chosen = list(dict.fromkeys(formats or all_formats))
+    ev = evidence_from(store, graph)
+    out = Path(out)
+    writer = globals()[writer_name]
     try:
         with Staging(out) as staging:
-            result = writer(ev, chosen, staging.path)
-            written = sorted(p.name for p in staging.dir.rglob("*") if p.is_file())
+            notes = writer(ev, chosen, staging.path)
+            written = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
     except OSError as exc:
         raise PicturesError(f"cannot write the pictures to {out}: {exc.strerror or exc}; "
                             "give --out a writable directory") from None
-    for note in result or []:
-        print(f"note: {note}")
-    for name in written:
-        print(f"wrote {out / name}")
-    return 0
-
-
-def network_command(args: argparse.Namespace) -> int:
-    """``ipvkg network``: the network as GraphML, GEXF, JSON, PNG, SVG and HTML (or the --format ones)."""
-    return _write(args, NETWORK_FORMATS, network_files)
-
-
-def gapmap_command(args: argparse.Namespace) -> int:
-    """``ipvkg gapmap``: the evidence-and-gap map as PNG, SVG, HTML and CSV (or the --format ones)."""
-    return _write(args, GAPMAP_FORMATS, gapmap_files)
+    return list(notes or []), written

@@ -26,7 +26,6 @@ True
 
 from __future__ import annotations
 
-import argparse
 import base64
 import dataclasses
 import hashlib
@@ -309,28 +308,23 @@ def credentials(user: str | None, password_file: str | None) -> tuple[str | None
     return user, password
 
 
-def publish_command(args: argparse.Namespace) -> int:
-    """``ipvkg publish --endpoint URL [--graph IRI] [--server virtuoso --user NAME]``."""
-    user, password = credentials(getattr(args, "user", None), getattr(args, "password_file", None))
-    layout = (getattr(args, "store_url", None), getattr(args, "query_url", None), getattr(args, "update_url", None))
-    if getattr(args, "server", None) == "virtuoso":
+def endpoints_for(endpoint: str, server: str | None = None, user: str | None = None, password: str | None = None,
+                  store_url: str | None = None, query_url: str | None = None,
+                  update_url: str | None = None) -> Endpoints:
+    """The URLs ``ipvkg publish`` talks to: Virtuoso's own, or ENDPOINT/store, /query, /update unless given.
+
+    :raises PublishError: Virtuoso with URLs of its own or without a user and password.
+    """
+    layout = (store_url, query_url, update_url)
+    if server == "virtuoso":
         if any(layout):
             raise PublishError("--server virtuoso knows Virtuoso's URLs: leave out --store-url, --query-url and "
                                "--update-url")
         if user is None or password is None:
             raise PublishError("Virtuoso writes only for a known user: give --user (e.g. dba) and set "
                                f"{PASSWORD_VARIABLE} (or --password-file)")
-        eps = Endpoints.virtuoso(args.endpoint, user, password)
-    else:
-        eps = dataclasses.replace(Endpoints.from_base(args.endpoint, *layout), user=user, password=password)
-    if args.retries < 0:
-        raise PublishError("--retries must be 0 or more")
-    result = publish(args.build, args.endpoint, args.graph or DEFAULT_GRAPH, retries=args.retries,
-                     timeout=args.timeout, endpoints=eps)
-    print(f"ipvkg publish: {result.triples} triples now in <{result.graph}> at {eps.store} "
-          f"({result.attempts} attempt(s), {result.seconds:.1f} s); ask it: "
-          f"ipvkg query NAME --store sparql:{eps.query} --graph {result.graph}")
-    return 0
+        return Endpoints.virtuoso(endpoint, user, password)
+    return dataclasses.replace(Endpoints.from_base(endpoint, *layout), user=user, password=password)
 
 
 # --- serve -------------------------------------------------------------------------------------
@@ -410,25 +404,24 @@ def serve_argv(location: Path | str, host: str, port: int) -> list[str]:
             "--union-default-graph"]
 
 
-def serve_command(args: argparse.Namespace) -> int:
-    """``ipvkg serve``: load the built graph into Oxigraph, then become ``oxigraph serve-read-only``.
+def prepare_serving(build: Path | str, bind: str, location: Path | str | None = None) -> tuple[list[str], str]:
+    """Load the built graph into an Oxigraph folder for ``ipvkg serve``; the server's command and what to say.
 
-    The process replaces itself with the server (``exec``), so its PID is the server's and stopping it
-    stops the server; nothing is left running behind it.
+    The caller replaces itself with the command (``exec``), so its PID is the server's and stopping it stops
+    the server; nothing is left running behind it.
+
+    :raises PublishError: the address is in use, or the build cannot be loaded.
     """
-    host, port = parse_bind(args.bind)
-    location = Path(args.location) if args.location else Path(args.build) / "store"
+    host, port = parse_bind(bind)
+    location = Path(location) if location else Path(build) / "store"
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         try:
             probe.bind((host, port))
         except OSError:
             raise PublishError(f"{host}:{port} is already in use; choose another --bind") from None
-    loaded = prepare_store(args.build, location)
-    argv = serve_argv(location, host, port)
+    loaded = prepare_store(build, location)
     shown = f"[{host}]" if ":" in host else host
-    print(f"ipvkg serve: {'loaded' if loaded else 'reusing'} {location}; serving {Path(args.build) / 'dataset.nq'} "
-          f"read-only at http://{shown}:{port}/query (union default graph; updates refused). "
-          f"Ask it: ipvkg query NAME --store sparql:http://{shown}:{port}/query", flush=True)
-    sys.stderr.flush()
-    os.execv(argv[0], argv)
-    return 0  # not reached
+    return serve_argv(location, host, port), (
+        f"ipvkg serve: {'loaded' if loaded else 'reusing'} {location}; serving {Path(build) / 'dataset.nq'} "
+        f"read-only at http://{shown}:{port}/query (union default graph; updates refused). "
+        f"Ask it: ipvkg query NAME --store sparql:http://{shown}:{port}/query")
