@@ -39,8 +39,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ipvkg.records import SHEET_COLUMNS  # noqa: E402
-from ipvkg.vocab import Vocabulary, load_vocabulary  # noqa: E402
+from ipvkg.records.records import SHEET_COLUMNS  # noqa: E402
+from ipvkg.base.vocab import Vocabulary, load_vocabulary  # noqa: E402
 
 SHIPPED = ROOT / "data" / "studies"
 REVIEW = ROOT / "data" / "reviews" / "ogbe2020.yaml"

@@ -15,7 +15,7 @@ tree's proportional set size, sampled every 0.5 s; and ``getrusage`` maxrss) is 
 * ``queries``: every competency question of ``queries/`` on the default store (``memory:BUILD``), one after
   the other in one process as ``ipvkg query`` answers them; naive: rdflib SPARQL on an rdflib Dataset, each
   question in a forked process stopped after ``--query-limit``;
-* ``pictures``: network + gap map (``ipvkg.pictures.write_pictures``); naive: the same on rdflib.
+* ``pictures``: network + gap map (``ipvkg.pictures.pictures.write_pictures``); naive: the same on rdflib.
 
 A naive stage still running after ``--limit`` seconds is stopped and reported as "> limit". The
 classification benchmark (issue 4) times HermiT (all interventions in one run, and in batches) and
@@ -43,7 +43,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from ipvkg.store import GraphStore  # noqa: E402 - the naive store is one more place that holds the graph
+from ipvkg.store.store import GraphStore  # noqa: E402 - the naive store is one more place that holds the graph
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 SEED = 1
@@ -598,7 +598,7 @@ def _virtuoso(results: dict[str, Any], sizes: list[int], a: argparse.Namespace, 
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import VirtuosoServer
 
-    from ipvkg.store import SparqlEndpointStore
+    from ipvkg.store.store import SparqlEndpointStore
 
     results["virtuoso"] = []
     for n in sizes:
@@ -668,12 +668,12 @@ def _maxrss_mb(who: int) -> float:
 def child(a: argparse.Namespace) -> int:
     import gc
 
-    from ipvkg.store import OxigraphStore
+    from ipvkg.store.store import OxigraphStore
 
     answer: dict[str, Any] = {}
     stage = a.stage
     if stage == "build":
-        from ipvkg.build import build
+        from ipvkg.pipeline.build import build
 
         t = time.perf_counter()
         r = build(a.data, a.out, echo=lambda *x: None)  # the CLI's defaults (reasoner auto, pictures, jobs auto)
@@ -681,10 +681,10 @@ def child(a: argparse.Namespace) -> int:
     elif stage == "records":
         import importlib
 
-        from ipvkg.reviews import load_reviews
-        from ipvkg.vocab import load_vocabulary
+        from ipvkg.records.reviews import load_reviews
+        from ipvkg.base.vocab import load_vocabulary
 
-        b = importlib.import_module("ipvkg.build")  # the module (ipvkg.build is also the function's name)
+        b = importlib.import_module("ipvkg.pipeline.build")  # the module (ipvkg.build is the function)
         vocab = load_vocabulary()
         ontology = b.ontology_lines(vocab)
         t = time.perf_counter()
@@ -698,11 +698,11 @@ def child(a: argparse.Namespace) -> int:
         import pickle
 
         a.state.mkdir(parents=True, exist_ok=True)
-        from ipvkg.rdffiles import write_run
+        from ipvkg.rdf.rdffiles import write_run
 
         write_run(a.state / "data.nt", lines)  # streamed: the lines may be the workers' run files, merged
         (a.state / "ontology.nt").write_text("\n".join(ontology) + "\n")
-        from ipvkg.rdf import StoredOrigins
+        from ipvkg.rdf.rdf import StoredOrigins
 
         if isinstance(origins, StoredOrigins):  # the workers' files go with this process's temporary folder
             origins = StoredOrigins([Path(shutil.copy(p, a.state / p.name)) for p in origins.paths], origins.extra)
@@ -711,8 +711,8 @@ def child(a: argparse.Namespace) -> int:
     elif stage == "validate":
         import pickle
 
-        from ipvkg import namespaces as ns
-        from ipvkg.validate import validate_lines
+        from ipvkg.base import namespaces as ns
+        from ipvkg.validate.validate import validate_lines
 
         gc.disable()
         lines = (a.state / "data.nt").read_text().splitlines()
@@ -733,7 +733,7 @@ def child(a: argparse.Namespace) -> int:
         answer.update(seconds=time.perf_counter() - t, reasoner=c.reasoner, interventions=len(c.facts))
     elif stage == "queries":
         t = time.perf_counter()
-        from ipvkg.store import open_store
+        from ipvkg.store.store import open_store
 
         store = open_store(f"memory:{a.out}")  # the default store of `ipvkg query`
         store.store  # noqa: B018 - load the graph now (a build's graph is loaded when first needed)
@@ -746,8 +746,8 @@ def child(a: argparse.Namespace) -> int:
         answer.update(_questions(store, a.query_limit, report=report))
         answer.update(first_page=_first_page(store))
     elif stage == "pictures":
-        from ipvkg.output import Staging
-        from ipvkg.pictures import write_pictures
+        from ipvkg.base.output import Staging
+        from ipvkg.pictures.pictures import write_pictures
 
         store = _build_store(a.out)
         with tempfile.TemporaryDirectory() as tmp:
@@ -758,9 +758,9 @@ def child(a: argparse.Namespace) -> int:
     elif stage == "naive-records":
         import rdflib
 
-        from ipvkg.rdf import records_to_ntriples
-        from ipvkg.records import load_studies
-        from ipvkg.reviews import load_reviews
+        from ipvkg.rdf.rdf import records_to_ntriples
+        from ipvkg.records.records import load_studies
+        from ipvkg.records.reviews import load_reviews
 
         t = time.perf_counter()
         reviews, _ = load_reviews(a.data / "reviews")
@@ -772,8 +772,8 @@ def child(a: argparse.Namespace) -> int:
     elif stage == "naive-validate":
         import rdflib
 
-        from ipvkg.validate import load_shapes, shacl_results
-        from ipvkg.vocab import load_vocabulary
+        from ipvkg.validate.validate import load_shapes, shacl_results
+        from ipvkg.base.vocab import load_vocabulary
 
         graph = rdflib.Graph()
         graph.parse(str(a.state / "data.nt"), format="nt")
@@ -795,8 +795,8 @@ def child(a: argparse.Namespace) -> int:
         store = RdflibStore(a.out / "dataset.nq")
         answer.update(_questions(store, a.query_limit, a.budget), load_seconds=store.load_seconds)
     elif stage == "naive-pictures":
-        from ipvkg.output import Staging
-        from ipvkg.pictures import write_pictures
+        from ipvkg.base.output import Staging
+        from ipvkg.pictures.pictures import write_pictures
 
         store = RdflibStore(a.out / "dataset.nq")
         with tempfile.TemporaryDirectory() as tmp:
@@ -846,9 +846,9 @@ def _shacl_path(state: Path, validator: str) -> dict[str, Any]:
     import rdflib
     from rdflib.namespace import SH
 
-    from ipvkg import namespaces as ns
-    from ipvkg.validate import fast_results, load_shapes, shacl_results
-    from ipvkg.vocab import load_vocabulary
+    from ipvkg.base import namespaces as ns
+    from ipvkg.validate.validate import fast_results, load_shapes, shacl_results
+    from ipvkg.base.vocab import load_vocabulary
 
     data, ontology_nt = (state / "data.nt").read_bytes(), (state / "ontology.nt").read_bytes()
     shapes = load_shapes()
@@ -885,8 +885,8 @@ def _build_store(out: Path, without: tuple[str, ...] = ()) -> Any:
     """The built dataset in an in-memory Oxigraph store, without the named graphs in ``without``."""
     import pyoxigraph as ox
 
-    from ipvkg import namespaces as ns
-    from ipvkg.store import OxigraphStore
+    from ipvkg.base import namespaces as ns
+    from ipvkg.store.store import OxigraphStore
 
     store = OxigraphStore()
     store.load_file(out / "dataset.nq")
@@ -908,8 +908,8 @@ def _questions(store: Any, limit: float, budget: float | None = None,
     """
     import multiprocessing
 
-    from ipvkg.queries import list_questions, run_question
-    from ipvkg.vocab import load_vocabulary
+    from ipvkg.questions.queries import list_questions, run_question
+    from ipvkg.base.vocab import load_vocabulary
 
     load_vocabulary()  # loaded once here, inherited by every forked question (parameters resolve labels)
     times: dict[str, float] = {}
@@ -975,7 +975,7 @@ FIRST_PAGE = ("findings_for_outcome", {"within": "depression"}, 20)  # issue 22 
 
 def _first_page(store: Any) -> dict[str, Any]:
     """The first page of a listing as `ipvkg query NAME --limit 20` asks it: seconds, its rows and the total."""
-    from ipvkg.queries import run_question
+    from ipvkg.questions.queries import run_question
 
     name, params, limit = FIRST_PAGE
     t = time.perf_counter()
@@ -985,7 +985,7 @@ def _first_page(store: Any) -> dict[str, Any]:
 
 
 def _one_question(store: Any, name: str, params: dict[str, str], send: Any) -> None:
-    from ipvkg.queries import run_question
+    from ipvkg.questions.queries import run_question
 
     t = time.perf_counter()
     table = run_question(store, name, params)
@@ -994,7 +994,7 @@ def _one_question(store: Any, name: str, params: dict[str, str], send: Any) -> N
 
 def _use_rewrites() -> None:
     """Answer the questions that have a file in bench/rewrites/ with that file (a what-if, labelled as such)."""
-    import ipvkg.queries as queries
+    import ipvkg.questions.queries as queries
 
     original = queries.get_question
 
@@ -1023,7 +1023,7 @@ class RdflibStore(GraphStore):
     def select(self, query: str, bindings=None, timeout=None):
         import rdflib
 
-        from ipvkg.store import ResultTable, python_value, with_values
+        from ipvkg.store.store import ResultTable, python_value, with_values
 
         result = self.graph.query(with_values(query, bindings or {}))
         variables = [str(v) for v in result.vars]

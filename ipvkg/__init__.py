@@ -7,12 +7,12 @@ The public API is small; the ``ipvkg`` command wraps it.
 ['component_domain', 'component_outcome']
 """
 
-from .build import build, load_and_validate
+from .pipeline.build import build, load_and_validate
 from .classify import classify, explain
-from .errors import InputError, IpvkgError, Problem
-from .queries import list_questions, run_question
-from .store import open_store
-from .vocab import load_vocabulary
+from .base.errors import InputError, IpvkgError, Problem
+from .questions.queries import list_questions, run_question
+from .store.store import open_store
+from .base.vocab import load_vocabulary
 
 __version__ = "0.1.0"
 

@@ -20,10 +20,10 @@ from typing import Iterable
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
-from . import namespaces as ns
-from .errors import IpvkgError
-from .store import OxigraphStore
-from .vocab import Vocabulary, load_vocabulary
+from .base import namespaces as ns
+from .base.errors import IpvkgError
+from .store.store import OxigraphStore
+from .base.vocab import Vocabulary, load_vocabulary
 
 JAVA_HINT = "install Java 11+ (Debian/Ubuntu: apt-get install -y default-jre-headless) to run the HermiT reasoner"
 

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError, IpvkgError
+from .base.errors import InputError, IpvkgError
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -22,7 +22,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_build(a: argparse.Namespace) -> int:
-    from .build import build, format_summary
+    from .pipeline.build import build, format_summary
 
     result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures,
                    jobs=a.jobs, wait=not a.no_wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True),
@@ -32,7 +32,7 @@ def cmd_build(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from .build import load_and_validate
+    from .pipeline.build import load_and_validate
 
     result = load_and_validate(a.data, keep_going=True, jobs=a.jobs, engine=a.engine, shapes=_shapes(a))
     for p in result.errors:
@@ -45,15 +45,15 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def _shapes(a: argparse.Namespace):
-    from .validate import user_shapes
+    from .validate.validate import user_shapes
 
     return user_shapes(a.shapes, only=getattr(a, "shapes_only", False)) if a.shapes else None
 
 
 def _store_from_data(data: str):
-    from .build import Dataset, load_and_validate, ontology_lines
-    from .namespaces import DATA_GRAPH, ONTOLOGY_GRAPH
-    from .vocab import load_vocabulary
+    from .pipeline.build import Dataset, load_and_validate, ontology_lines
+    from .base.namespaces import DATA_GRAPH, ONTOLOGY_GRAPH
+    from .base.vocab import load_vocabulary
 
     vocab = load_vocabulary()
     load = load_and_validate(data, vocab=vocab)
@@ -62,8 +62,8 @@ def _store_from_data(data: str):
 
 def cmd_classify(a: argparse.Namespace) -> int:
     from .classify import classify, definitions, group_of
-    from .output import write_atomic
-    from .turtle import turtle
+    from .base.output import write_atomic
+    from .rdf.turtle import turtle
 
     store = _store_from_data(a.data)
     c = classify(store, a.reasoner)
@@ -84,10 +84,10 @@ def cmd_classify(a: argparse.Namespace) -> int:
 
 def cmd_explain(a: argparse.Namespace) -> int:
     from .classify import definitions, explain, intervention_facts
-    from .lookup import study_key
-    from .namespaces import study_iri
-    from .network import main_report, study_link
-    from .queries import run_question
+    from .questions.lookup import study_key
+    from .base.namespaces import study_iri
+    from .pictures.network import main_report, study_link
+    from .questions.queries import run_question
 
     store = _store_from_data(a.data)
     key = study_key(store, a.study, a.data)
@@ -109,8 +109,8 @@ def cmd_explain(a: argparse.Namespace) -> int:
 
 
 def cmd_query(a: argparse.Namespace) -> int:
-    from .queries import format_table, list_questions, run_question
-    from .store import open_store
+    from .questions.queries import format_table, list_questions, run_question
+    from .store.store import open_store
 
     if a.list:
         for q in list_questions():
@@ -134,8 +134,8 @@ def cmd_query(a: argparse.Namespace) -> int:
 
 
 def cmd_synthesis(a: argparse.Namespace) -> int:
-    from .store import open_store
-    from .synthesis import ask_synthesis, format_synthesis
+    from .store.store import open_store
+    from .questions.synthesis import ask_synthesis, format_synthesis
 
     store = open_store(a.store, graph=a.graph, timeout=a.timeout)
     synthesis = ask_synthesis(store, a.component, a.outcome, a.design, a.rob)
@@ -157,7 +157,7 @@ def cmd_gapmap(a: argparse.Namespace) -> int:
 
 
 def _pictures(kind: str, a: argparse.Namespace) -> int:
-    from .pictures import picture_files
+    from .pictures.pictures import picture_files
 
     # --format png svg and --format png --format svg: a list per --format
     formats = [f for group in a.format for f in group] if a.format else None
@@ -170,7 +170,7 @@ def _pictures(kind: str, a: argparse.Namespace) -> int:
 
 
 def cmd_link(a: argparse.Namespace) -> int:
-    from .link import LinkError, link
+    from .linking.link import LinkError, link
 
     contexts = {}
     for item in a.context or []:
@@ -221,7 +221,7 @@ def cmd_docs(a: argparse.Namespace) -> int:
 def cmd_diff(a: argparse.Namespace) -> int:
     import json
 
-    from .diff import diff_builds
+    from .questions.diff import diff_builds
 
     d = diff_builds(a.old, a.new)
     print(json.dumps(d.to_json(), indent=2, sort_keys=True) if a.format == "json" else d.text())
@@ -229,7 +229,7 @@ def cmd_diff(a: argparse.Namespace) -> int:
 
 
 def cmd_template(a: argparse.Namespace) -> int:
-    from .template import template_command
+    from .records.template import template_command
 
     print(template_command(a.xlsx, a.csv, a.data))
     return 0

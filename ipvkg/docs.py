@@ -2,7 +2,7 @@
 
 The page opens with the querying guide, ``docs/querying.md`` (the data model picture, which file holds
 what, and worked questions), rendered by :func:`markdown_html` with the picture inlined, so the one
-file works offline and from an installed wheel (the guide ships as ``ipvkg/guide``; see ``ipvkg.assets``).
+file works offline and from an installed wheel (the guide ships as ``ipvkg/guide``; see ``ipvkg.base.assets``).
 
 Every class, property and named individual of ``ontology/ipvkg.ttl`` gets an entry with its IRI,
 label, definition, synonyms (skos:altLabel), super- and subclasses or domain and range, and its
@@ -27,11 +27,11 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, DCTERMS
 
-from . import namespaces as ns
-from .assets import asset_dir
-from .linking import MAPPINGS_FILE, RESPECT, expand, read_mappings, see_also
-from .output import Staging
-from .vocab import ONTOLOGY_FILE
+from .base import namespaces as ns
+from .base.assets import asset_dir
+from .linking.linking import MAPPINGS_FILE, RESPECT, expand, read_mappings, see_also
+from .base.output import Staging
+from .base.vocab import ONTOLOGY_FILE
 
 KINDS = [(OWL.Class, "Classes", "class"), (OWL.ObjectProperty, "Object properties", "object property"),
          (OWL.DatatypeProperty, "Datatype properties", "datatype property"),

@@ -46,8 +46,8 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from .errors import IpvkgError
-from .output import pinned_build, write_atomic
+from .base.errors import IpvkgError
+from .base.output import pinned_build, write_atomic
 
 DEFAULT_GRAPH = "https://w3id.org/ipvkg/graph/all"
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}

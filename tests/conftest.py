@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 @pytest.fixture(scope="session")
 def vocab():
-    from ipvkg.vocab import load_vocabulary
+    from ipvkg.base.vocab import load_vocabulary
 
     return load_vocabulary()
 
@@ -33,7 +33,7 @@ def vocab():
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory):
     """The shipped data/ built once (with pictures) into a temporary folder."""
-    from ipvkg.build import build
+    from ipvkg.pipeline.build import build
 
     out = tmp_path_factory.mktemp("shipped-build")
     return build(ROOT / "data", out, echo=lambda *a: None)
@@ -42,7 +42,7 @@ def shipped_build(tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_build(tmp_path_factory):
     """The small fixture data set built (HermiT) into a temporary folder."""
-    from ipvkg.build import build
+    from ipvkg.pipeline.build import build
 
     out = tmp_path_factory.mktemp("small-build")
     return build(SMALL, out, reasoner="hermit", pictures=False, echo=lambda *a: None)

@@ -1,4 +1,5 @@
-"""The answers a build keeps (ipvkg.answers): equal to asking the graph, and never used once they may not hold."""
+"""The answers a build keeps (ipvkg.questions.answers): equal to asking the graph, and never used once they may not
+hold."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SMALL, run_cli
-from ipvkg.queries import list_questions
+from ipvkg.questions.queries import list_questions
 
 # a build keeps the answer of every question that needs no parameter
 KEPT = {q.name for q in list_questions() if not any(p.required for p in q.params)}
@@ -33,8 +34,8 @@ def tamper(build: Path, name: str) -> None:
 
 
 def test_build_keeps_answers_that_equal_asking_the_graph(shipped_build):
-    from ipvkg.queries import get_question, run_question
-    from ipvkg.store import open_store
+    from ipvkg.questions.queries import get_question, run_question
+    from ipvkg.store.store import open_store
 
     out = shipped_build.out
     assert {p.stem for p in (out / "answers").glob("*.json")} == KEPT | {"graph"}
@@ -56,7 +57,7 @@ def test_build_keeps_answers_that_equal_asking_the_graph(shipped_build):
 
 
 def test_every_question_without_a_required_parameter_is_kept_with_or_without_pictures(tmp_path):
-    from ipvkg.build import build
+    from ipvkg.pipeline.build import build
 
     assert {"component_outcome", "network_edges", "evidence_gaps", "effect_estimates"} <= KEPT
     assert not KEPT & {"findings_for_outcome", "federated_shared_studies"}  # they need a parameter
@@ -66,8 +67,8 @@ def test_every_question_without_a_required_parameter_is_kept_with_or_without_pic
 
 
 def test_the_network_is_drawn_from_kept_answers_without_loading_the_graph(shipped_build):
-    from ipvkg.network import load_evidence
-    from ipvkg.store import OxigraphStore, open_store
+    from ipvkg.pictures.network import load_evidence
+    from ipvkg.store.store import OxigraphStore, open_store
 
     lazy = open_store(f"memory:{shipped_build.out}")
     loaded = OxigraphStore()
@@ -77,8 +78,8 @@ def test_the_network_is_drawn_from_kept_answers_without_loading_the_graph(shippe
 
 
 def test_kept_answer_is_read_only_while_it_holds(build_copy):
-    from ipvkg.queries import run_question
-    from ipvkg.store import open_store
+    from ipvkg.questions.queries import run_question
+    from ipvkg.store.store import open_store
 
     store = open_store(f"memory:{build_copy}")
     kept = run_question(store, "group_counts")
@@ -111,9 +112,9 @@ def test_kept_answer_is_read_only_while_it_holds(build_copy):
 
 
 def test_kept_answers_follow_the_graph_file(build_copy):
-    from ipvkg.answers import current_graph
-    from ipvkg.queries import run_question
-    from ipvkg.store import open_store
+    from ipvkg.questions.answers import current_graph
+    from ipvkg.questions.queries import run_question
+    from ipvkg.store.store import open_store
 
     digest = current_graph(build_copy)
     assert digest is not None
@@ -159,15 +160,15 @@ def test_query_command_answers_from_the_build_without_its_graph(build_copy):
 def test_answers_left_by_an_earlier_build_are_not_used(tmp_path, monkeypatch):
     import importlib
 
-    from ipvkg.build import build
-    from ipvkg.queries import run_question
-    from ipvkg.store import open_store
+    from ipvkg.pipeline.build import build
+    from ipvkg.questions.queries import run_question
+    from ipvkg.store.store import open_store
 
     out = tmp_path / "build"
     build(SMALL, out, reasoner="rules", echo=lambda *a: None)
     assert (out / "answers" / "network_edges.json").exists()
     # a build that answers no network question (as an earlier ipvkg's, that kept fewer answers)
-    build_module = importlib.import_module("ipvkg.build")
+    build_module = importlib.import_module("ipvkg.pipeline.build")
     monkeypatch.setattr(build_module, "list_questions",
                         lambda: [q for q in list_questions() if not q.name.startswith("network_")])
     build(SMALL, out, reasoner="rules", pictures=False, echo=lambda *a: None)
@@ -178,8 +179,8 @@ def test_answers_left_by_an_earlier_build_are_not_used(tmp_path, monkeypatch):
 
 
 def test_stores_on_disk_never_use_kept_answers(shipped_build, tmp_path):
-    from ipvkg.queries import get_question
-    from ipvkg.store import OxigraphStore
+    from ipvkg.questions.queries import get_question
+    from ipvkg.store.store import OxigraphStore
 
     store = OxigraphStore(tmp_path / "store")
     store.load_file(shipped_build.out / "dataset.nq")

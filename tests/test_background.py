@@ -10,9 +10,9 @@ import sys
 import pytest
 
 from conftest import SMALL, tree_digest
-from ipvkg.background import at_once, in_child, in_new_process, in_thread
-from ipvkg.build import build
-from ipvkg.errors import IpvkgError
+from ipvkg.base.background import at_once, in_child, in_new_process, in_thread
+from ipvkg.pipeline.build import build
+from ipvkg.base.errors import IpvkgError
 
 COUNTER = {"n": 0}
 
@@ -118,7 +118,7 @@ def _beside(monkeypatch, where: str) -> None:
     import importlib
 
     # the module, not the function of the same name that ipvkg re-exports
-    monkeypatch.setattr(importlib.import_module("ipvkg.build"), "room_to_fork", lambda *a: where == "fork")
+    monkeypatch.setattr(importlib.import_module("ipvkg.pipeline.build"), "room_to_fork", lambda *a: where == "fork")
 
 
 @pytest.mark.parametrize("where", ["fork", "thread"])
@@ -133,7 +133,8 @@ def test_background_writers_give_the_files_one_process_gives(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize("where", ["fork", "thread"])
-@pytest.mark.parametrize("module, name", [("ipvkg.pictures", "write_pictures"), ("ipvkg.answers", "write_answer")])
+@pytest.mark.parametrize("module, name", [("ipvkg.pictures.pictures", "write_pictures"),
+                                          ("ipvkg.questions.answers", "write_answer")])
 def test_a_failure_in_a_stage_beside_fails_the_build_and_leaves_no_output(tmp_path, monkeypatch, module, name,
                                                                            where):
     import importlib
@@ -154,7 +155,7 @@ def test_a_failure_in_a_stage_beside_fails_the_build_and_leaves_no_output(tmp_pa
 
 _COUNT_HEAPS = r"""
 import ctypes, os, sys, tempfile, threading
-from ipvkg.background import fewer_malloc_arenas
+from ipvkg.base.background import fewer_malloc_arenas
 took = fewer_malloc_arenas(2) if sys.argv[1] == "limit" else None
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p

@@ -16,10 +16,10 @@ import pytest
 
 from conftest import base_record, write_data
 
-from ipvkg import namespaces as ns
-from ipvkg.gapmap import gap_matrix
-from ipvkg.network import load_evidence, network
-from ipvkg.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
+from ipvkg.base import namespaces as ns
+from ipvkg.pictures.gapmap import gap_matrix
+from ipvkg.pictures.network import load_evidence, network
+from ipvkg.pictures.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
 
 os.environ.setdefault("SE_AVOID_STATS", "true")  # selenium: no usage statistics (no network at all)
 
@@ -189,8 +189,9 @@ def test_gapmap_page_draws_every_cell_and_lists_studies_on_click(browser, small_
 # --------------------------------------------------------------------------------------------- injected labels
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory):
-    """A build (with pictures, through ipvkg.build) whose study title, report and intervention name carry markup."""
-    from ipvkg.build import build
+    """A build (with pictures, through ipvkg.pipeline.build) whose study title, report and intervention name carry
+    markup."""
+    from ipvkg.pipeline.build import build
 
     tmp = tmp_path_factory.mktemp("hostile")
     rec = copy.deepcopy(base_record())
@@ -247,7 +248,7 @@ def test_a_panel_shows_each_findings_estimate_ci_p_instrument_and_time_point_and
     """Gupta 2017 (cluster RCT, n = 950) records an estimate, 95% CI, p-value and time point for each finding;
     Sharps 2016 records its instrument (CTS2) and a p-value."""
     from conftest import ROOT
-    from ipvkg.records import load_studies
+    from ipvkg.records.records import load_studies
 
     out, ev = shipped_pages
     records = {r.id: r for r in load_studies([ROOT / "data" / "studies"])[0]}
@@ -275,8 +276,8 @@ def test_the_gapmap_rct_filter_counts_what_the_question_within_design_rct_counts
                                                                                  shipped_build):
     """A cluster RCT is an RCT on the page as in the questions: the RCT filter's study count is the question's."""
     from conftest import ROOT
-    from ipvkg.queries import run_question
-    from ipvkg.records import load_studies
+    from ipvkg.questions.queries import run_question
+    from ipvkg.records.records import load_studies
 
     out, _ = shipped_pages
     rct = ns.IPV + "RandomisedControlledTrial"

@@ -31,7 +31,7 @@ def test_build_prints_summary_groups_and_component_outcome_table(built):
 def test_build_prints_the_top_component_domain_rows_and_writes_them_all(built):
     import csv
 
-    from ipvkg.build import SUMMARY_ROWS
+    from ipvkg.pipeline.build import SUMMARY_ROWS
 
     r, out = built
     rows = list(csv.DictReader((out / "component_domain.csv").open()))

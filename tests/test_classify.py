@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT, run_cli
-from ipvkg import namespaces as ns
+from ipvkg.base import namespaces as ns
 from ipvkg.classify import (InterventionFacts, ReasonerError, classify, definitions, explain, group_of,
                             hermit_types)
 
@@ -109,9 +109,9 @@ def test_explain_works_for_every_shipped_study():
         r = run_cli("explain", key)
         assert r.returncode == 0, r.stderr
         assert key in r.stdout and ("group" in r.stdout)
-    from ipvkg.build import Dataset, load_and_validate, ontology_lines
+    from ipvkg.pipeline.build import Dataset, load_and_validate, ontology_lines
     from ipvkg.classify import intervention_facts
-    from ipvkg.vocab import load_vocabulary
+    from ipvkg.base.vocab import load_vocabulary
 
     vocab = load_vocabulary()
     load = load_and_validate(ROOT / "data", vocab=vocab)

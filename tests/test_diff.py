@@ -11,14 +11,14 @@ import pytest
 import yaml
 
 from conftest import ROOT, SMALL, run_cli
-from ipvkg.diff import diff_builds
+from ipvkg.questions.diff import diff_builds
 
 
 @pytest.fixture(scope="module")
 def changed(shipped_build, tmp_path_factory):
     """(old build, new build, record key of the changed finding's study, its finding number, old and new
     estimate, the study moved between groups)."""
-    from ipvkg.build import build
+    from ipvkg.pipeline.build import build
 
     tmp = tmp_path_factory.mktemp("diff")
     data = tmp / "data"

@@ -111,7 +111,7 @@ def test_ipvkg_query_on_a_file_gives_the_same_table(shipped_build, tmp_path, lin
     import csv
     import io
 
-    from ipvkg.queries import format_table, run_question
+    from ipvkg.questions.queries import format_table, run_question
 
     path = tmp_path / "question.rq"
     path.write_text(query, encoding="utf-8")
@@ -141,7 +141,7 @@ def listed_terms(markdown: str) -> set[str]:
 
 
 def test_the_picture_shows_every_listed_class_and_property_and_they_are_in_the_ontology():
-    from ipvkg.vocab import ONTOLOGY_FILE
+    from ipvkg.base.vocab import ONTOLOGY_FILE
 
     terms = listed_terms(GUIDE.read_text(encoding="utf-8"))
     assert len(terms) >= 20
@@ -158,13 +158,13 @@ def test_the_picture_shows_every_listed_class_and_property_and_they_are_in_the_o
 
 
 def test_the_picture_is_drawn_from_the_current_build(shipped_build):
-    """docs/data-model.svg is what ipvkg.datamodel draws from the shipped build today."""
-    from ipvkg.datamodel import data_model, data_model_svg
+    """docs/data-model.svg is what ipvkg.pictures.datamodel draws from the shipped build today."""
+    from ipvkg.pictures.datamodel import data_model, data_model_svg
 
     model = data_model(Path(shipped_build.out) / "dataset.nq")
     assert model.unplaced == ["Review"]  # the one review record; the guide says it is left out
     assert data_model_svg(model) == PICTURE.read_text(encoding="utf-8"), \
-        "docs/data-model.svg is stale: python -m ipvkg.datamodel build/dataset.nq docs/data-model.svg"
+        "docs/data-model.svg is stale: python -m ipvkg.pictures.datamodel build/dataset.nq docs/data-model.svg"
 
 
 def test_ipvkg_docs_page_opens_with_the_guide_and_its_picture(tmp_path):

@@ -7,7 +7,7 @@ from collections import Counter
 import yaml
 
 from conftest import ROOT
-from ipvkg.records import load_studies
+from ipvkg.records.records import load_studies
 
 STUDIES = ROOT / "data" / "studies"
 

@@ -16,12 +16,12 @@ import rdflib
 import rdflib.compare
 
 from conftest import ROOT, run_cli
-from ipvkg import namespaces as ns
-from ipvkg.link import link
-from ipvkg.linking import (MAPPINGS_FILE, expand, identifier_iri, mapping_lines, parse_identifier, read_mappings,
-                           read_metadata, see_also)
-from ipvkg.queries import run_question
-from ipvkg.store import open_store
+from ipvkg.base import namespaces as ns
+from ipvkg.linking.link import link
+from ipvkg.linking.linking import (MAPPINGS_FILE, expand, identifier_iri, mapping_lines, parse_identifier,
+                                   read_mappings, read_metadata, see_also)
+from ipvkg.questions.queries import run_question
+from ipvkg.store.store import open_store
 
 FOREIGN = ROOT / "tests" / "fixtures" / "foreign" / "other-review.ttl"
 IPV = ns.IPV
@@ -60,7 +60,7 @@ def test_skipping_patterns_by_their_needles_changes_no_answer():
     """The free-text reader skips a pattern whose needles are absent; trying every pattern gives the same answers."""
     from urllib.parse import unquote
 
-    from ipvkg.linking import _ID_PATTERNS, _parse_text
+    from ipvkg.linking.linking import _ID_PATTERNS, _parse_text
 
     def every_pattern(text: str) -> tuple[str, str] | None:
         text = unquote(text.strip())
@@ -136,7 +136,7 @@ def test_sssom_file_has_metadata_and_every_row_is_complete_and_sourced(vocab):
 
 
 def test_bad_sssom_rows_are_reported_in_one_line(tmp_path):
-    from ipvkg.errors import IpvkgError
+    from ipvkg.base.errors import IpvkgError
 
     text = MAPPINGS_FILE.read_text()
     for old, new, needle in [("skos:exactMatch", "owl:sameAs", "not a SKOS mapping predicate"),
@@ -213,7 +213,7 @@ def test_void_describes_version_license_triples_and_sources(shipped_build):
     assert sizes["dataset.nq"] == (build / "dataset.nq").stat().st_size
     assert "schema.jsonld" in sizes
     # the build counts the statistics before the last files are written: the same description as counting after
-    from ipvkg.linking import void_lines
+    from ipvkg.linking.linking import void_lines
 
     after = rdflib.Graph().parse(data="\n".join(void_lines(shipped_build.store, sizes)), format="nt")
     assert rdflib.compare.isomorphic(after, g) and len(after) == len(g) > 40
@@ -488,7 +488,7 @@ def test_link_prints_a_summary_and_writes_every_item(shipped_build, tmp_path):
 ])
 def test_federated_question_on_a_server_holding_each_foreign_graph(shipped_build, oxigraph_server, fixture, options,
                                                                      expected):
-    from ipvkg.link import read_other
+    from ipvkg.linking.link import read_other
 
     quads, _, _ = read_other(FIXTURES / fixture, **options)
     server = oxigraph_server()

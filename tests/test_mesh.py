@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from ipvkg.linking import read_mappings, see_also
+from ipvkg.linking.linking import read_mappings, see_also
 
 SCRIPT = ROOT / "ontology" / "mesh" / "check_mesh.py"
 

@@ -1,10 +1,10 @@
-"""One prefix map (ipvkg.namespaces.PREFIX_MAP): the JSON-LD context and the SSSOM curie_map agree with it."""
+"""One prefix map (ipvkg.base.namespaces.PREFIX_MAP): the JSON-LD context and the SSSOM curie_map agree with it."""
 
 import json
 from pathlib import Path
 
-from ipvkg import namespaces as ns
-from ipvkg.linking import SSSOM_PREFIXES, expand, read_metadata
+from ipvkg.base import namespaces as ns
+from ipvkg.linking.linking import SSSOM_PREFIXES, expand, read_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 

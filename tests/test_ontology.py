@@ -9,9 +9,9 @@ import pytest
 import rdflib
 from rdflib.namespace import DCTERMS, OWL, RDF
 
-from ipvkg import namespaces as ns
-from ipvkg.build import ontology_lines
-from ipvkg.store import OxigraphStore
+from ipvkg.base import namespaces as ns
+from ipvkg.pipeline.build import ontology_lines
+from ipvkg.store.store import OxigraphStore
 
 QC = Path(__file__).resolve().parent.parent / "ontology" / "qc"
 
@@ -78,7 +78,7 @@ def test_hermit_finds_the_ontology_consistent_with_no_unsatisfiable_class(vocab)
 
 def test_hermit_reports_an_unsatisfiable_class(vocab):
     from ipvkg.classify import ReasonerError, hermit_types
-    from ipvkg.vocab import vocabulary_from_graph
+    from ipvkg.base.vocab import vocabulary_from_graph
 
     g = rdflib.Graph()
     for t in vocab.graph:

@@ -25,13 +25,13 @@ from rdflib.namespace import RDFS
 
 from conftest import base_record, run_cli, write_data
 
-from ipvkg import namespaces as ns
-from ipvkg.gapmap import csv_text, gap_matrix
-from ipvkg.html import COMMON_JS, GAPMAP_JS, NETWORK_JS, evidence_payload, gapmap_page, network_page, safe_json
-from ipvkg.network import (PicturesError, component_outcome_network, layered_layout, load_evidence, network,
+from ipvkg.base import namespaces as ns
+from ipvkg.pictures.gapmap import csv_text, gap_matrix
+from ipvkg.pictures.html import COMMON_JS, GAPMAP_JS, NETWORK_JS, evidence_payload, gapmap_page, network_page, safe_json
+from ipvkg.pictures.network import (PicturesError, component_outcome_network, layered_layout, load_evidence, network,
                            share_colour, study_network)
-from ipvkg.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
-from ipvkg.queries import get_question, run_question
+from ipvkg.pictures.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
+from ipvkg.questions.queries import get_question, run_question
 
 IPV = ns.IPV
 ADV, GRP, MENTOR = (ns.data_iri("intervention", *k.split("/")) for k in ("fixa/adv", "fixb/grp", "fixc/mentor"))
@@ -63,7 +63,7 @@ def test_evidence_is_read_from_the_graph(ev):
 
 
 def test_picture_queries_are_documented_questions(small_build):
-    from ipvkg.network import QUESTIONS
+    from ipvkg.pictures.network import QUESTIONS
 
     asked = []
     load_evidence(small_build.store, lambda store, name: asked.append(name) or run_question(store, name))
@@ -134,7 +134,7 @@ def test_component_outcome_network_agrees_with_the_component_outcome_question(sm
 
 
 def test_study_network_links_studies_that_share_components(tmp_path):
-    from ipvkg.build import build
+    from ipvkg.pipeline.build import build
 
     twin = copy.deepcopy(base_record())
     twin["id"] = "fixd"
@@ -370,7 +370,7 @@ def test_same_pictures_from_a_real_oxigraph_server(small_build, ev, tmp_path):
     """The evidence read over SPARQL from a real Oxigraph server equals the embedded store's, file for file."""
     from conftest import OxigraphServer
 
-    from ipvkg.store import OxigraphStore, open_store
+    from ipvkg.store.store import OxigraphStore, open_store
 
     directory = tmp_path / "store"
     disk = OxigraphStore(directory)
@@ -390,9 +390,9 @@ def test_same_pictures_from_a_real_oxigraph_server(small_build, ev, tmp_path):
 
 
 def test_a_graph_without_findings_still_gives_every_file(tmp_path):
-    from ipvkg.output import Staging
-    from ipvkg.pictures import write_pictures
-    from ipvkg.store import OxigraphStore
+    from ipvkg.base.output import Staging
+    from ipvkg.pictures.pictures import write_pictures
+    from ipvkg.store.store import OxigraphStore
 
     with Staging(tmp_path) as staging:
         write_pictures(OxigraphStore(), staging)
@@ -413,7 +413,7 @@ def test_an_unwritable_out_is_one_clear_line(small_build, tmp_path):
 def test_study_links_go_to_the_main_report_never_a_secondary_one(shipped_build):
     """Gupta 2017's main report has a DOI and its 2014 protocol a PMID; Sharps 2016's second report is another paper."""
     from conftest import ROOT
-    from ipvkg.records import load_studies
+    from ipvkg.records.records import load_studies
 
     records = {r.id: r for r in load_studies([ROOT / "data" / "studies"])[0]}
     evidence = load_evidence(shipped_build.store)
@@ -433,7 +433,7 @@ def test_every_link_to_a_study_is_its_main_reports_pmid_else_doi_else_page_read(
     import json
 
     from conftest import ROOT
-    from ipvkg.records import load_studies
+    from ipvkg.records.records import load_studies
 
     records = {r.id: r for r in load_studies([ROOT / "data" / "studies"])[0]}
     both, neither = records["tiwari2005"].main_report, records["sharps2016"].main_report
@@ -461,7 +461,7 @@ def test_every_link_to_a_study_is_its_main_reports_pmid_else_doi_else_page_read(
 
 
 def test_a_page_that_leaves_details_out_says_so(ev, monkeypatch):
-    import ipvkg.html as html
+    import ipvkg.pictures.html as html
 
     full = html.evidence_payload(ev)
     assert full["leftOut"] == "" and any(study[4] for study in full["studies"])  # citations are there
@@ -478,7 +478,7 @@ def test_a_page_that_leaves_details_out_says_so(ev, monkeypatch):
 # --- synthesis pictures: effect direction plot, forest plots ------------------------------------------------------
 
 def _tiny_synthesis():
-    from ipvkg.synthesis import FindingInput, Synthesis, synthesise
+    from ipvkg.questions.synthesis import FindingInput, Synthesis, synthesise
 
     def f(study, n, favours, domain, **extra):
         return FindingInput(study=study, label=study.title(), finding=f"{study}/{n}", component="advocacy",
@@ -492,8 +492,8 @@ def _tiny_synthesis():
 
 
 def test_effect_direction_plot_says_direction_design_size_and_risk_of_bias(tmp_path, monkeypatch):
-    from ipvkg import synthesis_plots
-    from ipvkg.synthesis_plots import DIRECTION_STYLE, draw_effect_direction_plot
+    from ipvkg.pictures.pictures import synthesis_plots
+    from ipvkg.pictures.synthesis_plots import DIRECTION_STYLE, draw_effect_direction_plot
 
     svg = tmp_path / "edp.svg"
     draw_effect_direction_plot(_tiny_synthesis(), {"svg": svg})

@@ -9,13 +9,13 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipvkg import namespaces as ns
-from ipvkg.errors import Problem
-from ipvkg.rdf import records_to_ntriples
-from ipvkg.readback import study_records
-from ipvkg.records import STUDY_SCHEMA, parse_study
-from ipvkg.store import OxigraphStore
-from ipvkg.vocab import load_vocabulary
+from ipvkg.base import namespaces as ns
+from ipvkg.base.errors import Problem
+from ipvkg.rdf.rdf import records_to_ntriples
+from ipvkg.store.readback import study_records
+from ipvkg.records.records import STUDY_SCHEMA, parse_study
+from ipvkg.store.store import OxigraphStore
+from ipvkg.base.vocab import load_vocabulary
 
 VOCAB = load_vocabulary()
 

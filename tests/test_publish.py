@@ -21,8 +21,8 @@ from rdflib.compare import isomorphic
 
 from conftest import ROOT, OxigraphServer, free_port, run_cli
 from ipvkg.publish import Endpoints, PublishError, publish, staging_graph, union_ntriples
-from ipvkg.queries import list_questions, run_question
-from ipvkg.store import StoreError, open_store
+from ipvkg.questions.queries import list_questions, run_question
+from ipvkg.store.store import StoreError, open_store
 
 GRAPH = "https://w3id.org/ipvkg/graph/test"
 SAMPLE_VALUES = {"outcome": "depression"}  # for questions whose parameter has no default

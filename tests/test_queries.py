@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli
-from ipvkg.queries import QueryError, format_table, get_question, list_questions, run_question
-from ipvkg.store import StoreError
+from ipvkg.questions.queries import QueryError, format_table, get_question, list_questions, run_question
+from ipvkg.store.store import StoreError
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +144,8 @@ def test_interventions_by_group(store):
 
 
 def test_synthesis_findings(store):
-    # one row per finding x component x outcome domain, with the class IRIs ipvkg.synthesis selects by;
-    # the fixture records no favours (unbound, read as unclear by ipvkg.synthesis)
+    # one row per finding x component x outcome domain, with the class IRIs ipvkg.questions.synthesis selects by;
+    # the fixture records no favours (unbound, read as unclear by ipvkg.questions.synthesis)
     rows = ask(store, "synthesis_findings")
     mental, ipv, social = "mental health", "IPV recurrence", "social support"
     assert project(rows, "key", "component", "outcome_domain", "outcome") == sorted([
@@ -290,7 +290,7 @@ LISTINGS = {"effect_estimates", "federated_shared_studies", "findings_for_outcom
 
 
 def test_listings_are_marked_and_ordered():
-    from ipvkg.store import mask_sparql
+    from ipvkg.store.store import mask_sparql
 
     listings = {q.name for q in list_questions() if q.listing}
     assert listings == LISTINGS
@@ -303,7 +303,7 @@ def test_listings_are_marked_and_ordered():
 
 @pytest.mark.parametrize("fresh", [False, True])
 def test_pages_are_slices_of_the_whole_listing(small_build, fresh):
-    from ipvkg.store import open_store
+    from ipvkg.store.store import open_store
 
     store = open_store(f"memory:{small_build.out}")  # parameterless listings come from the kept answers
     for name in sorted(LISTINGS - {"federated_shared_studies"}):
@@ -321,7 +321,7 @@ def test_pages_are_slices_of_the_whole_listing(small_build, fresh):
 
 
 def test_paging_is_for_listings_and_takes_whole_numbers(store):
-    from ipvkg.errors import IpvkgError
+    from ipvkg.base.errors import IpvkgError
 
     with pytest.raises(QueryError, match="'group_counts' is not a listing"):
         run_question(store, "group_counts", limit=5)

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, SMALL, tree_digest
-from ipvkg import namespaces as ns
-from ipvkg.background import in_new_process
-from ipvkg.errors import IpvkgError
-from ipvkg.rdffiles import SortedRuns, write_elsewhere, write_rdf_files, write_run
+from ipvkg.base import namespaces as ns
+from ipvkg.base.background import in_new_process
+from ipvkg.base.errors import IpvkgError
+from ipvkg.rdf.rdffiles import SortedRuns, write_elsewhere, write_rdf_files, write_run
 
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import write_dataset  # noqa: E402
@@ -44,8 +44,8 @@ def test_runs_merge_into_the_sorted_distinct_lines(tmp_path_factory, texts, spli
 
 
 def test_the_fresh_interpreter_writes_the_files_this_process_writes(tmp_path):
-    from ipvkg.build import load_and_validate, ontology_lines
-    from ipvkg.vocab import load_vocabulary
+    from ipvkg.pipeline.build import load_and_validate, ontology_lines
+    from ipvkg.base.vocab import load_vocabulary
 
     vocab = load_vocabulary()
     lines = load_and_validate(SMALL, vocab=vocab).lines
@@ -75,7 +75,7 @@ def test_the_fresh_interpreter_writes_the_files_this_process_writes(tmp_path):
 
 
 def test_a_missing_run_file_fails_the_writer_with_its_name(tmp_path):
-    pending = in_new_process("ipvkg.rdffiles", {"folder": str(tmp_path),
+    pending = in_new_process("ipvkg.rdf.rdffiles", {"folder": str(tmp_path),
                                                 "graphs": {ns.DATA_GRAPH: [str(tmp_path / "gone.nt")]}})
     with pytest.raises(IpvkgError, match=r"exit status 1.*writing the RDF files into .*No such file.*gone\.nt"):
         pending.result()
@@ -84,13 +84,13 @@ def test_a_missing_run_file_fails_the_writer_with_its_name(tmp_path):
 def test_a_full_disk_while_the_workers_write_their_runs_is_one_clear_error(tmp_path, monkeypatch):
     import importlib
 
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     with pytest.raises(IpvkgError, match=r"/dev/full: no space left .* set TMPDIR"):
         write_run(Path("/dev/full"), ["<https://e.org/s> <https://e.org/p> <https://e.org/o> ."])
     data = tmp_path / "data"
     write_dataset(data, 30, seed=4, max_bytes=10_000)
-    build_module = importlib.import_module("ipvkg.build")  # the workers are forked: they see the patch
+    build_module = importlib.import_module("ipvkg.pipeline.build")  # the workers are forked: they see the patch
     monkeypatch.setattr(build_module, "write_run", lambda path, lines: write_run(Path("/dev/full"), lines))
     with pytest.raises(IpvkgError, match="no space left to write the triples"):
         load_and_validate(data, jobs=2)
@@ -100,11 +100,11 @@ def test_a_failed_writer_fails_a_parallel_build_and_leaves_no_output(tmp_path, m
     """The records read by workers, their RDF files written elsewhere: a failure there loses nothing."""
     import importlib
 
-    from ipvkg.build import build
+    from ipvkg.pipeline.build import build
 
     data = tmp_path / "data"
     write_dataset(data, 40, seed=2, max_bytes=20_000)
-    build_module = importlib.import_module("ipvkg.build")
+    build_module = importlib.import_module("ipvkg.pipeline.build")
     real = build_module.write_elsewhere
 
     def losing_a_run(folder, graphs, scratch):

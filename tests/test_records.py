@@ -10,12 +10,12 @@ import openpyxl
 import yaml
 
 from conftest import ROOT, write_data
-from ipvkg.rdf import records_to_ntriples
-from ipvkg.records import SHEET_COLUMNS, load_studies
+from ipvkg.rdf.rdf import records_to_ntriples
+from ipvkg.records.records import SHEET_COLUMNS, load_studies
 
 
 def test_template_example_loads_and_validates(tmp_path):
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     data = tmp_path / "data"
     (data / "studies").mkdir(parents=True)
@@ -130,7 +130,7 @@ def test_shipped_records_all_load(vocab):
 
 def test_yaml_parser_gives_the_pure_python_parsers_data_and_lines(monkeypatch):
     """The fast one-pass parse (libyaml) reads every shipped record, review and bad file as PyYAML's own does."""
-    import ipvkg.records as records
+    import ipvkg.records.records as records
 
     def parse(path: Path):
         try:
@@ -152,8 +152,8 @@ def _refused(data) -> list:
     """The problems of a run that must refuse ``data`` (nothing loads)."""
     import pytest
 
-    from ipvkg.build import load_and_validate
-    from ipvkg.errors import InputError
+    from ipvkg.pipeline.build import load_and_validate
+    from ipvkg.base.errors import InputError
 
     with pytest.raises(InputError) as caught:
         load_and_validate(data)
@@ -220,7 +220,7 @@ def test_warnings_are_printed_apart_and_not_counted_as_errors(tmp_path, record, 
 
 
 def test_the_shipped_data_has_no_errors_and_no_warnings():
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     result = load_and_validate(ROOT / "data")
     assert result.errors == [] and result.warnings == []
@@ -228,8 +228,8 @@ def test_the_shipped_data_has_no_errors_and_no_warnings():
 
 
 def test_every_shipped_duration_fits_the_grammar_and_has_weeks():
-    from ipvkg.rdf import weeks
-    from ipvkg.records import AFTER_INTERVENTION
+    from ipvkg.rdf.rdf import weeks
+    from ipvkg.records.records import AFTER_INTERVENTION
 
     recs, problems = load_studies([ROOT / "data" / "studies"])
     values = [r.follow_up for r in recs] + [f.time_point for r in recs for f in r.findings]
@@ -281,7 +281,7 @@ def test_a_record_file_replaced_by_a_folder_is_an_error_not_a_missing_study(tmp_
 
 
 def test_a_review_file_that_is_a_folder_or_holds_nothing_is_named(tmp_path):
-    from ipvkg.reviews import load_reviews
+    from ipvkg.records.reviews import load_reviews
 
     (tmp_path / "a.yaml").mkdir()
     (tmp_path / "b.yaml").write_text("---\n")
@@ -307,8 +307,8 @@ def test_every_shipped_study_has_its_own_label_from_its_main_report():
 
 
 def test_two_studies_that_would_share_a_label_are_refused_in_one_line(tmp_path, record):
-    from ipvkg.build import load_and_validate
-    from ipvkg.errors import InputError
+    from ipvkg.pipeline.build import load_and_validate
+    from ipvkg.base.errors import InputError
     import pytest
 
     record["id"] = "alpha2005"
@@ -334,7 +334,7 @@ def test_a_report_role_is_a_term_of_the_ontologys_report_roles(tmp_path, record,
     from rdflib import URIRef
     from rdflib.namespace import SKOS
 
-    from ipvkg.namespaces import IPV
+    from ipvkg.base.namespaces import IPV
 
     for label, name in (("main", "MainReport"), ("protocol", "ProtocolReport"),
                         ("secondary analysis", "SecondaryAnalysisReport"), ("follow-up", "FollowUpReport")):

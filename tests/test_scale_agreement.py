@@ -29,11 +29,12 @@ from conftest import ROOT, tree_digest
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import ERROR_KINDS, write_dataset  # noqa: E402
 
-from ipvkg.rdf import records_to_ntriples  # noqa: E402
-from ipvkg.records import load_studies  # noqa: E402
-from ipvkg.reviews import load_reviews  # noqa: E402
-from ipvkg.shacl_sparql import UnsupportedShape, compile_shapes, rewrite_not_exists, sparql_results  # noqa: E402
-from ipvkg.validate import (load_shapes, result_to_problem, shacl_results, validate_lines,  # noqa: E402
+from ipvkg.rdf.rdf import records_to_ntriples  # noqa: E402
+from ipvkg.records.records import load_studies  # noqa: E402
+from ipvkg.records.reviews import load_reviews  # noqa: E402
+from ipvkg.validate.shacl_sparql import (UnsupportedShape, compile_shapes, rewrite_not_exists,  # noqa: E402
+                                         sparql_results)
+from ipvkg.validate.validate import (load_shapes, result_to_problem, shacl_results, validate_lines,  # noqa: E402
                             validation_store)
 
 
@@ -107,7 +108,7 @@ def test_fast_validation_matches_pyshacl_on_injected_errors(invalid_data, vocab)
 def test_workers_report_injected_errors_where_one_process_does(invalid_data):
     """The workers leave origins in files; the shapes' problems read from them name the same file, record and
     line as one process's (the records with errors are then converted again, in the parent, without them)."""
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     data, manifest = invalid_data
     serial = load_and_validate(data, keep_going=True, jobs=1)
@@ -123,7 +124,7 @@ def test_bench_stages_hand_the_workers_origins_to_the_next(tmp_path):
     files go with its temporary folder; its validate stage, another process, still locates every problem."""
     import importlib
 
-    from ipvkg.build import PARALLEL_MIN_BYTES
+    from ipvkg.pipeline.build import PARALLEL_MIN_BYTES
 
     bench = importlib.import_module("run")  # bench/run.py
     data, state = tmp_path / "data", tmp_path / "state"
@@ -301,7 +302,7 @@ def test_hermit_in_small_batches_gives_the_types_of_one_run(shipped_build):
 @pytest.fixture(scope="module")
 def generated_build(tmp_path_factory):
     """260 generated valid studies (CSV sheets), built with the rules."""
-    from ipvkg.build import build
+    from ipvkg.pipeline.build import build
 
     base = tmp_path_factory.mktemp("generated")
     data = base / "data"
@@ -330,9 +331,9 @@ def test_rules_agree_with_hermit_on_generated_interventions(generated_build):
 
 # --- stores and workers ---------------------------------------------------------------------------------------
 def test_questions_answer_the_same_on_memory_and_disk_stores(tmp_path):
-    from ipvkg.build import build
-    from ipvkg.queries import list_questions, run_question
-    from ipvkg.store import OxigraphStore, open_store
+    from ipvkg.pipeline.build import build
+    from ipvkg.questions.queries import list_questions, run_question
+    from ipvkg.store.store import OxigraphStore, open_store
 
     # 80 studies: evidence_gaps as written takes minutes at 1,000 (reported; bench/rewrites/)
     write_dataset(tmp_path / "data", 80, seed=13)
@@ -361,8 +362,8 @@ def test_questions_answer_the_same_on_memory_and_disk_stores(tmp_path):
 
 
 def test_workers_give_the_files_one_process_gives(generated_build, tmp_path):
-    from ipvkg.build import build
-    from ipvkg.rdf import StoredOrigins
+    from ipvkg.pipeline.build import build
+    from ipvkg.rdf.rdf import StoredOrigins
 
     data = generated_build.out_dir.parent / "data"
     serial = build(data, tmp_path / "serial", reasoner="rules", pictures=False, echo=lambda *a: None, jobs=1)
@@ -378,7 +379,7 @@ def test_workers_give_the_files_one_process_gives(generated_build, tmp_path):
 
 def test_workers_find_duplicates_across_batches(tmp_path):
     """A study key and a PMID used in two sheets: the cross-record checks see all batches."""
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     data = tmp_path / "data"
     write_dataset(data, 60, seed=9, max_bytes=20_000)
@@ -399,7 +400,7 @@ def test_records_are_read_in_batches_of_bounded_size(tmp_path, monkeypatch):
     """More data than four batches a worker of ``BATCH_BYTES``: more, smaller batches, the same result."""
     import importlib
 
-    build_module = importlib.import_module("ipvkg.build")
+    build_module = importlib.import_module("ipvkg.pipeline.build")
     data = tmp_path / "data"
     write_dataset(data, 80, seed=3, max_bytes=8_000)
     sheets = sorted((data / "studies").glob("*.csv"))
@@ -415,7 +416,7 @@ def test_records_are_read_in_batches_of_bounded_size(tmp_path, monkeypatch):
 
 
 def test_progress_bars_stay_off_when_not_a_terminal(monkeypatch):
-    from ipvkg.progress import enabled, stage
+    from ipvkg.pipeline.progress import enabled, stage
 
     monkeypatch.delenv("IPVKG_PROGRESS", raising=False)
     stream = io.StringIO()
@@ -434,7 +435,7 @@ def test_bench_data_in_each_record_format_gives_the_same_graph(tmp_path):
     """`bench/run.py --format yaml` measures the same studies as the default sheets, one YAML file each."""
     import run as bench_run
 
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     # 40 studies: enough that some draw an arm or comparator no finding cites (the sheet form once lost those)
     sheets, yaml_files = bench_run.dataset(40, tmp_path, "csv"), bench_run.dataset(40, tmp_path, "yaml")
@@ -458,8 +459,8 @@ def test_the_naive_store_answers_the_questions_as_oxigraph_does(small_build):
     """The bench's naive path (rdflib's engine) asks the same question library through the same interface."""
     import run as bench_run
 
-    from ipvkg.queries import run_question
-    from ipvkg.store import OxigraphStore
+    from ipvkg.questions.queries import run_question
+    from ipvkg.store.store import OxigraphStore
 
     naive = bench_run.RdflibStore(small_build.out / "dataset.nq")
     fast = OxigraphStore()

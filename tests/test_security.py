@@ -6,7 +6,7 @@ import zipfile
 
 import openpyxl
 
-from ipvkg.records import load_studies
+from ipvkg.records.records import load_studies
 
 
 def test_yaml_python_tags_are_refused_not_executed(tmp_path):

@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, SH
 
 import pyshacl
 
-from ipvkg.shacl_sparql import UnsupportedShape, _Compiler, graph_store, sparql_results
+from ipvkg.validate.shacl_sparql import UnsupportedShape, _Compiler, graph_store, sparql_results
 
 SUITE = Path(__file__).resolve().parent / "w3c_shacl"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

@@ -10,11 +10,11 @@ import pytest
 import rdflib
 
 from conftest import SMALL, base_record
-from ipvkg import namespaces as ns
-from ipvkg.rdf import records_to_ntriples
-from ipvkg.records import parse_study
-from ipvkg.reviews import load_reviews
-from ipvkg.validate import SHAPES_DIR, validate_lines
+from ipvkg.base import namespaces as ns
+from ipvkg.rdf.rdf import records_to_ntriples
+from ipvkg.records.records import parse_study
+from ipvkg.records.reviews import load_reviews
+from ipvkg.validate.validate import SHAPES_DIR, validate_lines
 
 IPV = ns.IPV
 STUDY = ns.study_iri("fixa")

@@ -16,7 +16,7 @@ import sssom.parsers as sssom_parsers
 from sssom.validators import validate
 from sssom.writers import write_json, write_rdf
 
-from ipvkg.linking import MAPPINGS_FILE, expand, read_mappings, see_also
+from ipvkg.linking.linking import MAPPINGS_FILE, expand, read_mappings, see_also
 
 SSSOM = rdflib.Namespace("https://w3id.org/sssom/")
 OWL = rdflib.OWL

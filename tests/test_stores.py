@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from conftest import ROOT, OxigraphServer, free_port, run_cli
-from ipvkg.queries import list_questions, run_question
-from ipvkg.store import OxigraphStore, StoreError, open_store
+from ipvkg.questions.queries import list_questions, run_question
+from ipvkg.store.store import OxigraphStore, StoreError, open_store
 
 DEFAULTS = {"findings_for_outcome": {"within": "depression"}}
 

@@ -6,7 +6,7 @@ import math
 import pytest
 from scipy.stats import norm
 
-from ipvkg.synthesis import (
+from ipvkg.questions.synthesis import (
     DirectionCounts,
     count_directions,
     pool_random_effects,
@@ -207,14 +207,14 @@ def test_pooled_odds_ratio_matches_r_meta_on_the_log_scale():
 # --- the table from study-level inputs -------------------------------------------------------------------------
 
 def _finding(study, n, favours, component="advocacy", domain="mental health", outcome="depression", **extra):
-    from ipvkg.synthesis import FindingInput
+    from ipvkg.questions.synthesis import FindingInput
 
     return FindingInput(study=study, label=study, finding=f"{study}/{n}", component=component, domain=domain,
                         outcome=outcome, favours=favours, rct=extra.pop("rct", True), number=n, **extra)
 
 
 def test_synthesise_counts_each_study_once_per_component_and_domain():
-    from ipvkg.synthesis import synthesise
+    from ipvkg.questions.synthesis import synthesise
 
     findings = [
         # study a: 3 of 4 findings favour the intervention (75 % >= 70 %): one study favouring, not three
@@ -241,7 +241,7 @@ def test_synthesise_counts_each_study_once_per_component_and_domain():
 
 
 def test_synthesise_groups_by_the_chosen_outcome_instead_of_the_domain():
-    from ipvkg.synthesis import synthesise
+    from ipvkg.questions.synthesis import synthesise
 
     rows = synthesise([_finding("a", 1, "intervention", domain="mental health"),
                        _finding("b", 1, "intervention", domain="functioning")], outcome_group="depression")
@@ -249,7 +249,7 @@ def test_synthesise_groups_by_the_chosen_outcome_instead_of_the_domain():
 
 
 def test_pool_estimates_pools_like_with_like_and_one_finding_per_study():
-    from ipvkg.synthesis import pool_estimates
+    from ipvkg.questions.synthesis import pool_estimates
 
     odds = dict(estimate_type="odds ratio", ratio=True, ci_level=0.95, higher_is_better=False, outcome="IPV")
     findings = [
@@ -274,7 +274,7 @@ def test_pool_estimates_pools_like_with_like_and_one_finding_per_study():
 
 
 def test_mean_differences_are_pooled_only_on_one_instrument():
-    from ipvkg.synthesis import pool_estimates
+    from ipvkg.questions.synthesis import pool_estimates
 
     md = dict(estimate_type="mean difference", ci_level=0.95, higher_is_better=False)
     findings = [_finding("a", 1, "intervention", estimate=-2.0, ci_lower=-4.0, ci_upper=0.0, instrument="BDI", **md),

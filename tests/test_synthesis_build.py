@@ -6,7 +6,7 @@ import json
 import yaml
 
 from conftest import ROOT, run_cli, write_data
-from ipvkg.synthesis import SYNTHESIS_COLUMNS, ask_synthesis, format_synthesis, pool_ratio_estimates
+from ipvkg.questions.synthesis import SYNTHESIS_COLUMNS, ask_synthesis, format_synthesis, pool_ratio_estimates
 
 
 def _shipped(key):
@@ -59,7 +59,7 @@ def test_cli_refuses_an_empty_selection_in_one_line(shipped_build):
 
 
 def test_risk_of_bias_restriction_keeps_only_the_studies_judged_so(tmp_path, record):
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     report = dict(record["reports"][0], pmid="22222222", doi="10.9999/fixture.judged", authors=["Judged J"])
     findings = [dict(f, reported_in="22222222") if f.get("reported_in") else f for f in record["findings"]]
@@ -86,7 +86,7 @@ def test_readme_shows_the_synthesis_table_of_the_shipped_data(shipped_build):
 
 def test_design_and_component_selections_follow_the_ontology_hierarchy():
     from conftest import SMALL
-    from ipvkg.build import load_and_validate
+    from ipvkg.pipeline.build import load_and_validate
 
     store = load_and_validate(SMALL).store
     # fixa is an RCT, fixb a cluster RCT (an RCT), fixc pre-post

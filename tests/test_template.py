@@ -11,8 +11,8 @@ import openpyxl
 import yaml
 
 from conftest import ROOT, run_cli
-from ipvkg.records import parse_study
-from ipvkg.template import read_csv_dir, read_workbook, write_csv_dir, write_xlsx
+from ipvkg.records.records import parse_study
+from ipvkg.records.template import read_csv_dir, read_workbook, write_csv_dir, write_xlsx
 
 RAWS = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "data" / "studies").glob("*.yaml"))]
 

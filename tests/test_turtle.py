@@ -7,8 +7,8 @@ import pytest
 import rdflib
 import rdflib.compare
 
-from ipvkg import namespaces as ns
-from ipvkg.turtle import turtle
+from ipvkg.base import namespaces as ns
+from ipvkg.rdf.turtle import turtle
 
 D, I = ns.DATA, ns.IPV
 

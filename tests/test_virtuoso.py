@@ -16,8 +16,8 @@ import urllib.request
 import pytest
 
 from conftest import ROOT, OxigraphServer, VirtuosoServer, run_cli, virtuoso_recipe
-from ipvkg.queries import list_questions, run_question
-from ipvkg.store import DialectError, open_store
+from ipvkg.questions.queries import list_questions, run_question
+from ipvkg.store.store import DialectError, open_store
 from test_linking import FOREIGN
 from test_publish import CuttingProxy
 from test_publish import answers as _answers

@@ -62,10 +62,10 @@ def test_sdist_and_wheel_carry_the_assets(installed):
 
 
 def test_installed_ipvkg_builds_queries_and_validates_outside_the_checkout(installed, shipped_build):
-    from ipvkg.queries import format_table, run_question
+    from ipvkg.questions.queries import format_table, run_question
 
     tmp, env = installed["tmp"], installed["env"]
-    where = run(installed["python"], "-c", "import ipvkg, ipvkg.assets as a; print(ipvkg.__file__); "
+    where = run(installed["python"], "-c", "import ipvkg, ipvkg.base.assets as a; print(ipvkg.__file__); "
                 "print(a.asset_dir('queries'))", cwd=tmp, env=env).stdout.split()
     assert all(Path(p).is_relative_to(tmp / "venv") for p in where), where
     shutil.copytree(ROOT / "data", tmp / "data-copy")
