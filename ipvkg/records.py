@@ -525,7 +525,8 @@ def _check_unique(r: _Reader, keys: list[str], field: str) -> None:
     seen: set[str] = set()
     for k in keys:
         if k in seen:
-            r.problem((field,), f"arm key {k!r} is used twice", hint="each intervention and comparator key must be unique")
+            r.problem((field,), f"arm key {k!r} is used twice",
+                      hint="each intervention and comparator key must be unique")
         seen.add(k)
 
 
@@ -658,7 +659,8 @@ def _read_text(path: Path, display: str) -> str:
                                    hint="split it into one file per study"))
     data = path.read_bytes()
     if not data.strip():
-        raise _FileProblem(Problem(display, None, None, "file is empty", hint="remove it or fill it in from data/TEMPLATE.yaml"))
+        raise _FileProblem(Problem(display, None, None, "file is empty",
+                                   hint="remove it or fill it in from data/TEMPLATE.yaml"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -701,7 +703,8 @@ def yaml_with_lines(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
             for k, v in n.value:
                 key = k.value
                 if key in seen:
-                    dupes.append(Problem(display, None, ".".join(str(p) for p in path + (key,) if not isinstance(p, int)),
+                    dotted_field = ".".join(str(p) for p in path + (key,) if not isinstance(p, int))
+                    dupes.append(Problem(display, None, dotted_field,
                                          f"key {key!r} appears twice in one mapping", hint="keep one of them",
                                          line=k.start_mark.line + 1))
                 seen.add(key)
@@ -797,7 +800,8 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
             if ckey not in (None, "") and str(ckey).lower() != "baseline":
                 cidx = list(comparators).index(str(ckey)) if str(ckey) in comparators else len(comparators)
                 comp = comparators.setdefault(str(ckey), {"key": str(ckey)})
-                put(comp, "description", row.get("comparator_description"), number, ("comparators", cidx, "description"))
+                put(comp, "description", row.get("comparator_description"), number,
+                    ("comparators", cidx, "description"))
             report_key = row.get("pmid") or row.get("doi")
             if report_key not in (None, ""):
                 ridx = list(reports).index(str(report_key)) if str(report_key) in reports else len(reports)
@@ -807,8 +811,8 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
                                  ("journal", "journal"), ("source_url", "source_url")):
                     put(rep, key, row.get(col), number, ("reports", ridx, key))
             finding = {k: row.get(k) for k in ("intervention", "comparator", "outcome", "instrument", "time_point",
-                                               "direction", "favours", "higher_is_better", "estimate_type", "estimate", "ci_lower", "ci_upper",
-                                               "ci_level", "p_value", "p_relation", "quote")
+                                               "direction", "favours", "higher_is_better", "estimate_type", "estimate",
+                                               "ci_lower", "ci_upper", "ci_level", "p_value", "p_relation", "quote")
                        if row.get(k) not in (None, "")}
             if report_key not in (None, ""):
                 finding["reported_in"] = str(report_key)
