@@ -71,7 +71,7 @@ def cmd_classify(a: argparse.Namespace) -> int:
         return 0
     write_atomic(Path(a.out) / "inferred.ttl", turtle(c.inferred_lines()))
     d = definitions()
-    counts: dict[object, int] = {}
+    counts: dict[int | None, int] = {}
     for f in c.facts:
         g = group_of(c.types.get(f.iri, ()), d)
         counts[g] = counts.get(g, 0) + 1
