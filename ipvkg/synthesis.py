@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import numpy as np
 from scipy.stats import binomtest
@@ -29,6 +29,9 @@ from rdflib import RDFS, URIRef
 
 from . import namespaces as ns
 from .vocab import Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:  # for the annotation only: a synthesis needs no store module at run time
+    from .store import GraphStore
 
 Favours = Literal["intervention", "comparator", "unclear"]
 StudyDirection = Literal["intervention", "comparator", "conflicting", "unclear"]
@@ -310,7 +313,8 @@ def classes_under(vocab: Vocabulary, field: str, value: str) -> frozenset[str]:
 
 def ratio_types(vocab: Vocabulary) -> frozenset[str]:
     """The estimate types that are ratios: those whose null value is 1 in the ontology (``ipv:nullValue``)."""
-    return frozenset(str(t) for t, v in vocab.graph.subject_objects(URIRef(ns.IPV + "nullValue")) if float(v) == 1)
+    return frozenset(str(t) for t, v in vocab.graph.subject_objects(URIRef(ns.IPV + "nullValue"))
+                     if float(str(v)) == 1)  # float of the literal's lexical form
 
 
 @dataclass(frozen=True)
@@ -445,7 +449,7 @@ class Synthesis:
         return f"{where}{self.studies} studies"
 
 
-def ask_synthesis(store: object, component: str | None = None, outcome: str | None = None,
+def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str | None = None,
                   design: str | None = None, risk_of_bias: str | None = None,
                   ask: Callable[..., Any] | None = None, vocab: Vocabulary | None = None) -> Synthesis:
     """The synthesis table of a graph, from the question ``synthesis_findings``.
