@@ -34,7 +34,7 @@ from matplotlib.path import Path as MPath  # noqa: E402
 from .network import (DRAW_LIMIT, EXPORT_LIMIT, SHARE_COLOURS, Evidence, Layout, PicturesError,  # noqa: E402
                       layered_layout, load_evidence, network, share_colour, write_gexf, write_graphml,
                       write_node_link)
-from .output import Staging  # noqa: E402
+from .output import OutputFolder, Staging  # noqa: E402
 from .queries import run_question  # noqa: E402
 from .store import GraphStore, ResultTable, SparqlEndpointStore, open_store  # noqa: E402
 
@@ -396,7 +396,7 @@ def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pat
 ask_for_pictures = functools.partial(run_question, require_graph=False)
 
 
-def write_pictures(store: GraphStore, staging: Staging, ask: Callable[..., ResultTable] = ask_for_pictures
+def write_pictures(store: GraphStore, staging: OutputFolder, ask: Callable[..., ResultTable] = ask_for_pictures
                    ) -> dict[str, float]:
     """Write every picture of the build into ``staging``; returns seconds per stage.
 
