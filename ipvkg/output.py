@@ -180,6 +180,10 @@ class OutputFolder:
         """The folder itself, there inside the ``with`` block.
 
         :raises RuntimeError: used before the ``with`` block began.
+
+        >>> Staging("out").dir
+        Traceback (most recent call last):
+        RuntimeError: Staging.dir is there only inside its with block
         """
         if self._dir is None:
             raise RuntimeError(f"{type(self).__name__}.dir is there only inside its with block")

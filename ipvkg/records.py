@@ -241,6 +241,12 @@ def _sub_schema(schema: Schema, name: str) -> Schema:
     """The nested schema of the map (or maps) field ``name``.
 
     :raises TypeError: the field has no nested schema (a mistake in the schema, not in a record).
+
+    >>> sorted(_sub_schema(STUDY_SCHEMA, "curation"))
+    ['curator', 'date', 'note']
+    >>> _sub_schema(STUDY_SCHEMA, "design")
+    Traceback (most recent call last):
+    TypeError: record schema: field 'design' is of kind 'label', which has no nested schema
     """
     kind, sub = schema[name]
     if not isinstance(sub, dict):
