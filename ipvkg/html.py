@@ -80,12 +80,12 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
     sidx = {s: i for i, s in enumerate(study_ids)}
     # every design a study has and every broader one, so that the RCT filter keeps the cluster RCTs (as
     # the questions' within_design does)
-    used = {ev.studies[s].design for s in study_ids if s in ev.studies and ev.studies[s].design}
+    used = {st.design for st in (ev.studies[s] for s in study_ids if s in ev.studies) if st.design}
     design_ids = sorted({a for d in used for a in ev.design_ancestors(d)},
                         key=lambda d: (_design_label(ev, d).lower(), d))
     didx = {d: i for i, d in enumerate(design_ids)}
     designs = [[_design_label(ev, d), [didx[a] for a in ev.design_ancestors(d)]] for d in design_ids]
-    studies = []
+    studies: list[list[object]] = []  # one JSON array per study
     for s in study_ids:
         st = ev.studies.get(s)
         if st is None:
@@ -148,7 +148,8 @@ def network_page(ev: Evidence, g: nx.DiGraph, layout: Layout, note: str = "") ->
     index = data.pop("_index")
     cols, width = _columns_px(g, layout)
     kind_code = {"intervention": 0, "component": 1, "outcome": 2}
-    nodes, nidx = [], {}
+    nodes: list[list[float]] = []
+    nidx: dict[str, int] = {}
     for n in g.nodes:
         kind = g.nodes[n]["kind"]
         col, row = layout.pos[n]

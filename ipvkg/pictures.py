@@ -18,7 +18,7 @@ import math
 import textwrap
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import matplotlib
 
@@ -38,11 +38,14 @@ from .output import OutputFolder, Staging  # noqa: E402
 from .queries import run_question  # noqa: E402
 from .store import GraphStore, ResultTable, SparqlEndpointStore, open_store  # noqa: E402
 
+if TYPE_CHECKING:  # matplotlib's names of its settings, for the annotation only
+    from matplotlib.typing import RcKeyType
+
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
 
 #: Fixed settings so that the same graph always gives byte-identical pictures.
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",       # text stays text in the SVG: searchable, editable in a vector editor
     "svg.hashsalt": "ipvkg",      # stable element ids
     "font.family": "DejaVu Sans",
@@ -136,12 +139,12 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
 
     # column places from the widths of the labels they carry, so nothing overlaps and little is wasted
     label_chars = {"intervention": 70, "component": 36, "outcome": 44}
-    texts = {"intervention": [], "component": [], "outcome": []}
+    texts: dict[str, list[float]] = {"intervention": [], "component": [], "outcome": []}
     for _, d in g.nodes(data=True):
         t = intervention_caption(d.get("study", ""), d["label"]) if d["kind"] == "intervention" else d["label"]
         texts[d["kind"]].append(text_width(shorten(t, label_chars[d["kind"]]),
                                            small if d["kind"] == "intervention" else 8.5))
-    heads = {"intervention": [], "outcome": []}
+    heads: dict[str, list[float]] = {"intervention": [], "outcome": []}
     for col, heading, *_ in layout.headers:
         kind = layout.kinds[col]
         size = small if kind == "intervention" else 7.5
@@ -253,8 +256,8 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
         if note_lines:
             fig.text(0.3 / width, 0.2 / height, "\n".join(note_lines), fontsize=8.5, ha="left", va="bottom",
                      color="#8a1c1c", style="italic")
-        for fmt, path in outputs.items():
-            fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
+        for fmt, target in outputs.items():
+            fig.savefig(target, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
         plt.close(fig)
 
 
@@ -368,11 +371,12 @@ def network_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pa
                    {n: (c * 400.0, -r * 20.0) for n, (c, r) in export_layout.pos.items()})
     if "json" in formats:
         write_node_link(export_g, path("network.json"))
-    drawn = {fmt: path(f"network.{fmt}") for fmt in ("png", "svg") if fmt in formats}
-    if drawn:
-        draw_network(draw_g, layout, drawn, note)
-    if "html" in formats:
-        path("network.html").write_text(network_page(ev, draw_g, layout, note), encoding="utf-8")
+    drawn: dict[str, Path] = {fmt: path(f"network.{fmt}") for fmt in ("png", "svg") if fmt in formats}
+    if layout is not None:  # png, svg or html asked for
+        if drawn:
+            draw_network(draw_g, layout, drawn, note)
+        if "html" in formats:
+            path("network.html").write_text(network_page(ev, draw_g, layout, note), encoding="utf-8")
     return notes
 
 
@@ -385,7 +389,7 @@ def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pat
     gm = gap_matrix(ev)
     if "csv" in formats:
         write_csv(gm, path("gapmap.csv"))
-    drawn = {fmt: path(f"gapmap.{fmt}") for fmt in ("png", "svg") if fmt in formats}
+    drawn: dict[str, Path] = {fmt: path(f"gapmap.{fmt}") for fmt in ("png", "svg") if fmt in formats}
     if drawn:
         draw_gapmap(gm, drawn)
     if "html" in formats:
