@@ -96,7 +96,7 @@ class PickledStudies(Sequence[StudyRecord]):
     def __len__(self) -> int:
         return self._count
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return self._all()[index]
 
     def __iter__(self) -> Iterator[StudyRecord]:

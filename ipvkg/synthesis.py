@@ -242,8 +242,8 @@ QUESTION = "synthesis_findings"
 RCT = ns.IPV + "RandomisedControlledTrial"
 #: differences pooled on their own scale; regression coefficients (model-specific) and percentages (no null) are not
 POOLED_DIFFERENCES = ("mean difference", "standardised mean difference", "risk difference")
-_FAVOURS_IRI = {ns.IPV + "FavoursIntervention": "intervention", ns.IPV + "FavoursComparator": "comparator",
-                ns.IPV + "FavoursUnclear": "unclear"}
+_FAVOURS_IRI: dict[str, Favours] = {ns.IPV + "FavoursIntervention": "intervention",
+                                    ns.IPV + "FavoursComparator": "comparator", ns.IPV + "FavoursUnclear": "unclear"}
 
 
 @dataclass(frozen=True)
@@ -290,7 +290,7 @@ class FindingInput:
         number = lambda v: None if v is None or v == "" else float(v)  # noqa: E731
         return cls(study=row["key"], label=row["study"], finding=row["finding_iri"], component=row["component"],
                    domain=row["outcome_domain"], outcome=row["outcome"],
-                   favours=_FAVOURS_IRI[favours] if favours else "unclear",  # type: ignore[arg-type]
+                   favours=_FAVOURS_IRI[favours] if favours else "unclear",
                    rct=row.get("design_iri") in rct_designs,
                    component_iri=row["component_iri"], outcome_iri=row["outcome_iri"],
                    design_iri=row.get("design_iri"), risk_of_bias_iri=row.get("risk_of_bias_iri"),
