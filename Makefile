@@ -1,9 +1,9 @@
-# The two commands: `make run` (set up, then build the graph) and `make test` (set up, then test).
+# The two commands: `make run` (set up, then build the graph) and `make test` (set up, lint, then test).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test system-deps bench clean
+.PHONY: run test lint system-deps bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ system-deps:
 run: system-deps $(VENV)/.installed
 	$(VENV)/bin/ipvkg build
 
-test: system-deps $(VENV)/.installed
+# ruff (pyflakes and pycodestyle rules, 120 columns) and mypy over ipvkg/, as configured in pyproject.toml
+lint: $(VENV)/.installed
+	$(PY) -m ruff check ipvkg
+	$(PY) -m mypy
+
+test: system-deps $(VENV)/.installed lint
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed

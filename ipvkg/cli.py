@@ -72,7 +72,7 @@ def cmd_classify(a: argparse.Namespace) -> int:
         return 0
     write_atomic(Path(a.out) / "inferred.ttl", turtle(c.inferred_lines()))
     d = definitions()
-    counts: dict[object, int] = {}
+    counts: dict[int | None, int] = {}
     for f in c.facts:
         g = group_of(c.types.get(f.iri, ()), d)
         counts[g] = counts.get(g, 0) + 1
@@ -274,7 +274,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file "
                    "(default: data)")
     v.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="worker processes/threads for reading and validating records (default: all cores for large data)")
+                   help="worker processes/threads for reading and validating records "
+                        "(default: all cores for large data)")
     v.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
                    help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast, default) or pyshacl (same results)")
     v.add_argument("--shapes", default=None, metavar="DIR",
@@ -374,7 +375,8 @@ def parser() -> argparse.ArgumentParser:
     pb.add_argument("--build", default="build", help="the built graph to load (default: build)")
     pb.add_argument("--retries", type=int, default=3, help="attempts after a failed one (default: 3)")
     pb.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each request (default: 60)")
-    pb.add_argument("--store-url", default=None, help="Graph Store Protocol URL if not ENDPOINT/store (Fuseki: .../data)")
+    pb.add_argument("--store-url", default=None,
+                    help="Graph Store Protocol URL if not ENDPOINT/store (Fuseki: .../data)")
     pb.add_argument("--query-url", default=None, help="SPARQL query URL if not ENDPOINT/query")
     pb.add_argument("--update-url", default=None, help="SPARQL update URL if not ENDPOINT/update")
 

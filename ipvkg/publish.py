@@ -294,6 +294,7 @@ def credentials(user: str | None, password_file: str | None) -> tuple[str | None
     :raises PublishError: only one of them is given, or the password file cannot be read.
     """
     user = user or os.environ.get("IPVKG_PUBLISH_USER") or None
+    password: str | None
     if password_file:
         try:
             password = Path(password_file).read_text(encoding="utf-8").splitlines()[0]

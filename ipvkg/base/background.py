@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar, cast
 
 from .errors import IpvkgError
 
@@ -50,7 +50,7 @@ class Pending(Generic[T]):
             self._thread = None
         if self._error is not None:
             raise self._error
-        return self._value  # type: ignore[return-value]
+        return cast(T, self._value)  # no error: the value was given, or set by the child or the thread
 
     def cancel(self) -> None:
         """Stop the child if it still runs (so that it writes nothing more), and reap it.

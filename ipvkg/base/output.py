@@ -169,7 +169,34 @@ def remove_old_builds(out: Path | str) -> None:
             os.close(fd)
 
 
-class BuildFolder:
+class OutputFolder:
+    """A folder that outputs are written into before they are shown as a whole (:class:`BuildFolder`,
+    :class:`Staging`); the writers of outputs take either."""
+
+    _dir: Path | None = None
+
+    @property
+    def dir(self) -> Path:
+        """The folder itself, there inside the ``with`` block.
+
+        :raises RuntimeError: used before the ``with`` block began.
+
+        >>> Staging("out").dir
+        Traceback (most recent call last):
+        RuntimeError: Staging.dir is there only inside its with block
+        """
+        if self._dir is None:
+            raise RuntimeError(f"{type(self).__name__}.dir is there only inside its with block")
+        return self._dir
+
+    def path(self, relative: str) -> Path:
+        """Where to write an output inside the folder (parents created)."""
+        p = self.dir / relative
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+
+class BuildFolder(OutputFolder):
     """A build's outputs, written into ``out/.builds/<id>/`` and shown in ``out/`` as a whole (see the module).
 
     Use it under :func:`build_lock`. A build that fails or is killed before the switch leaves ``out/`` as it
@@ -190,20 +217,12 @@ class BuildFolder:
     def __init__(self, out: Path | str):
         self.out = Path(out)
         self.builds = self.out / BUILDS
-        self.dir: Path | None = None
 
     def __enter__(self) -> "BuildFolder":
         self.builds.mkdir(parents=True, exist_ok=True)
         remove_old_builds(self.out)  # left by killed builds
-        self.dir = _new_build_dir(self.builds)
+        self._dir = _new_build_dir(self.builds)
         return self
-
-    def path(self, relative: str) -> Path:
-        """Where to write an output inside this build's folder (parents created)."""
-        assert self.dir is not None
-        p = self.dir / relative
-        p.parent.mkdir(parents=True, exist_ok=True)
-        return p
 
     def commit_steps(self) -> Iterator[tuple[str, Callable[[], None]]]:
         """The steps that show this build in ``out/``, each one atomic, each computed when the one before is done.
@@ -212,7 +231,6 @@ class BuildFolder:
         that is: is absent, until the switch); the switch replaces ``current``; then the names of the earlier
         build that this one does not write are removed (they dangle, that is: are absent, from the switch on).
         """
-        assert self.dir is not None
         names = sorted(p.name for p in self.dir.iterdir())
         yield "write to disk", functools.partial(_fsync_tree, self.dir)
         if _current(self.out) is None:
@@ -260,8 +278,8 @@ class BuildFolder:
             if exc_type is None:
                 self.commit()
         finally:
-            if self.dir is not None and _current(self.out) != self.dir.name:  # failed before the switch
-                shutil.rmtree(self.dir, ignore_errors=True)
+            if self._dir is not None and _current(self.out) != self._dir.name:  # failed before the switch
+                shutil.rmtree(self._dir, ignore_errors=True)
                 for entry in self.out.iterdir():  # links made for names only this build writes
                     if _shows_current(entry) and not entry.exists():
                         entry.unlink()
@@ -318,7 +336,7 @@ def pinned_build(out: Path | str) -> PinnedBuild:
     raise IpvkgError(f"{out} was replaced by new builds under every attempt to read it; try again")
 
 
-class Staging:
+class Staging(OutputFolder):
     """Collects a build's outputs in ``out_dir/.staging-*`` and commits them all at the end.
 
     >>> import tempfile, pathlib
@@ -331,25 +349,16 @@ class Staging:
 
     def __init__(self, out_dir: Path | str):
         self.out_dir = Path(out_dir)
-        self.dir: Path | None = None
 
     def __enter__(self) -> "Staging":
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for old in self.out_dir.glob(".staging-*"):  # left by a killed build
             shutil.rmtree(old, ignore_errors=True)
-        self.dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out_dir))
+        self._dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out_dir))
         return self
-
-    def path(self, relative: str) -> Path:
-        """Where to write an output inside the staging folder (parents created)."""
-        assert self.dir is not None
-        p = self.dir / relative
-        p.parent.mkdir(parents=True, exist_ok=True)
-        return p
 
     def commit(self) -> list[Path]:
         """Move every staged file into ``out_dir`` (each move atomic); return the final paths."""
-        assert self.dir is not None
         staged = sorted(p for p in self.dir.rglob("*") if p.is_file())
         for p in staged:
             with open(p, "rb") as fh:
@@ -367,8 +376,8 @@ class Staging:
             if exc_type is None:
                 self.commit()
         finally:
-            if self.dir is not None:
-                shutil.rmtree(self.dir, ignore_errors=True)
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def write_atomic(path: Path | str, data: bytes | str) -> None:

@@ -33,7 +33,7 @@ from ..base.assets import asset_dir
 from ..base.errors import IpvkgError
 
 if TYPE_CHECKING:  # only for type hints: build imports this module
-    from ..base.output import Staging
+    from ..base.output import OutputFolder
     from ..store.store import OxigraphStore
 
 ONTOLOGY_DIR = asset_dir("ontology")
@@ -313,7 +313,7 @@ _ID_LABELS = {"pmid": "PMID", "pmcid": "PMCID", "doi": "DOI", "nct": "ClinicalTr
 
 # --- JSON-LD of the data graph ------------------------------------------------------------------
 
-def jsonld(lines: list[str], context_file: Path = CONTEXT_FILE) -> str:
+def jsonld(lines: Iterable[str], context_file: Path = CONTEXT_FILE) -> str:
     """Compact JSON-LD of N-Triples lines with the project's documented context, sorted for stable output."""
     graph = rdflib.Graph()
     if lines:
@@ -569,18 +569,17 @@ def write_one_node_per_line(out: IO[str], head: dict[str, Any], nodes: Iterable[
     out.write("\n ]\n}\n" if wrote else "]\n}\n")
 
 
-def write_schema_view(store: "OxigraphStore", staging: "Staging") -> None:
+def write_schema_view(store: "OxigraphStore", staging: "OutputFolder") -> None:
     """``schema.jsonld``: the schema.org view of each study, written node by node."""
     with staging.path("schema.jsonld").open("w", encoding="utf-8") as out:
         write_one_node_per_line(out, {"@context": SCHEMA_CONTEXT}, schema_nodes(store))
 
 
-def write_void(store: "OxigraphStore", staging: "Staging", description: list[str] | None = None) -> None:
+def write_void(store: "OxigraphStore", staging: "OutputFolder", description: list[str] | None = None) -> None:
     """``void.ttl``: the VoID/DCAT description, listing the RDF files already staged as distributions.
 
     ``description``: :func:`dataset_description` of ``store``, if already counted.
     """
-    assert staging.dir is not None
     files = {p.name: p.stat().st_size for p in sorted(staging.dir.iterdir())
              if p.is_file() and p.suffix in _MEDIA_TYPES}
     lines = void_lines(store, files, description)

@@ -96,7 +96,9 @@ def gap_matrix(ev: Evidence) -> GapMap:
     # indices worked out once per intervention and outcome, not once per fact (400,000 facts at scale)
     rows_idx = {i: [rindex[r] for r in rs if r in rindex] for i, rs in rows_of.items()}
     cols_idx = {o: [cindex[d] for d in out.domains if d in cindex] for o, out in ev.outcomes.items()}
-    cells, row_totals, column_totals = defaultdict(Tally), defaultdict(Tally), defaultdict(Tally)
+    cells: defaultdict[tuple[int, int], Tally] = defaultdict(Tally)
+    row_totals: defaultdict[int, Tally] = defaultdict(Tally)
+    column_totals: defaultdict[int, Tally] = defaultdict(Tally)
     for f in ev.facts:
         cols = cols_idx.get(f.outcome, ())
         if not cols:

@@ -81,12 +81,12 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
     sidx = {s: i for i, s in enumerate(study_ids)}
     # every design a study has and every broader one, so that the RCT filter keeps the cluster RCTs (as
     # the questions' within_design does)
-    used = {ev.studies[s].design for s in study_ids if s in ev.studies and ev.studies[s].design}
+    used = {st.design for st in (ev.studies[s] for s in study_ids if s in ev.studies) if st.design}
     design_ids = sorted({a for d in used for a in ev.design_ancestors(d)},
                         key=lambda d: (_design_label(ev, d).lower(), d))
     didx = {d: i for i, d in enumerate(design_ids)}
     designs = [[_design_label(ev, d), [didx[a] for a in ev.design_ancestors(d)]] for d in design_ids]
-    studies = []
+    studies: list[list[object]] = []  # one JSON array per study
     for s in study_ids:
         st = ev.studies.get(s)
         if st is None:
@@ -149,7 +149,8 @@ def network_page(ev: Evidence, g: nx.DiGraph, layout: Layout, note: str = "") ->
     index = data.pop("_index")
     cols, width = _columns_px(g, layout)
     kind_code = {"intervention": 0, "component": 1, "outcome": 2}
-    nodes, nidx = [], {}
+    nodes: list[list[float]] = []
+    nidx: dict[str, int] = {}
     for n in g.nodes:
         kind = g.nodes[n]["kind"]
         col, row = layout.pos[n]
@@ -319,7 +320,10 @@ function sv(tag, attrs, text) {
 const cmp = (a, b) => String(a).toLowerCase().localeCompare(String(b).toLowerCase());
 function plural(n, word) { return n.toLocaleString("en") + " " + word + (n === 1 ? "" : "s"); }
 function studies(n) { return n.toLocaleString("en") + (n === 1 ? " study" : " studies"); }
-function shorten(t, n) { t = String(t).replace(/\s+/g, " ").trim(); return t.length <= n ? t : t.slice(0, n - 1).trimEnd() + "\u2026"; }
+function shorten(t, n) {
+  t = String(t).replace(/\s+/g, " ").trim();
+  return t.length <= n ? t : t.slice(0, n - 1).trimEnd() + "\u2026";
+}
 const STOPS = D.colours.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
 function shareColour(s) {
   if (s === null) return D.noFindings;
@@ -343,7 +347,8 @@ function summary(t) {
   const parts = [];
   D.directions.forEach((d, i) => { if (t.counts[i]) parts.push(t.counts[i] + " " + d); });
   const share = t.share === null ? "" : " (" + Math.round(100 * t.share) + "% improved)";
-  return studies(t.studies.size) + ", " + plural(t.findings, "finding") + share + (parts.length ? ": " + parts.join(", ") : "");
+  return studies(t.studies.size) + ", " + plural(t.findings, "finding") + share +
+    (parts.length ? ": " + parts.join(", ") : "");
 }
 // ---- filters: review group (inferred), outcome or domain, design, direction
 const F = { group: "", outcome: "", design: "", direction: "" };
@@ -386,12 +391,14 @@ function buildFilters() {
   const doms = [...used.d].sort((a, b) => cmp(D.domains[a], D.domains[b]));
   for (const d of doms) {
     outcomes.push(["d:" + d, D.domains[d] + " (any)"]);
-    const os = [...used.o].filter((o) => D.outcomes[o][1][0] === d).sort((a, b) => cmp(D.outcomes[a][0], D.outcomes[b][0]));
+    const os = [...used.o].filter((o) => D.outcomes[o][1][0] === d)
+      .sort((a, b) => cmp(D.outcomes[a][0], D.outcomes[b][0]));
     for (const o of os) if (D.outcomes[o][0] !== D.domains[d]) outcomes.push(["o:" + o, "\u2003" + D.outcomes[o][0]]);
   }
   addSelect(bar, "outcome", "Outcome", outcomes);
   const shown = new Set([...used.s].filter((s) => s >= 0).flatMap((s) => D.designs[s][1]));
-  const designs = [...shown].sort((a, b) => cmp(D.designs[a][0], D.designs[b][0])).map((s) => [String(s), D.designs[s][0]]);
+  const designs = [...shown].sort((a, b) => cmp(D.designs[a][0], D.designs[b][0]))
+    .map((s) => [String(s), D.designs[s][0]]);
   if (used.s.has(-1)) designs.push(["-1", "not stated"]);
   addSelect(bar, "design", "Design", designs);
   addSelect(bar, "direction", "Direction", [...used.dir].sort().map((d) => [String(d), D.directions[d]]));
@@ -445,7 +452,8 @@ function showStudies(title, facts) {
   panel.appendChild(el("h2", { id: "panel-title" }, title));
   const t = new Tally();
   facts.forEach((f) => t.add(f));
-  panel.appendChild(el("p", { class: "summary", id: "panel-summary" }, summary(t) + (anyFilter() ? " (filtered)" : "")));
+  panel.appendChild(el("p", { class: "summary", id: "panel-summary" },
+    summary(t) + (anyFilter() ? " (filtered)" : "")));
   const by = new Map();
   for (const f of facts) { if (!by.has(f[0])) by.set(f[0], []); by.get(f[0]).push(f); }
   const ids = [...by.keys()].sort((a, b) => cmp(D.studies[a][0], D.studies[b][0]) || a - b);
@@ -454,7 +462,8 @@ function showStudies(title, facts) {
     const [label, title, year, design, cite, href, hrefText, secondary, n] = D.studies[s];
     const li = el("li", { class: "study" });
     li.appendChild(el("strong", { class: "study-label" }, label));
-    const meta = [year, design >= 0 ? D.designs[design][0] : null, typeof n === "number" ? "n = " + n : null].filter((x) => x !== null && x !== "");
+    const meta = [year, design >= 0 ? D.designs[design][0] : null, typeof n === "number" ? "n = " + n : null]
+      .filter((x) => x !== null && x !== "");
     if (meta.length) li.appendChild(document.createTextNode(" (" + meta.join(", ") + ")"));
     if (title) li.appendChild(el("div", { class: "study-title" }, title));
     if (cite) li.appendChild(el("div", { class: "cite" }, cite));
@@ -494,7 +503,10 @@ function showStudies(title, facts) {
     ol.appendChild(li);
   }
   panel.appendChild(ol);
-  if (ids.length > D.listLimit) panel.appendChild(el("p", { class: "hint" }, "\u2026 and " + studies(ids.length - D.listLimit) + " more; narrow the filters to list them."));
+  if (ids.length > D.listLimit) {
+    panel.appendChild(el("p", { class: "hint" },
+      "\u2026 and " + studies(ids.length - D.listLimit) + " more; narrow the filters to list them."));
+  }
 }
 let refresh = () => {};
 """
@@ -510,10 +522,17 @@ NETWORK_JS = r"""
   const edgeAt = new Map(N.edges.map((e, i) => [e[0] * NN + e[1], i]));
   const nodeLabel = (i) => {
     const [k, r] = N.nodes[i];
-    if (k === 0) { const inv = D.interventions[r]; const st = inv[1] >= 0 ? D.studies[inv[1]][0] : ""; return st ? st + ": " + inv[0] : inv[0]; }
+    if (k === 0) {
+      const inv = D.interventions[r];
+      const st = inv[1] >= 0 ? D.studies[inv[1]][0] : "";
+      return st ? st + ": " + inv[0] : inv[0];
+    }
     return k === 1 ? D.components[r][0] : D.outcomes[r][0];
   };
-  const onNode = (i, f) => { const [k, r] = N.nodes[i]; return k === 0 ? f[1] === r : k === 2 ? f[2] === r : D.interventions[f[1]][3].indexOf(r) >= 0; };
+  const onNode = (i, f) => {
+    const [k, r] = N.nodes[i];
+    return k === 0 ? f[1] === r : k === 2 ? f[2] === r : D.interventions[f[1]][3].indexOf(r) >= 0;
+  };
   function tallies(facts) {
     const nt = N.nodes.map(() => new Tally()), et = N.edges.map(() => new Tally());
     for (const f of facts) {
@@ -544,7 +563,8 @@ NETWORK_JS = r"""
     plural(totalFindings, "finding") + ". Node size: studies; colour: share of findings that improved. " +
     "Click a node or a line to list its studies; the filters recount everything.";
   if (N.note) { $("note").textContent = N.note; $("note").hidden = false; }
-  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to their main reports." + (D.leftOut ? " " + D.leftOut : "");
+  $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies " +
+    "behind it, with citations and links to their main reports." + (D.leftOut ? " " + D.leftOut : "");
   buildFilters();
 
   const view = $("view");
@@ -563,16 +583,20 @@ NETWORK_JS = r"""
     sizes.appendChild(el("span", null, "studies"));
     box.appendChild(sizes);
   }));
-  const svg = sv("svg", { id: "network", width: N.width, height: N.height, viewBox: "0 0 " + N.width + " " + N.height, role: "group", "aria-label": "network" });
+  const svg = sv("svg", { id: "network", width: N.width, height: N.height, viewBox: "0 0 " + N.width + " " + N.height,
+    role: "group", "aria-label": "network" });
   view.appendChild(svg);
-  const titles = { intervention: "Interventions (by inferred review group)", component: "Components", outcome: "Outcomes (by domain)" };
+  const titles = { intervention: "Interventions (by inferred review group)", component: "Components",
+    outcome: "Outcomes (by domain)" };
   N.kinds.forEach((k, c) => {
     const anchor = k === "outcome" ? "start" : (k === "intervention" || c === 0 ? "end" : "middle");
-    svg.appendChild(sv("text", { class: "coltitle", x: N.cols[c] + (anchor === "start" ? -6 : anchor === "end" ? 6 : 0), y: 26, "text-anchor": anchor }, titles[k]));
+    const dx = anchor === "start" ? -6 : anchor === "end" ? 6 : 0;
+    svg.appendChild(sv("text", { class: "coltitle", x: N.cols[c] + dx, y: 26, "text-anchor": anchor }, titles[k]));
   });
   const headerEls = N.headers.map(([kind, text, y, x]) => {
     const start = kind === "outcome";
-    const t = sv("text", { class: "heading", x: start ? x - 8 : x + 8, y: y + 4, "text-anchor": start ? "start" : "end" }, shorten(text, 80));
+    const t = sv("text", { class: "heading", x: start ? x - 8 : x + 8, y: y + 4,
+      "text-anchor": start ? "start" : "end" }, shorten(text, 80));
     svg.appendChild(t);
     return t;
   });
@@ -580,7 +604,8 @@ NETWORK_JS = r"""
   svg.appendChild(edgeLayer); svg.appendChild(nodeLayer);
   const edgeEls = N.edges.map(([a, b], i) => {
     const [, , x0, y0] = N.nodes[a], [, , x1, y1] = N.nodes[b], mx = (x0 + x1) / 2;
-    const p = sv("path", { class: "edge", d: "M" + x0 + " " + y0 + " C" + mx + " " + y0 + " " + mx + " " + y1 + " " + x1 + " " + y1, "data-index": i });
+    const curve = "M" + x0 + " " + y0 + " C" + mx + " " + y0 + " " + mx + " " + y1 + " " + x1 + " " + y1;
+    const p = sv("path", { class: "edge", d: curve, "data-index": i });
     const t = sv("title"); p.appendChild(t);
     p.addEventListener("click", () => select(["edge", i]));
     edgeLayer.appendChild(p);
@@ -592,9 +617,12 @@ NETWORK_JS = r"""
     g.appendChild(sv("title"));
     g.appendChild(sv("circle", { cx: x, cy: y, r: 5 }));
     const right = KIND[k] === "outcome";
-    g.appendChild(sv("text", { x: x, y: y + 4, "text-anchor": right ? "start" : "end" }, shorten(nodeLabel(i), k === 0 ? 70 : 44)));
+    g.appendChild(sv("text", { x: x, y: y + 4, "text-anchor": right ? "start" : "end" },
+      shorten(nodeLabel(i), k === 0 ? 70 : 44)));
     g.addEventListener("click", () => select(["node", i]));
-    g.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(["node", i]); } });
+    g.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(["node", i]); }
+    });
     nodeLayer.appendChild(g);
     return g;
   });
@@ -633,7 +661,8 @@ NETWORK_JS = r"""
     });
     headerEls.forEach((h, k) => h.classList.toggle("hidden", !N.headers[k][4].some((i) => nt[i].studies.size > 0)));
     const st = new Set(facts.map((f) => f[0])).size;
-    $("status").textContent = plural(shown, "node") + " shown, " + studies(st) + (anyFilter() ? " match the filters" : "");
+    $("status").textContent = plural(shown, "node") + " shown, " + studies(st) +
+      (anyFilter() ? " match the filters" : "");
     if (selected) {
       const [what, i] = selected;
       if (what === "node") showStudies(nodeLabel(i), facts.filter((f) => onNode(i, f)));
@@ -665,9 +694,11 @@ GAPMAP_JS = r"""
   const all = D.facts.filter((f) => rowsOf[f[1]].length && colsOf[f[2]].length);
   const totalStudies = new Set(all.map((f) => f[0])).size;
   $("subtitle").textContent = studies(totalStudies) + ", " + plural(all.reduce((a, f) => a + f[4], 0), "finding") +
-    ". Rows: intervention components (bold rows include their indented narrower components); columns: outcome domains. " +
-    "Number: studies; colour: share of findings that improved; hatched: no study (a gap). Click a cell to list its studies.";
-  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to their main reports; hover for a summary." + (D.leftOut ? " " + D.leftOut : "");
+    ". Rows: intervention components (bold rows include their indented narrower components); " +
+    "columns: outcome domains. Number: studies; colour: share of findings that improved; " +
+    "hatched: no study (a gap). Click a cell to list its studies.";
+  $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to their main " +
+    "reports; hover for a summary." + (D.leftOut ? " " + D.leftOut : "");
   buildFilters();
   const view = $("view");
   view.appendChild(legend((box) => {
@@ -680,8 +711,14 @@ GAPMAP_JS = r"""
   const table = el("table", { class: "gapmap", id: "gapmap" });
   const head = el("tr");
   head.appendChild(el("th", { class: "corner" }, "Component \\ outcome domain"));
-  for (let j = 0; j < nc; j++) { const th = el("th", { class: "col", scope: "col" }); th.appendChild(el("span", null, colLabel(j))); head.appendChild(th); }
-  const anyTh = el("th", { class: "col", scope: "col" }); anyTh.appendChild(el("span", null, "any domain")); head.appendChild(anyTh);
+  for (let j = 0; j < nc; j++) {
+    const th = el("th", { class: "col", scope: "col" });
+    th.appendChild(el("span", null, colLabel(j)));
+    head.appendChild(th);
+  }
+  const anyTh = el("th", { class: "col", scope: "col" });
+  anyTh.appendChild(el("span", null, "any domain"));
+  head.appendChild(anyTh);
   const thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
   const tbody = el("tbody");
   const cells = [], rowTotals = [], colTotals = [];
@@ -708,7 +745,12 @@ GAPMAP_JS = r"""
   }
   const tr = el("tr", { class: "totals" });
   tr.appendChild(el("th", { class: "row", scope: "row" }, "any component"));
-  for (let j = 0; j < nc; j++) { const td = el("td", { class: "total", "data-col": j }); clickable(td, -1, j); colTotals.push(td); tr.appendChild(td); }
+  for (let j = 0; j < nc; j++) {
+    const td = el("td", { class: "total", "data-col": j });
+    clickable(td, -1, j);
+    colTotals.push(td);
+    tr.appendChild(td);
+  }
   const grand = el("td", { class: "total" }); clickable(grand, -1, -1); tr.appendChild(grand);
   tbody.appendChild(tr);
   table.appendChild(tbody);
@@ -721,7 +763,8 @@ GAPMAP_JS = r"""
   }
   refresh = function () {
     const facts = D.facts.filter(passes);
-    const t = new Map(), rt = [...Array(nr)].map(() => new Tally()), ct = [...Array(nc)].map(() => new Tally()), gt = new Tally();
+    const t = new Map(), gt = new Tally();
+    const rt = [...Array(nr)].map(() => new Tally()), ct = [...Array(nc)].map(() => new Tally());
     for (const f of facts) {
       const rows = rowsOf[f[1]], cols = colsOf[f[2]];
       if (!rows.length || !cols.length) continue;
@@ -749,12 +792,14 @@ GAPMAP_JS = r"""
       td.style.backgroundColor = colour; td.style.color = textColour(colour);
       td.setAttribute("data-studies", x.studies.size);
       const names = [...x.studies].map((s) => D.studies[s][0]).sort(cmp);
-      td.title = rowLabel(i) + " \u00d7 " + colLabel(j) + "\n" + summary(x) + "\n" + names.slice(0, 12).join("; ") + (names.length > 12 ? "; \u2026" : "");
+      td.title = rowLabel(i) + " \u00d7 " + colLabel(j) + "\n" + summary(x) + "\n" + names.slice(0, 12).join("; ") +
+        (names.length > 12 ? "; \u2026" : "");
     }
     rt.forEach((x, i) => paintTotal(rowTotals[i], x));
     ct.forEach((x, j) => paintTotal(colTotals[j], x));
     paintTotal(grand, gt);
-    $("status").textContent = nr * nc - gaps + " cells with studies, " + gaps + " gaps; " + studies(gt.studies.size) + (anyFilter() ? " match the filters" : "");
+    $("status").textContent = nr * nc - gaps + " cells with studies, " + gaps + " gaps; " + studies(gt.studies.size) +
+      (anyFilter() ? " match the filters" : "");
     if (selected) {
       const [i, j] = selected;
       const title = (i >= 0 ? rowLabel(i) : "any component") + " \u00d7 " + (j >= 0 ? colLabel(j) : "any domain");

@@ -25,6 +25,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -552,9 +553,9 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
             if inv.group is not None:
                 attrs.update(group=inv.group, group_label=ev.groups.get(inv.group, ""))
         elif kind == "component":
-            c = ev.components.get(iri)
-            if c and c.broader:
-                attrs["broader"] = "; ".join(ev.component_label(b) for b in c.broader)
+            comp = ev.components.get(iri)
+            if comp and comp.broader:
+                attrs["broader"] = "; ".join(ev.component_label(b) for b in comp.broader)
         else:
             o = ev.outcomes.get(iri)
             if o and o.domains:
@@ -684,8 +685,8 @@ def hex_rgb(colour: str) -> tuple[int, int, int]:
 def text_colour(background: str) -> str:
     """Black or white, whichever reads better on ``background`` (WCAG relative luminance)."""
     def lin(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
     r, g, b = (lin(c) for c in hex_rgb(background))
     lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
     return "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
@@ -713,7 +714,7 @@ class Layout:
     columns: dict[str, list[str]]
 
 
-def _bary(node: str, g: nx.DiGraph, place: dict[str, float], default: float) -> float:
+def _bary(node: str, g: nx.DiGraph, place: Mapping[str, float], default: float) -> float:
     total = weight = 0.0
     for nb in list(g.predecessors(node)) + list(g.successors(node)):
         if nb in place:

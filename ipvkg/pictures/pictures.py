@@ -19,7 +19,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import matplotlib
 
@@ -35,15 +35,18 @@ from matplotlib.path import Path as MPath  # noqa: E402
 from .network import (DRAW_LIMIT, EXPORT_LIMIT, SHARE_COLOURS, Evidence, Layout, PicturesError,  # noqa: E402
                       layered_layout, load_evidence, network, share_colour, write_gexf, write_graphml,
                       write_node_link)
-from ..base.output import Staging  # noqa: E402
+from ..base.output import OutputFolder, Staging  # noqa: E402
 from ..questions.queries import run_question  # noqa: E402
 from ..store.store import GraphStore, ResultTable, SparqlEndpointStore, open_store  # noqa: E402
+
+if TYPE_CHECKING:  # matplotlib's names of its settings, for the annotation only
+    from matplotlib.typing import RcKeyType
 
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
 
 #: Fixed settings so that the same graph always gives byte-identical pictures.
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",       # text stays text in the SVG: searchable, editable in a vector editor
     "svg.hashsalt": "ipvkg",      # stable element ids
     "font.family": "DejaVu Sans",
@@ -148,12 +151,12 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
 
     # column places from the widths of the labels they carry, so nothing overlaps and little is wasted
     label_chars = {"intervention": 70, "component": 36, "outcome": 44}
-    texts = {"intervention": [], "component": [], "outcome": []}
+    texts: dict[str, list[float]] = {"intervention": [], "component": [], "outcome": []}
     for _, d in g.nodes(data=True):
         t = intervention_caption(d.get("study", ""), d["label"]) if d["kind"] == "intervention" else d["label"]
         texts[d["kind"]].append(text_width(shorten(t, label_chars[d["kind"]]),
                                            small if d["kind"] == "intervention" else 8.5))
-    heads = {"intervention": [], "outcome": []}
+    heads: dict[str, list[float]] = {"intervention": [], "outcome": []}
     for col, heading, *_ in layout.headers:
         kind = layout.kinds[col]
         size = small if kind == "intervention" else 7.5
@@ -265,8 +268,8 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
         if note_lines:
             fig.text(0.3 / width, 0.2 / height, "\n".join(note_lines), fontsize=8.5, ha="left", va="bottom",
                      color="#8a1c1c", style="italic")
-        for fmt, path in outputs.items():
-            fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
+        for fmt, target in outputs.items():
+            fig.savefig(target, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
         plt.close(fig)
 
 
@@ -380,11 +383,12 @@ def network_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pa
                    {n: (c * 400.0, -r * 20.0) for n, (c, r) in export_layout.pos.items()})
     if "json" in formats:
         write_node_link(export_g, path("network.json"))
-    drawn = {fmt: path(f"network.{fmt}") for fmt in ("png", "svg") if fmt in formats}
-    if drawn:
-        draw_network(draw_g, layout, drawn, note)
-    if "html" in formats:
-        path("network.html").write_text(network_page(ev, draw_g, layout, note), encoding="utf-8")
+    drawn: dict[str, Path] = {fmt: path(f"network.{fmt}") for fmt in ("png", "svg") if fmt in formats}
+    if layout is not None:  # png, svg or html asked for
+        if drawn:
+            draw_network(draw_g, layout, drawn, note)
+        if "html" in formats:
+            path("network.html").write_text(network_page(ev, draw_g, layout, note), encoding="utf-8")
     return notes
 
 
@@ -397,7 +401,7 @@ def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pat
     gm = gap_matrix(ev)
     if "csv" in formats:
         write_csv(gm, path("gapmap.csv"))
-    drawn = {fmt: path(f"gapmap.{fmt}") for fmt in ("png", "svg") if fmt in formats}
+    drawn: dict[str, Path] = {fmt: path(f"gapmap.{fmt}") for fmt in ("png", "svg") if fmt in formats}
     if drawn:
         draw_gapmap(gm, drawn)
     if "html" in formats:
@@ -408,7 +412,7 @@ def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pat
 ask_for_pictures = functools.partial(run_question, require_graph=False)
 
 
-def write_pictures(store: GraphStore, staging: Staging, ask: Callable[..., ResultTable] = ask_for_pictures
+def write_pictures(store: GraphStore, staging: OutputFolder, ask: Callable[..., ResultTable] = ask_for_pictures
                    ) -> dict[str, float]:
     """Write every picture of the build into ``staging``; returns seconds per stage.
 

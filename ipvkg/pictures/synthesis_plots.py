@@ -23,7 +23,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from .pictures import DPI, PNG_META, SVG_META, shorten, styled  # noqa: E402
-from ..questions.synthesis import RULES, PooledOutcome, Synthesis, SynthesisRow, synthesis_records  # noqa: E402
+from ..questions.synthesis import (RULES, PooledOutcome, StudyInCell, Synthesis, SynthesisRow,  # noqa: E402
+                                   synthesis_records)
 
 #: study direction -> (marker, colour, words for the legend); the one colour rule of the synthesis pictures
 DIRECTION_STYLE = {
@@ -76,12 +77,14 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
     """
     domains = sorted({r.domain for r in synthesis.rows})
     rows: list[tuple[str, str]] = []  # (component, study label) in drawing order
-    cells: dict[tuple[str, str], dict[str, object]] = {}
+    cells: dict[tuple[str, str], dict[str, StudyInCell]] = {}  # row -> outcome domain -> the study there
+    risk_of_bias: dict[tuple[str, str], str | None] = {}
     for r in synthesis.rows:
         for s in r.studies:
             key = (r.component, s.label)
             if key not in cells:
-                cells[key] = {"rob": s.risk_of_bias}
+                cells[key] = {}
+                risk_of_bias[key] = s.risk_of_bias
                 rows.append(key)
             cells[key][r.domain] = s
     rows.sort()
@@ -93,9 +96,9 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
         points: dict[tuple[str, bool, float], tuple[list[int], list[int]]] = {}
         for y, key in enumerate(shown):
             for x, domain in enumerate(domains):
-                s = cells[key].get(domain)
-                if s is not None:
-                    style = (s.direction, s.rct, marker_size(s.sample_size))  # type: ignore[attr-defined]
+                study = cells[key].get(domain)
+                if study is not None:
+                    style = (study.direction, study.rct, marker_size(study.sample_size))
                     xs, ys = points.setdefault(style, ([], []))
                     xs.append(x)
                     ys.append(y)
@@ -105,7 +108,7 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
                     markeredgecolor=colour, markeredgewidth=1.2, linestyle="none")
         labels, previous = [], None
         for component, label in shown:
-            rob = cells[(component, label)]["rob"]
+            rob = risk_of_bias[(component, label)]
             text = f"{shorten(component, 28) if component != previous else ''}   {label}"
             labels.append(text + (f" (RoB: {rob})" if rob else ""))
             previous = component
@@ -168,15 +171,17 @@ def draw_forest_plot(row: SynthesisRow, pooled: PooledOutcome, labels: dict[str,
         for y, (key, (est, low, high)) in enumerate(zip(pooled.studies, pooled.inputs)):
             ax.plot([low, high], [y, y], color="#333333", linewidth=1)
             ax.plot([est], [y], marker="s", color="#333333", markersize=5)
-        y = n + 0.5
-        ax.fill([p.ci_lower, p.estimate, p.ci_upper, p.estimate], [y, y - 0.25, y, y + 0.25], color="#2166ac")
+        y_pooled = n + 0.5
+        ax.fill([p.ci_lower, p.estimate, p.ci_upper, p.estimate],
+                [y_pooled, y_pooled - 0.25, y_pooled, y_pooled + 0.25], color="#2166ac")
         ax.axvline(null, color="#888888", linewidth=0.8, linestyle="--")
         if p.scale == "log":
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_yticks(list(range(n)) + [y], [labels.get(k, k) for k in pooled.studies] + ["random effects (DL)"])
-        ax.set_ylim(y + 0.8, -0.8)
+        ax.set_yticks(list(range(n)) + [y_pooled],
+                      [labels.get(k, k) for k in pooled.studies] + ["random effects (DL)"])
+        ax.set_ylim(y_pooled + 0.8, -0.8)
         better = "higher" if pooled.higher_is_better else "lower"
         ax.set_xlabel(f"{pooled.estimate_type} ({better} favours the intervention); 95 % CI")
         on = f" ({pooled.instrument})" if pooled.instrument else ""

@@ -96,7 +96,7 @@ class PickledStudies(Sequence[StudyRecord]):
     def __len__(self) -> int:
         return self._count
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return self._all()[index]
 
     def __iter__(self) -> Iterator[StudyRecord]:
@@ -211,6 +211,7 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     files, problems = find_record_files(paths, base)
     size = sum(f.stat().st_size for f in files if f.exists())
     workers = _jobs(jobs) if jobs is not None or size >= PARALLEL_MIN_BYTES else 1
+    studies: Sequence[StudyRecord]
     if workers <= 1 or len(files) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         with stage("reading records", tick=True):
             studies, problems = load_studies(paths, base, vocab, partial=True)
@@ -249,8 +250,7 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     problems += crossed
     bad = {p.record for p in crossed if p.record and p.severity == "error"}
     batch_runs = runs[:len(batches)]
-    studies: Sequence[StudyRecord] = PickledStudies([_beside(run, "records") for run in batch_runs], len(keys),
-                                                    keep=scratch)
+    studies = PickledStudies([_beside(run, "records") for run in batch_runs], len(keys), keep=scratch)
     if any(k.id in bad for k in keys):  # a record dropped by a cross-record check: convert again without it
         studies = [r for r in studies if r.id not in bad]
         lines, origins = records_to_ntriples(studies, reviews, vocab)

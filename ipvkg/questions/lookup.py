@@ -13,7 +13,8 @@ from ..base import namespaces as ns
 from ..base.errors import IpvkgError
 from ..store.store import GraphStore
 
-STUDIES_QUERY = ns.sparql_prologue("ipv", "rdfs") + """SELECT ?key ?label WHERE { ?study a ipv:Study ; ipv:recordKey ?key . OPTIONAL { ?study rdfs:label ?label } }"""
+STUDIES_QUERY = ns.sparql_prologue("ipv", "rdfs") + (
+    "SELECT ?key ?label WHERE { ?study a ipv:Study ; ipv:recordKey ?key . OPTIONAL { ?study rdfs:label ?label } }")
 
 
 def _folded(text: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import numpy as np
 from scipy.stats import binomtest
@@ -29,6 +29,9 @@ from rdflib import RDFS, URIRef
 
 from ..base import namespaces as ns
 from ..base.vocab import Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:  # for the annotation only: a synthesis needs no store module at run time
+    from ..store.store import GraphStore
 
 Favours = Literal["intervention", "comparator", "unclear"]
 StudyDirection = Literal["intervention", "comparator", "conflicting", "unclear"]
@@ -239,8 +242,8 @@ QUESTION = "synthesis_findings"
 RCT = ns.IPV + "RandomisedControlledTrial"
 #: differences pooled on their own scale; regression coefficients (model-specific) and percentages (no null) are not
 POOLED_DIFFERENCES = ("mean difference", "standardised mean difference", "risk difference")
-_FAVOURS_IRI = {ns.IPV + "FavoursIntervention": "intervention", ns.IPV + "FavoursComparator": "comparator",
-                ns.IPV + "FavoursUnclear": "unclear"}
+_FAVOURS_IRI: dict[str, Favours] = {ns.IPV + "FavoursIntervention": "intervention",
+                                    ns.IPV + "FavoursComparator": "comparator", ns.IPV + "FavoursUnclear": "unclear"}
 
 
 @dataclass(frozen=True)
@@ -287,7 +290,7 @@ class FindingInput:
         number = lambda v: None if v is None or v == "" else float(v)  # noqa: E731
         return cls(study=row["key"], label=row["study"], finding=row["finding_iri"], component=row["component"],
                    domain=row["outcome_domain"], outcome=row["outcome"],
-                   favours=_FAVOURS_IRI[favours] if favours else "unclear",  # type: ignore[arg-type]
+                   favours=_FAVOURS_IRI[favours] if favours else "unclear",
                    rct=row.get("design_iri") in rct_designs,
                    component_iri=row["component_iri"], outcome_iri=row["outcome_iri"],
                    design_iri=row.get("design_iri"), risk_of_bias_iri=row.get("risk_of_bias_iri"),
@@ -310,7 +313,8 @@ def classes_under(vocab: Vocabulary, field: str, value: str) -> frozenset[str]:
 
 def ratio_types(vocab: Vocabulary) -> frozenset[str]:
     """The estimate types that are ratios: those whose null value is 1 in the ontology (``ipv:nullValue``)."""
-    return frozenset(str(t) for t, v in vocab.graph.subject_objects(URIRef(ns.IPV + "nullValue")) if float(v) == 1)
+    return frozenset(str(t) for t, v in vocab.graph.subject_objects(URIRef(ns.IPV + "nullValue"))
+                     if float(str(v)) == 1)  # float of the literal's lexical form
 
 
 @dataclass(frozen=True)
@@ -445,7 +449,7 @@ class Synthesis:
         return f"{where}{self.studies} studies"
 
 
-def ask_synthesis(store: object, component: str | None = None, outcome: str | None = None,
+def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str | None = None,
                   design: str | None = None, risk_of_bias: str | None = None,
                   ask: Callable[..., Any] | None = None, vocab: Vocabulary | None = None) -> Synthesis:
     """The synthesis table of a graph, from the question ``synthesis_findings``.

@@ -349,7 +349,7 @@ def report_triples(subject: NamedNode, rep: Report, record_id: str, index: int, 
     out.origins[p.value] = origin
     out.add(subject, _I["reportedIn"], p)
     out.add(p, RDF_TYPE, _I["Publication"])
-    if getattr(rep.role, "iri", None):  # a review's citation has no role
+    if rep.role is not None and rep.role.iri:  # a review's citation has no role
         out.add(p, _I["reportRole"], NamedNode(rep.role.iri))
     out.value(p, _I["title"], rep.title)
     if rep.title:
@@ -473,7 +473,7 @@ def group_classes(vocab: Vocabulary) -> dict[int, str]:
     import rdflib
 
     pred = rdflib.URIRef(ns.IPV + "reviewGroupNumber")
-    return {int(o): str(s) for s, o in vocab.graph.subject_objects(pred)}
+    return {int(str(o)): str(s) for s, o in vocab.graph.subject_objects(pred)}  # int of the literal's lexical form
 
 
 def records_to_ntriples(studies: Iterable[StudyRecord], reviews: Iterable[ReviewRecord] = (),

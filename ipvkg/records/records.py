@@ -19,7 +19,7 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence, TypeAlias
 
 import yaml
 
@@ -204,7 +204,9 @@ def first_author_surname(author: str) -> str | None:
 # --- the record schema: which keys exist and what shape each takes --------------------------------
 # kinds: "text" (a scalar), "list" (list of scalars, or one string split on ';'), "label"/"labels"
 # (vocabulary terms of the named field), "map" (a nested mapping), "maps" (a list of mappings).
-STUDY_SCHEMA: dict[str, tuple[str, object]] = {
+# Each field is (kind, detail): the vocabulary field of a label kind, the nested schema of a map kind, else None.
+Schema: TypeAlias = "dict[str, tuple[str, str | Schema | None]]"
+STUDY_SCHEMA: Schema = {
     "id": ("text", None), "title": ("text", None), "design": ("label", "design"),
     "countries": ("list", None), "year": ("text", None), "sample_size": ("text", None),
     "sample_size_note": ("text", None), "follow_up": ("text", None), "trial_registration": ("list", None),
@@ -233,6 +235,23 @@ STUDY_SCHEMA: dict[str, tuple[str, object]] = {
                              "quote": ("text", None)}),
 }
 REQUIRED_TOP = ("id", "interventions", "findings", "reports")
+
+
+def _sub_schema(schema: Schema, name: str) -> Schema:
+    """The nested schema of the map (or maps) field ``name``.
+
+    :raises TypeError: the field has no nested schema (a mistake in the schema, not in a record).
+
+    >>> sorted(_sub_schema(STUDY_SCHEMA, "curation"))
+    ['curator', 'date', 'note']
+    >>> _sub_schema(STUDY_SCHEMA, "design")
+    Traceback (most recent call last):
+    TypeError: record schema: field 'design' is of kind 'label', which has no nested schema
+    """
+    kind, sub = schema[name]
+    if not isinstance(sub, dict):
+        raise TypeError(f"record schema: field {name!r} is of kind {kind!r}, which has no nested schema")
+    return sub
 
 
 def _resolve(vocab: Vocabulary, field: str, value: str) -> str:
@@ -341,14 +360,14 @@ class _Reader:
             return None
 
     def terms(self, field: str, value: Any, path: Path_, where: str | None = None) -> tuple[Term, ...]:
-        out = []
+        out: list[Term] = []
         for v in self.items(value, path, where):
             t = self.term(field, v, path, where)
             if t is not None and all(t.iri != o.iri for o in out):
                 out.append(t)
         return tuple(out)
 
-    def mapping(self, value: Any, path: Path_, schema: dict, where: str | None = None) -> dict:
+    def mapping(self, value: Any, path: Path_, schema: Schema, where: str | None = None) -> dict:
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -399,12 +418,13 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
     for name in ("year", "sample_size", "sample_size_note", "follow_up", "curator_group", "curator_group_reason"):
         setattr(rec, name, r.scalar(raw.get(name), (name,)))
     rec.trial_registration = tuple(str(x) for x in r.items(raw.get("trial_registration"), ("trial_registration",)))
-    pop = r.mapping(raw.get("population"), ("population",), STUDY_SCHEMA["population"][1])
+    pop = r.mapping(raw.get("population"), ("population",), _sub_schema(STUDY_SCHEMA, "population"))
     rec.population_description = r.scalar(pop.get("description"), ("population", "description"))
     rec.characteristics = r.terms("characteristics", pop.get("characteristics"), ("population", "characteristics"))
     rec.settings = r.terms("settings", pop.get("settings"), ("population", "settings"))
 
-    schema = STUDY_SCHEMA["interventions"][1]
+    schema = _sub_schema(STUDY_SCHEMA, "interventions")
+    intensity_schema = _sub_schema(schema, "intensity")
     for i, item in enumerate(r.mappings(raw.get("interventions"), ("interventions",))):
         path = ("interventions", i)
         where = f"intervention {i + 1}"
@@ -417,7 +437,7 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
                       hint="give each intervention a short key that findings refer to")
             continue
         where = f"intervention {ikey}"
-        intensity = r.mapping(m.get("intensity"), path + ("intensity",), schema["intensity"][1], where)
+        intensity = r.mapping(m.get("intensity"), path + ("intensity",), intensity_schema, where)
         rec.interventions.append(Intervention(
             key=str(ikey), name=r.scalar(m.get("name"), path + ("name",), where),
             components=r.terms("components", m.get("components"), path + ("components",), where),
@@ -431,7 +451,7 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
             line=r.line(path)))
     for i, item in enumerate(r.mappings(raw.get("comparators"), ("comparators",))):
         path = ("comparators", i)
-        m = r.mapping(item, path, STUDY_SCHEMA["comparators"][1], f"comparator {i + 1}")
+        m = r.mapping(item, path, _sub_schema(STUDY_SCHEMA, "comparators"), f"comparator {i + 1}")
         ckey = r.scalar(m.get("key"), path + ("key",)) if m else None
         if m and ckey is None:
             r.problem(path + ("key",), "required field 'key' is missing", where=f"comparator {i + 1}",
@@ -441,7 +461,7 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
                                               line=r.line(path)))
     _check_unique(r, [i.key for i in rec.interventions] + [c.key for c in rec.comparators], "interventions")
 
-    fschema = STUDY_SCHEMA["findings"][1]
+    fschema = _sub_schema(STUDY_SCHEMA, "findings")
     for i, item in enumerate(r.mappings(raw.get("findings"), ("findings",))):
         path = ("findings", i)
         where = f"finding {i + 1}"
@@ -474,7 +494,7 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
                                       path + ("comparator",), where, "comparator")
         rec.findings.append(f)
 
-    rschema = STUDY_SCHEMA["reports"][1]
+    rschema = _sub_schema(STUDY_SCHEMA, "reports")
     for i, item in enumerate(r.mappings(raw.get("reports"), ("reports",))):
         path = ("reports", i)
         m = r.mapping(item, path, rschema, f"report {i + 1}")
@@ -492,11 +512,11 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
             r.problem(("findings", f.number - 1, "reported_in"),
                       f"reported_in {f.reported_in!r} is not the PMID or DOI of one of this record's reports",
                       where=f.describe(), hint="add the report under `reports` or correct the identifier")
-    cur = r.mapping(raw.get("curation"), ("curation",), STUDY_SCHEMA["curation"][1])
+    cur = r.mapping(raw.get("curation"), ("curation",), _sub_schema(STUDY_SCHEMA, "curation"))
     rec.curator = r.scalar(cur.get("curator"), ("curation", "curator"))
     rec.curation_date = r.scalar(cur.get("date"), ("curation", "date"))
     rec.curation_note = r.scalar(cur.get("note"), ("curation", "note"))
-    rob = r.mapping(raw.get("risk_of_bias"), ("risk_of_bias",), STUDY_SCHEMA["risk_of_bias"][1])
+    rob = r.mapping(raw.get("risk_of_bias"), ("risk_of_bias",), _sub_schema(STUDY_SCHEMA, "risk_of_bias"))
     rec.risk_of_bias = r.term("risk_of_bias", rob.get("overall"), ("risk_of_bias", "overall"))
     for name in ("tool", "source", "quote"):
         setattr(rec, f"risk_of_bias_{name}", r.scalar(rob.get(name), ("risk_of_bias", name)))
@@ -525,7 +545,8 @@ def _check_unique(r: _Reader, keys: list[str], field: str) -> None:
     seen: set[str] = set()
     for k in keys:
         if k in seen:
-            r.problem((field,), f"arm key {k!r} is used twice", hint="each intervention and comparator key must be unique")
+            r.problem((field,), f"arm key {k!r} is used twice",
+                      hint="each intervention and comparator key must be unique")
         seen.add(k)
 
 
@@ -607,11 +628,14 @@ def _country_problem(code: str) -> tuple[str, str] | None:
     if len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None:
         return None
     known = _COUNTRY_ALIASES.get(code.upper())
-    if known:
-        return "is not one", f"write {known} ({pycountry.countries.get(alpha_2=known).name})"
+    alias_of = pycountry.countries.get(alpha_2=known) if known else None
+    if alias_of is not None:
+        return "is not one", f"write {known} ({alias_of.name})"
     found = None
-    if len(code) in (2, 3):
-        found = pycountry.countries.get(**{f"alpha_{len(code)}": code.upper()})
+    if len(code) == 2:
+        found = pycountry.countries.get(alpha_2=code.upper())
+    elif len(code) == 3:
+        found = pycountry.countries.get(alpha_3=code.upper())
     if found is None:
         try:
             found = pycountry.countries.lookup(code)
@@ -658,7 +682,8 @@ def _read_text(path: Path, display: str) -> str:
                                    hint="split it into one file per study"))
     data = path.read_bytes()
     if not data.strip():
-        raise _FileProblem(Problem(display, None, None, "file is empty", hint="remove it or fill it in from data/TEMPLATE.yaml"))
+        raise _FileProblem(Problem(display, None, None, "file is empty",
+                                   hint="remove it or fill it in from data/TEMPLATE.yaml"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -701,7 +726,8 @@ def yaml_with_lines(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
             for k, v in n.value:
                 key = k.value
                 if key in seen:
-                    dupes.append(Problem(display, None, ".".join(str(p) for p in path + (key,) if not isinstance(p, int)),
+                    dotted_field = ".".join(str(p) for p in path + (key,) if not isinstance(p, int))
+                    dupes.append(Problem(display, None, dotted_field,
                                          f"key {key!r} appears twice in one mapping", hint="keep one of them",
                                          line=k.start_mark.line + 1))
                 seen.add(key)
@@ -797,7 +823,8 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
             if ckey not in (None, "") and str(ckey).lower() != "baseline":
                 cidx = list(comparators).index(str(ckey)) if str(ckey) in comparators else len(comparators)
                 comp = comparators.setdefault(str(ckey), {"key": str(ckey)})
-                put(comp, "description", row.get("comparator_description"), number, ("comparators", cidx, "description"))
+                put(comp, "description", row.get("comparator_description"), number,
+                    ("comparators", cidx, "description"))
             report_key = row.get("pmid") or row.get("doi")
             if report_key not in (None, ""):
                 ridx = list(reports).index(str(report_key)) if str(report_key) in reports else len(reports)
@@ -807,8 +834,8 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
                                  ("journal", "journal"), ("source_url", "source_url")):
                     put(rep, key, row.get(col), number, ("reports", ridx, key))
             finding = {k: row.get(k) for k in ("intervention", "comparator", "outcome", "instrument", "time_point",
-                                               "direction", "favours", "higher_is_better", "estimate_type", "estimate", "ci_lower", "ci_upper",
-                                               "ci_level", "p_value", "p_relation", "quote")
+                                               "direction", "favours", "higher_is_better", "estimate_type", "estimate",
+                                               "ci_lower", "ci_upper", "ci_level", "p_value", "p_relation", "quote")
                        if row.get(k) not in (None, "")}
             if report_key not in (None, ""):
                 finding["reported_in"] = str(report_key)
@@ -1083,11 +1110,11 @@ def _cross_record_problems(records: Sequence[StudyRecord | RecordKey]) -> list[P
                                     f"{other.location.file}", hint="give each study its own key",
                                     line=rec.location.line))
         else:
-            other = first_by_label.get(rec.label)
-            if other is not None:
+            same_label = first_by_label.get(rec.label)
+            if same_label is not None:
                 problems.append(Problem(
-                    rec.location.file, rec.id, "id", f"study label {rec.label!r} is also the label of {other.id} "
-                    f"({other.location.file})", line=rec.location.line,
+                    rec.location.file, rec.id, "id", f"study label {rec.label!r} is also the label of {same_label.id} "
+                    f"({same_label.location.file})", line=rec.location.line,
                     hint="end one record key with a letter after the year (e.g. smith2010b) so that the labels differ"))
             first_by_label.setdefault(rec.label, rec)
         first_by_key.setdefault(rec.id, rec)
