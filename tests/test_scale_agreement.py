@@ -71,7 +71,7 @@ def invalid_data(tmp_path_factory) -> tuple[Path, dict]:
     return out, manifest
 
 
-def test_fast_validation_matches_pyshacl_on_the_shipped_data(vocab):
+def test_fast_validation_matches_pyshacl_on_the_shipped_data(vocab, sparql_parsed_once):
     lines, _, _ = _lines(ROOT / "data")
     fast, slow = _both(lines, vocab)
     assert _counts(fast) == _counts(slow)
@@ -79,7 +79,7 @@ def test_fast_validation_matches_pyshacl_on_the_shipped_data(vocab):
     assert all(r["severity"] != str(rdflib.SH.Violation) for r in fast)
 
 
-def test_fast_validation_matches_pyshacl_on_injected_errors(invalid_data, vocab):
+def test_fast_validation_matches_pyshacl_on_injected_errors(invalid_data, vocab, sparql_parsed_once):
     data, manifest = invalid_data
     lines, origins, loader_problems = _lines(data)
     fast, slow = _both(lines, vocab)
