@@ -22,8 +22,10 @@ system-deps:
 run: system-deps $(VENV)/.installed
 	$(VENV)/bin/ipvkg build
 
+# one worker per core (pytest-xdist); a file's tests stay together, so its module fixtures (servers, builds)
+# start once
 test: system-deps $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
