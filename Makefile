@@ -27,8 +27,10 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check ipvkg
 	$(PY) -m mypy
 
+# one worker per core (pytest-xdist); a file's tests stay together, so its module fixtures (servers, builds)
+# start once
 test: system-deps $(VENV)/.installed lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
