@@ -740,8 +740,13 @@ def layered_layout(g: nx.DiGraph) -> Layout:
     for n, kind in g.nodes(data="kind"):
         by_kind[kind].append(n)
     kinds = [k for k in ("intervention", "component", "outcome") if by_kind.get(k)]
-    size = lambda n: -g.nodes[n]["n_studies"]  # noqa: E731
-    label = lambda n: g.nodes[n]["label"].lower()  # noqa: E731
+
+    def size(n: str) -> int:
+        return -g.nodes[n]["n_studies"]
+
+    def label(n: str) -> str:
+        return g.nodes[n]["label"].lower()
+
     comps = sorted(by_kind.get("component", []), key=lambda n: (size(n), label(n)))
     domain_of = {n: g.nodes[n].get("domain", "other outcomes") for n in by_kind.get("outcome", [])}
     domain_size: dict[str, int] = defaultdict(int)
@@ -794,7 +799,10 @@ def layered_layout(g: nx.DiGraph) -> Layout:
         # spread a shorter column over the whole height (no funnel of lines into the middle), keeping each
         # heading one row above its first node
         scale = (total - 1) / (height - 1) if height > 1 else 1.0
-        place = lambda r: (r - 1) * scale + 1 if height > 1 else total / 2  # noqa: E731
+
+        def place(r: float) -> float:
+            return (r - 1) * scale + 1 if height > 1 else total / 2
+
         pos.update((n, (col, place(r))) for n, r in rows.items())
         headers.extend((col, h, place(a), place(b)) for h, a, b in spans)
     return Layout(kinds, pos, total, headers, {k: columns[k] for k in kinds})

@@ -270,7 +270,10 @@ def format_table(table: ResultTable, fmt: str = "table", max_width: int = 60) ->
         raise QueryError(f"unknown format {fmt!r}; use table, csv, tsv or json")
     cells = [[_short(_cell(r.get(v)), max_width) for v in table.variables] for r in table.rows]
     widths = [max([len(v)] + [len(c[i]) for c in cells]) for i, v in enumerate(table.variables)]
-    line = lambda values: "  ".join(x.ljust(w) for x, w in zip(values, widths)).rstrip()  # noqa: E731
+
+    def line(values: list[str]) -> str:
+        return "  ".join(x.ljust(w) for x, w in zip(values, widths)).rstrip()
+
     out = [line(table.variables), line(["-" * w for w in widths])] + [line(c) for c in cells]
     out.append(f"({table.describe_page()})" if table.total is not None else
                f"({len(table.rows)} row{'s' if len(table.rows) != 1 else ''})")

@@ -287,7 +287,10 @@ class FindingInput:
         if favours is not None and favours not in _FAVOURS_IRI:
             raise ValueError(f"finding {row.get('finding')} of {row.get('key')}: favours {favours} is not one of "
                              f"{', '.join(_FAVOURS_IRI)}")
-        number = lambda v: None if v is None or v == "" else float(v)  # noqa: E731
+
+        def number(v: Any) -> float | None:
+            return None if v is None or v == "" else float(v)
+
         return cls(study=row["key"], label=row["study"], finding=row["finding_iri"], component=row["component"],
                    domain=row["outcome_domain"], outcome=row["outcome"],
                    favours=_FAVOURS_IRI[favours] if favours else "unclear",
@@ -406,27 +409,26 @@ def pool_estimates(findings: Sequence[FindingInput]) -> tuple[PooledOutcome, ...
 
     :param findings: the findings of one cell.
     """
-    groups: dict[tuple, dict[str, FindingInput]] = {}
+    groups: dict[tuple, dict[str, tuple[float, float, float]]] = {}  # study -> (estimate, ci_lower, ci_upper)
     for f in sorted(findings, key=lambda f: (f.study, f.number if f.number is not None else 0, f.finding)):
         if not (f.estimate_type and (f.ratio or f.estimate_type in POOLED_DIFFERENCES)
-                and None not in (f.estimate, f.ci_lower, f.ci_upper, f.higher_is_better) and f.ci_level == 0.95):
+                and f.estimate is not None and f.ci_lower is not None and f.ci_upper is not None
+                and f.higher_is_better is not None and f.ci_level == 0.95):
             continue
         instrument = f.instrument if f.estimate_type == "mean difference" else None
         key = (f.outcome, f.estimate_type, f.higher_is_better, instrument, f.ratio)
-        groups.setdefault(key, {}).setdefault(f.study, f)
+        groups.setdefault(key, {}).setdefault(f.study, (f.estimate, f.ci_lower, f.ci_upper))
     pooled = []
     for (outcome, estimate_type, higher, instrument, ratio), by_study in sorted(groups.items(), key=str):
         if len(by_study) < 2:
             continue
-        chosen = list(by_study.values())
-        est = [f.estimate for f in chosen]
-        low = [f.ci_lower for f in chosen]
-        high = [f.ci_upper for f in chosen]
-        result = (pool_ratio_estimates(est, low, high) if ratio else  # type: ignore[arg-type]
-                  pool_random_effects(est, [standard_error_from_ci(lo, hi, ratio=False)  # type: ignore[arg-type]
-                                            for lo, hi in zip(low, high)]))
-        pooled.append(PooledOutcome(outcome, estimate_type, higher, instrument, tuple(by_study),
-                                    tuple(zip(est, low, high)), result))  # type: ignore[arg-type]
+        inputs = tuple(by_study.values())
+        est = [e for e, _, _ in inputs]
+        low = [lo for _, lo, _ in inputs]
+        high = [hi for _, _, hi in inputs]
+        result = (pool_ratio_estimates(est, low, high) if ratio else
+                  pool_random_effects(est, [standard_error_from_ci(lo, hi, ratio=False) for lo, hi in zip(low, high)]))
+        pooled.append(PooledOutcome(outcome, estimate_type, higher, instrument, tuple(by_study), inputs, result))
     return tuple(pooled)
 
 
@@ -571,6 +573,9 @@ def format_synthesis(synthesis: Synthesis, fmt: str = "table") -> str:
               f"{100 * r['proportion_ci_upper']:.0f}]",
               "" if r["sign_test_p"] is None else f"{r['sign_test_p']:.3f}", r["pooled"]] for r in records]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(head)]
-    line = lambda values: "  ".join(x.ljust(w) for x, w in zip(values, widths)).rstrip()  # noqa: E731
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(x.ljust(w) for x, w in zip(values, widths)).rstrip()
+
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(c) for c in cells]
                      + [f"({synthesis.describe()}; {len(records)} row{'' if len(records) == 1 else 's'})"])

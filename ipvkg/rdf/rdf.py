@@ -277,7 +277,10 @@ class _Emitter:
 
 def study_triples(rec: StudyRecord, out: _Emitter, vocab: Vocabulary) -> None:
     """Emit one study's statements into ``out`` and note the origin of each subject."""
-    origin = lambda where=None, line=None: Origin(rec.location.file, rec.id, where, line)  # noqa: E731
+
+    def origin(where: str | None = None, line: int | None = None) -> Origin:
+        return Origin(rec.location.file, rec.id, where, line)
+
     s = NamedNode(_data_iri("study", rec.id))
     out.origins[s.value] = origin(None, rec.location.line)
     out.add(s, RDF_TYPE, _I["Study"])

@@ -506,7 +506,10 @@ class _Compiler:
         shape = str(prop)
         path = str(path_node)
         out: list[Check] = []
-        msg = lambda comp, param: self.message(comp, param, prop)  # noqa: E731
+
+        def msg(comp: str, param: Any) -> str:
+            return self.message(comp, param, prop)
+
         for count_node in self.g.objects(prop, SH.minCount):
             n = int(str(count_node))
             if n == 1:

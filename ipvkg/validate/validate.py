@@ -72,7 +72,10 @@ def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontolo
     # which explain that one result and are not results about the data graph.
     out = []
     for r in results.objects(None, SH.result):
-        get = lambda p: results.value(r, p)  # noqa: E731
+
+        def get(p: rdflib.URIRef) -> rdflib.term.Node | None:
+            return results.value(r, p)
+
         out.append({"focus": _s(get(SH.focusNode)), "path": _s(get(SH.resultPath)), "value": _term(get(SH.value)),
                     "message": _s(get(SH.resultMessage)), "severity": _s(get(SH.resultSeverity)),
                     "shape": _s(get(SH.sourceShape)), "focus_term": _term(get(SH.focusNode)),
