@@ -29,7 +29,8 @@ BUILDS = ".builds"  # OUT/.builds/<id>/: one folder per build, hidden from a rea
 CURRENT = "current"  # OUT/.builds/current -> <id>: the build readers see
 KEPT_BESIDE = frozenset({"store", "docs", "linked"})  # folders other commands keep in OUT; a build leaves them
 # what a build of the layout before BuildFolder wrote beside the names the new build writes (adopted once)
-EARLIER_OUTPUTS = ("rejected.json", "ipvkg.jsonld", "network.*", "gapmap.*", "effect_direction.*", "forest-*")
+EARLIER_OUTPUTS = ("rejected.json", "ipvkg.jsonld", "network.*", "gapmap.*", "effect_direction.*", "forest-*",
+                   "synthesis.*")
 
 
 class BuildBusy(IpvkgError):
