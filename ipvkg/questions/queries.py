@@ -18,6 +18,7 @@ they are never pasted into the query text.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
@@ -33,6 +34,7 @@ from ..base.errors import IpvkgError
 from ..store.store import (DialectError, GraphStore, ResultTable, SparqlEndpointStore, StoreError, mask_sparql,
                            page_bounds)
 from ..base.vocab import UnknownLabel, Vocabulary, load_vocabulary
+from . import answers  # its functions are looked up when called, so that a test can replace one
 
 QUERIES_DIR = asset_dir("queries")
 SCALAR_KINDS = {"iri", "string", "integer", "decimal"}
@@ -160,7 +162,6 @@ def get_question(name_or_path: str, directory: Path = QUERIES_DIR) -> Question:
     if candidate.exists():
         return parse_question(candidate)
     names = [q.stem for q in sorted(directory.glob("*.rq"))]
-    import difflib
 
     close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.4)
     raise QueryError(f"no question named {name_or_path!r}" + (f"; did you mean {', '.join(close)}?" if close else
@@ -233,12 +234,10 @@ def keeping_answers(directory: Path) -> Callable[..., ResultTable]:
 
     A build answers with it, so that later questions on the built graph can be answered from its files.
     """
-    from .answers import write_answer
-
     def ask(store: GraphStore, name: str, params: Mapping[str, str] | None = None) -> ResultTable:
         q, bindings = _bound(name, params)
         table = store.select(q.text, bindings)
-        write_answer(directory, q.name, q.text, bindings, table)
+        answers.write_answer(directory, q.name, q.text, bindings, table)
         return table
 
     return ask

@@ -33,12 +33,13 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Mapping, cast
 import pyoxigraph as ox
 
 from ..base import namespaces as ns
+from ..base.background import in_thread
 from ..base.errors import IpvkgError
+from ..base.output import GRAPH_FILE, file_digest, pinned_build
+from ..base.sparql import mask_sparql
 
 if TYPE_CHECKING:
     from ..base.output import PinnedBuild
-
-GRAPH_FILE = "dataset.nq"  # a build's whole dataset, every named graph
 
 Value = Any  # an IRI (str), a number, a bool or a string
 
@@ -225,8 +226,6 @@ class OxigraphStore(GraphStore):
         A question the build answered itself is read from ``build/answers/`` while the answer holds
         (``ipvkg.questions.answers``), without loading, which takes long on a large build (bench/README.md, Decisions).
         """
-        from ..base.output import pinned_build
-
         pinned = pinned_build(build)  # resolved once: a build switching the directory meanwhile is not seen
         if not (pinned.path / GRAPH_FILE).exists():
             pinned.close()
@@ -236,8 +235,6 @@ class OxigraphStore(GraphStore):
         self._pinned, self._build, self._shown = pinned, pinned.path, build
 
     def _load_build(self) -> None:
-        from ..questions.answers import file_digest
-        from ..base.background import in_thread
 
         build, self._build = self._build, None
         assert build is not None
@@ -347,7 +344,7 @@ class OxigraphStore(GraphStore):
                 f"load the built graph into it: `ipvkg serve --build build --location {self.path}`")
 
     def kept_answer(self, name, text, bindings):
-        from ..questions.answers import file_digest, read_answer
+        from ..questions.answers import read_answer
 
         if self._build is not None and self.answers_from is None and self._build_digest is None:
             # not loaded yet: hashing dataset.nq (much faster than loading it) tells whether the kept answers hold
@@ -397,41 +394,6 @@ class _LineReader(io.RawIOBase):
         target[:n] = memoryview(self._buffer)[self._pos:self._pos + n]
         self._pos += n
         return n
-
-
-def mask_sparql(query: str, comments_only: bool = False) -> str:
-    r"""The query with strings, IRIs and comments blanked out (same length), so that braces can be found;
-    with ``comments_only``, only its comments (what a client that guesses the query form should see).
-
-    >>> mask_sparql('SELECT * WHERE { ?s <http://x> "{" } # {')
-    'SELECT * WHERE { ?s                }    '
-    >>> mask_sparql('# describe\nSELECT * WHERE { ?s <http://x#y> "#" }', comments_only=True)
-    '          \nSELECT * WHERE { ?s <http://x#y> "#" }'
-    """
-    out = list(query)
-    i, n = 0, len(query)
-    while i < n:
-        c = query[i]
-        j = None
-        comment = c == "#"
-        if comment:
-            j = query.find("\n", i)
-            j = n if j < 0 else j
-        elif c in "\"'":
-            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
-            j = query.find(quote, i + len(quote))
-            while j > 0 and query[j - 1] == "\\":
-                j = query.find(quote, j + 1)
-            j = n if j < 0 else j + len(quote)
-        elif c == "<" and (m := query.find(">", i)) > 0 and not re.search(r"\s", query[i:m]):
-            j = m + 1
-        if j is None:
-            i += 1
-        else:
-            if comment or not comments_only:
-                out[i:j] = " " * (j - i)
-            i = j
-    return "".join(out)
 
 
 def _first_group_brace(query: str) -> int:
