@@ -21,12 +21,12 @@ from .pictures.pictures import gapmap_command, network_command
 from .pipeline.build import Dataset, build, load_and_validate, ontology_lines
 from .publish import publish_command, serve_command
 from .questions.diff import diff_builds
+from .questions.kept import open_store
 from .questions.lookup import study_key
 from .questions.queries import format_table, list_questions, run_question
 from .questions.synthesis import ask_synthesis, format_synthesis
 from .rdf.turtle import turtle
 from .records.template import template_command
-from .store.store import open_store
 from .validate.validate import user_shapes
 
 

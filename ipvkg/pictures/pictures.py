@@ -36,7 +36,8 @@ from .network import (DRAW_LIMIT, EXPORT_LIMIT, Evidence, Layout, PicturesError,
                       write_node_link)
 from ..base.output import Staging  # noqa: E402
 from ..questions.queries import run_question  # noqa: E402
-from ..store.store import GraphStore, ResultTable, SparqlEndpointStore, open_store  # noqa: E402
+from ..questions.kept import open_store  # noqa: E402
+from ..store.store import GraphStore, ResultTable, SparqlEndpointStore  # noqa: E402
 from .gapmap import draw_gapmap, gap_matrix, write_csv  # noqa: E402
 from .html import gapmap_page, network_page  # noqa: E402
 from .style import DPI, PNG_META, SHARE_CMAP, SVG_META, _n, empty_picture, shorten, styled, text_width  # noqa: E402

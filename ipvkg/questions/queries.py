@@ -35,6 +35,7 @@ from ..store.store import (DialectError, GraphStore, ResultTable, SparqlEndpoint
                            page_bounds)
 from ..base.vocab import UnknownLabel, Vocabulary, load_vocabulary
 from . import answers  # its functions are looked up when called, so that a test can replace one
+from .kept import KeptAnswers
 
 QUERIES_DIR = asset_dir("queries")
 SCALAR_KINDS = {"iri", "string", "integer", "decimal"}
@@ -181,7 +182,7 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
     """Answer one question on a store, with its parameters bound.
 
     A store loaded from a build (``memory:BUILD``) answers the questions that build answered from the
-    answers it kept, while they provably hold (``ipvkg.questions.answers``); ``fresh`` always asks the graph.
+    answers it kept, while they provably hold (``ipvkg.questions.kept``); ``fresh`` always asks the graph.
 
     :param limit: for a listing question, at most this many rows (a page); the table's ``total`` is then
         the row count of the whole listing.
@@ -198,7 +199,8 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
             raise QueryError(f"query {q.name!r} is not a listing; only listings (`ipvkg query --list` marks them) "
                              "take --limit and --offset")
         limit, offset = page_bounds(limit, offset)
-    if not fresh and (kept := store.kept_answer(q.name, q.text, bindings)) is not None:
+    kept = store.kept_answer(q.name, q.text, bindings) if isinstance(store, KeptAnswers) and not fresh else None
+    if kept is not None:
         table = kept.page(limit, offset or 0) if paging else kept
     else:
         try:
