@@ -733,7 +733,7 @@ def child(a: argparse.Namespace) -> int:
         answer.update(seconds=time.perf_counter() - t, reasoner=c.reasoner, interventions=len(c.facts))
     elif stage == "queries":
         t = time.perf_counter()
-        from ipvkg.store.store import open_store
+        from ipvkg.questions.kept import open_store
 
         store = open_store(f"memory:{a.out}")  # the default store of `ipvkg query`
         store.store  # noqa: B018 - load the graph now (a build's graph is loaded when first needed)

@@ -11,10 +11,10 @@ from .pipeline.build import build, load_and_validate
 from .classify import classify, explain
 from .base.errors import InputError, IpvkgError, Problem
 from .questions.queries import list_questions, run_question
-from .store.store import open_store
+from .questions.kept import open_store
+from .base.version import __version__
 from .base.vocab import load_vocabulary
 
-__version__ = "0.1.0"
 
 __all__ = ["build", "load_and_validate", "classify", "explain", "open_store", "run_question", "list_questions",
            "load_vocabulary", "Problem", "InputError", "IpvkgError", "__version__"]

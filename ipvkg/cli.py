@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import textwrap
 from pathlib import Path
 
 from . import __version__
 from .base.errors import InputError, IpvkgError
+from .base.namespaces import DATA_GRAPH, ONTOLOGY_GRAPH, study_iri
+from .base.output import write_atomic
+from .base.vocab import load_vocabulary
+from .classify import classify, definitions, explain, group_of, intervention_facts
+from .docs import write_docs
+from .linking.link import LinkError, link
+from .pictures.network import main_report, study_link
+from .pictures.pictures import picture_files
+from .pipeline.build import Dataset, build, format_summary, load_and_validate, ontology_lines
+from .publish import DEFAULT_GRAPH, PublishError, credentials, endpoints_for, prepare_serving, publish
+from .questions.diff import diff_builds
+from .questions.kept import open_store
+from .questions.lookup import study_key
+from .questions.queries import format_table, list_questions, run_question
+from .questions.synthesis import ask_synthesis, format_synthesis
+from .rdf.turtle import turtle
+from .records.template import template_command
+from .validate.validate import user_shapes
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -22,8 +42,6 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_build(a: argparse.Namespace) -> int:
-    from .pipeline.build import build, format_summary
-
     result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures,
                    jobs=a.jobs, wait=not a.no_wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True),
                    shapes=_shapes(a), engine=a.engine)
@@ -32,8 +50,6 @@ def cmd_build(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from .pipeline.build import load_and_validate
-
     result = load_and_validate(a.data, keep_going=True, jobs=a.jobs, engine=a.engine, shapes=_shapes(a))
     for p in result.errors:
         print(p)
@@ -45,26 +61,16 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def _shapes(a: argparse.Namespace):
-    from .validate.validate import user_shapes
-
     return user_shapes(a.shapes, only=getattr(a, "shapes_only", False)) if a.shapes else None
 
 
 def _store_from_data(data: str):
-    from .pipeline.build import Dataset, load_and_validate, ontology_lines
-    from .base.namespaces import DATA_GRAPH, ONTOLOGY_GRAPH
-    from .base.vocab import load_vocabulary
-
     vocab = load_vocabulary()
     load = load_and_validate(data, vocab=vocab)
     return Dataset({ONTOLOGY_GRAPH: ontology_lines(vocab), DATA_GRAPH: load.lines}).store()
 
 
 def cmd_classify(a: argparse.Namespace) -> int:
-    from .classify import classify, definitions, group_of
-    from .base.output import write_atomic
-    from .rdf.turtle import turtle
-
     store = _store_from_data(a.data)
     c = classify(store, a.reasoner)
     if c.message:
@@ -83,12 +89,6 @@ def cmd_classify(a: argparse.Namespace) -> int:
 
 
 def cmd_explain(a: argparse.Namespace) -> int:
-    from .classify import definitions, explain, intervention_facts
-    from .questions.lookup import study_key
-    from .base.namespaces import study_iri
-    from .pictures.network import main_report, study_link
-    from .questions.queries import run_question
-
     store = _store_from_data(a.data)
     key = study_key(store, a.study, a.data)
     facts = [f for f in intervention_facts(store) if f.study == study_iri(key)]
@@ -109,9 +109,6 @@ def cmd_explain(a: argparse.Namespace) -> int:
 
 
 def cmd_query(a: argparse.Namespace) -> int:
-    from .questions.queries import format_table, list_questions, run_question
-    from .store.store import open_store
-
     if a.list:
         for q in list_questions():
             print(f"{q.name}: {q.question}" + ("  [listing: --limit/--offset]" if q.listing else ""))
@@ -134,9 +131,6 @@ def cmd_query(a: argparse.Namespace) -> int:
 
 
 def cmd_synthesis(a: argparse.Namespace) -> int:
-    from .store.store import open_store
-    from .questions.synthesis import ask_synthesis, format_synthesis
-
     store = open_store(a.store, graph=a.graph, timeout=a.timeout)
     synthesis = ask_synthesis(store, a.component, a.outcome, a.design, a.rob)
     if not synthesis.rows:
@@ -157,8 +151,6 @@ def cmd_gapmap(a: argparse.Namespace) -> int:
 
 
 def _pictures(kind: str, a: argparse.Namespace) -> int:
-    from .pictures.pictures import picture_files
-
     # --format png svg and --format png --format svg: a list per --format
     formats = [f for group in a.format for f in group] if a.format else None
     notes, written = picture_files(kind, a.store, a.out, formats, graph=getattr(a, "graph", None))
@@ -170,8 +162,6 @@ def _pictures(kind: str, a: argparse.Namespace) -> int:
 
 
 def cmd_link(a: argparse.Namespace) -> int:
-    from .linking.link import LinkError, link
-
     contexts = {}
     for item in a.context or []:
         url, sep, file = item.rpartition("=")
@@ -185,8 +175,6 @@ def cmd_link(a: argparse.Namespace) -> int:
 
 
 def cmd_publish(a: argparse.Namespace) -> int:
-    from .publish import DEFAULT_GRAPH, PublishError, credentials, endpoints_for, publish
-
     user, password = credentials(a.user, a.password_file)
     eps = endpoints_for(a.endpoint, a.server, user, password, a.store_url, a.query_url, a.update_url)
     if a.retries < 0:
@@ -200,10 +188,6 @@ def cmd_publish(a: argparse.Namespace) -> int:
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
-    import os
-
-    from .publish import prepare_serving
-
     argv, message = prepare_serving(a.build, a.bind, a.location)
     print(message, flush=True)
     sys.stderr.flush()
@@ -212,25 +196,17 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
 
 def cmd_docs(a: argparse.Namespace) -> int:
-    from .docs import write_docs
-
     print(f"ipvkg docs: wrote {write_docs(a.out)}")
     return 0
 
 
 def cmd_diff(a: argparse.Namespace) -> int:
-    import json
-
-    from .questions.diff import diff_builds
-
     d = diff_builds(a.old, a.new)
     print(json.dumps(d.to_json(), indent=2, sort_keys=True) if a.format == "json" else d.text())
     return 0 if d.equal else 1
 
 
 def cmd_template(a: argparse.Namespace) -> int:
-    from .records.template import template_command
-
     print(template_command(a.xlsx, a.csv, a.data))
     return 0
 

@@ -35,7 +35,7 @@ def tamper(build: Path, name: str) -> None:
 
 def test_build_keeps_answers_that_equal_asking_the_graph(shipped_build):
     from ipvkg.questions.queries import get_question, run_question
-    from ipvkg.store.store import open_store
+    from ipvkg.questions.kept import open_store
 
     out = shipped_build.out
     assert {p.stem for p in (out / "answers").glob("*.json")} == KEPT | {"graph"}
@@ -68,7 +68,8 @@ def test_every_question_without_a_required_parameter_is_kept_with_or_without_pic
 
 def test_the_network_is_drawn_from_kept_answers_without_loading_the_graph(shipped_build):
     from ipvkg.pictures.network import load_evidence
-    from ipvkg.store.store import OxigraphStore, open_store
+    from ipvkg.questions.kept import open_store
+    from ipvkg.store.store import OxigraphStore
 
     lazy = open_store(f"memory:{shipped_build.out}")
     loaded = OxigraphStore()
@@ -79,7 +80,7 @@ def test_the_network_is_drawn_from_kept_answers_without_loading_the_graph(shippe
 
 def test_kept_answer_is_read_only_while_it_holds(build_copy):
     from ipvkg.questions.queries import run_question
-    from ipvkg.store.store import open_store
+    from ipvkg.questions.kept import open_store
 
     store = open_store(f"memory:{build_copy}")
     kept = run_question(store, "group_counts")
@@ -114,7 +115,7 @@ def test_kept_answer_is_read_only_while_it_holds(build_copy):
 def test_kept_answers_follow_the_graph_file(build_copy):
     from ipvkg.questions.answers import current_graph
     from ipvkg.questions.queries import run_question
-    from ipvkg.store.store import open_store
+    from ipvkg.questions.kept import open_store
 
     digest = current_graph(build_copy)
     assert digest is not None
@@ -162,7 +163,7 @@ def test_answers_left_by_an_earlier_build_are_not_used(tmp_path, monkeypatch):
 
     from ipvkg.pipeline.build import build
     from ipvkg.questions.queries import run_question
-    from ipvkg.store.store import open_store
+    from ipvkg.questions.kept import open_store
 
     out = tmp_path / "build"
     build(SMALL, out, reasoner="rules", echo=lambda *a: None)
@@ -179,10 +180,11 @@ def test_answers_left_by_an_earlier_build_are_not_used(tmp_path, monkeypatch):
 
 
 def test_stores_on_disk_never_use_kept_answers(shipped_build, tmp_path):
+    from ipvkg.questions.kept import KeptAnswers
     from ipvkg.questions.queries import get_question
     from ipvkg.store.store import OxigraphStore
 
-    store = OxigraphStore(tmp_path / "store")
+    store = KeptAnswers(OxigraphStore(tmp_path / "store"))  # as open_store gives it
     store.load_file(shipped_build.out / "dataset.nq")
     q = get_question("group_counts")
     assert store.kept_answer(q.name, q.text, q.bindings({})) is None

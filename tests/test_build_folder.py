@@ -18,7 +18,7 @@ from conftest import ROOT, SMALL, base_record, run_cli, tree_digest
 from ipvkg.pipeline.build import build
 from ipvkg.base.output import BUILDS, CURRENT, BuildFolder, build_lock
 from ipvkg.questions.queries import run_question
-from ipvkg.store.store import open_store
+from ipvkg.questions.kept import open_store
 
 
 def _quiet(*_):

@@ -303,7 +303,7 @@ def test_listings_are_marked_and_ordered():
 
 @pytest.mark.parametrize("fresh", [False, True])
 def test_pages_are_slices_of_the_whole_listing(small_build, fresh):
-    from ipvkg.store.store import open_store
+    from ipvkg.questions.kept import open_store
 
     store = open_store(f"memory:{small_build.out}")  # parameterless listings come from the kept answers
     for name in sorted(LISTINGS - {"federated_shared_studies"}):

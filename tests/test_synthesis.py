@@ -1,5 +1,5 @@
-"""The synthesis rules (ipvkg/synthesis.py): each on small inputs whose answer is derived by hand in the comments,
-and the DerSimonian-Laird pooling against published results of R metafor and R meta."""
+"""The synthesis rules (ipvkg/questions/synthesis.py): each on small inputs whose answer is derived by hand in the
+comments, and the DerSimonian-Laird pooling against published results of R metafor and R meta."""
 
 import math
 

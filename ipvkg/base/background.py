@@ -16,6 +16,7 @@ query without holding the GIL, so the questions run while this thread writes fil
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import pickle
@@ -213,8 +214,6 @@ def fewer_malloc_arenas(most: int = 2) -> bool:
     arenas created afterwards, and to the whole process (it is not undone: a limit on heaps, not on memory).
     """
     try:
-        import ctypes
-
         return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, most))
     except (OSError, AttributeError):  # not glibc
         return False
@@ -223,8 +222,6 @@ def fewer_malloc_arenas(most: int = 2) -> bool:
 def _die_with_parent(sig: int) -> None:
     """Linux: have the kernel send ``sig`` to this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
     try:
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass

@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import fnmatch
 import functools
+import hashlib
 import os
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from typing import Callable, Iterator
 
 from .errors import IpvkgError
 
+GRAPH_FILE = "dataset.nq"  # a build's whole dataset, every named graph
 BUILDS = ".builds"  # OUT/.builds/<id>/: one folder per build, hidden from a reader of OUT/
 CURRENT = "current"  # OUT/.builds/current -> <id>: the build readers see
 KEPT_BESIDE = frozenset({"store", "docs", "linked"})  # folders other commands keep in OUT; a build leaves them
@@ -35,6 +37,15 @@ EARLIER_OUTPUTS = ("rejected.json", "ipvkg.jsonld", "network.*", "gapmap.*", "ef
 
 class BuildBusy(IpvkgError):
     """Another build holds the output folder and the caller chose not to wait."""
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 (hex) of a file, read 16 MB at a time (hashlib releases the GIL on each block)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 24):
+            h.update(block)
+    return h.hexdigest()
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import unquote
 
+import curies
 import pyoxigraph as ox
 import rdflib
 import yaml
@@ -31,6 +32,7 @@ import yaml
 from ..base import namespaces as ns
 from ..base.assets import asset_dir
 from ..base.errors import IpvkgError
+from ..base.version import __version__
 
 if TYPE_CHECKING:  # only for type hints: build imports this module
     from ..base.output import OutputFolder
@@ -176,8 +178,6 @@ class _Registry:
     """The prefix map of ``ontology/identifier-prefixes.json`` as a ``curies`` converter, built on first use."""
 
     def __init__(self, path: Path = PREFIXES_FILE) -> None:
-        import curies  # only when an IRI outside ipvkg's own convention is read
-
         doc = json.loads(path.read_text(encoding="utf-8"))
         records = []
         for record in doc["records"]:
@@ -457,8 +457,6 @@ def dataset_description(store: "OxigraphStore") -> list[str]:
 
     Apart from the files, so that a build can count (seconds of aggregates on a large store) while it writes them.
     """
-    from .. import __version__
-
     d = ox.NamedNode(DATASET_IRI)
     V, DC, T = ns.VOID, ns.DCAT, ns.DCTERMS
     lit = ox.Literal

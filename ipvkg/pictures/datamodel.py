@@ -7,7 +7,7 @@ per class. A property the data uses between two drawn classes but the layout doe
 drawn (the test of the guide checks the picture against the ontology); a class the data uses that has no
 position is left out of the picture and named by :func:`data_model`'s ``unplaced``.
 
-Regenerate the picture after a change to the ontology or to ``ipvkg/rdf.py``::
+Regenerate the picture after a change to the ontology or to ``ipvkg/rdf/rdf.py``::
 
     python -m ipvkg.pictures.datamodel build/dataset.nq docs/data-model.svg
 

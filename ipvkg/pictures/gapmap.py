@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .network import Evidence, Tally, share_colour, text_colour
+from .style import DPI, PNG_META, SHARE_CMAP, SVG_META, _n, empty_picture, shorten, styled
 
 
 @dataclass(frozen=True)
@@ -142,12 +143,8 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
     from matplotlib.colors import Normalize
     from matplotlib.patches import Patch, Rectangle
 
-    from .pictures import DPI, PNG_META, SHARE_CMAP, SVG_META, _n, shorten, styled
-
     nr, nc = len(gm.rows), len(gm.columns)
     if not nr or not nc:
-        from .pictures import empty_picture
-
         empty_picture("Evidence-and-gap map", outputs)
         return
     cell = 0.44                    # inches

@@ -26,6 +26,7 @@ from typing import Any
 
 import networkx as nx
 
+from .style import text_width
 from .network import DETAIL_LIMIT, DIRECTIONS, NO_FINDINGS_COLOUR, SHARE_COLOURS, Evidence, Layout
 
 STUDY_LIST_LIMIT = 400  # studies listed at once in the side panel
@@ -171,7 +172,6 @@ def network_page(ev: Evidence, g: nx.DiGraph, layout: Layout, note: str = "") ->
 
 def _columns_px(g: nx.DiGraph, layout: Layout) -> tuple[list[int], int]:
     """Column x positions (pixels) from the widths of the labels each column carries (12 px text)."""
-    from .pictures import text_width
 
     def widest(kind: str, chars: int, headings: bool = True) -> float:
         texts = [d["label"] if kind != "intervention" else f"{d.get('study', '')}: {d['label']}"

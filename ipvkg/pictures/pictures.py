@@ -15,11 +15,9 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import matplotlib
 
@@ -27,84 +25,24 @@ matplotlib.use("Agg")  # no display: files only
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap, to_rgba  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MPath  # noqa: E402
 
-from .network import (DRAW_LIMIT, EXPORT_LIMIT, SHARE_COLOURS, Evidence, Layout, PicturesError,  # noqa: E402
+from .network import (DRAW_LIMIT, EXPORT_LIMIT, Evidence, Layout, PicturesError,  # noqa: E402
                       layered_layout, load_evidence, network, share_colour, write_gexf, write_graphml,
                       write_node_link)
 from ..base.output import OutputFolder, Staging  # noqa: E402
 from ..questions.queries import run_question  # noqa: E402
-from ..store.store import GraphStore, ResultTable, SparqlEndpointStore, open_store  # noqa: E402
-
-if TYPE_CHECKING:  # matplotlib's names of its settings, for the annotation only
-    from matplotlib.typing import RcKeyType
+from ..questions.kept import open_store  # noqa: E402
+from ..store.store import GraphStore, ResultTable, SparqlEndpointStore  # noqa: E402
+from .gapmap import draw_gapmap, gap_matrix, write_csv  # noqa: E402
+from .html import gapmap_page, network_page  # noqa: E402
+from .style import DPI, PNG_META, SHARE_CMAP, SVG_META, _n, empty_picture, shorten, styled, text_width  # noqa: E402
 
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
-
-#: Fixed settings so that the same graph always gives byte-identical pictures.
-RC: dict[RcKeyType, Any] = {
-    "svg.fonttype": "none",       # text stays text in the SVG: searchable, editable in a vector editor
-    "svg.hashsalt": "ipvkg",      # stable element ids
-    "font.family": "DejaVu Sans",
-    "font.size": 8,
-    "path.simplify": False,
-}
-PNG_META = {"Software": None}
-SVG_META = {"Date": None, "Creator": None}
-DPI = 200
-
-# matplotlib's rcParams and pyplot's figure list are process-wide: two lanes drawing at once (a threaded build)
-# would mix each other's settings, so every picture is drawn under one lock.
-_DRAWING = threading.Lock()
-
-
-@contextmanager
-def styled():
-    """Draw one picture with :data:`RC`, alone in the process (see ``_DRAWING``)."""
-    with _DRAWING, matplotlib.rc_context(RC):
-        yield
-
-SHARE_CMAP = LinearSegmentedColormap.from_list("share_improved", SHARE_COLOURS)
-
-
-def _n(n: int, word: str) -> str:
-    """``n`` and the word, plural when needed.
-
-    >>> _n(1, "study"), _n(3, "study"), _n(1200, "finding")
-    ('1 study', '3 studies', '1,200 findings')
-    """
-    if n == 1:
-        return f"{n:,} {word}"
-    return f"{n:,} {word[:-1]}ies" if word.endswith("y") else f"{n:,} {word}s"
-
-
-_T2P = None
-
-
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """The width in inches of ``text`` set in DejaVu Sans at ``size`` points (for laying out labels)."""
-    global _T2P
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextToPath
-
-    _T2P = _T2P or TextToPath()
-    prop = FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal")
-    return _T2P.get_text_width_height_descent(text, prop, ismath=False)[0] / 72
-
-
-def shorten(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters with an ellipsis.
-
-    >>> shorten("Empowerment training specially designed for women", 24)
-    'Empowerment training sp…'
-    """
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
-
 
 def intervention_caption(study: str, label: str) -> str:
     return f"{study}: {label}" if study else label
@@ -277,18 +215,6 @@ COLUMN_TITLES = {"intervention": "Interventions (by inferred review group)", "co
                  "outcome": "Outcomes (by domain)"}
 
 
-def empty_picture(title: str, outputs: dict[str, Path]) -> None:
-    """A picture that says there is nothing to draw (a graph without findings, or without the ontology)."""
-    with styled():
-        fig = plt.figure(figsize=(8, 2.5))
-        fig.text(0.04, 0.75, title, fontsize=14, fontweight="bold", ha="left")
-        fig.text(0.04, 0.4, "No findings to draw: the graph holds no ipv:Finding with an outcome under ipv:Outcome\n"
-                 "(is the ontology graph loaded?).", fontsize=10, ha="left", color="#8a1c1c")
-        for fmt, path in outputs.items():
-            fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
-        plt.close(fig)
-
-
 def _heading_text(kind: str, heading: str) -> str:
     if kind == "outcome":
         return shorten(heading, 40).upper()
@@ -353,7 +279,6 @@ def _network_legend(fig, width, height, max_n, max_e, area, lw, three: bool, lif
 def network_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Path],
                   draw_limit: int = DRAW_LIMIT, export_limit: int = EXPORT_LIMIT) -> list[str]:
     """Write the network in ``formats``; ``path(name)`` gives where each file goes. Returns notes to show."""
-    from .html import network_page
 
     formats = list(formats)
     n_int = len({f.intervention for f in ev.facts})
@@ -394,9 +319,6 @@ def network_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pa
 
 def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Path]) -> None:
     """Write the evidence-and-gap map in ``formats`` (png, svg, html, csv)."""
-    from .gapmap import draw_gapmap, gap_matrix, write_csv
-    from .html import gapmap_page
-
     formats = list(formats)
     gm = gap_matrix(ev)
     if "csv" in formats:

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from .pictures import DPI, PNG_META, SVG_META, shorten, styled  # noqa: E402
+from .style import DPI, PNG_META, SVG_META, shorten, styled  # noqa: E402
 from ..questions.synthesis import (RULES, PooledOutcome, StudyInCell, Synthesis, SynthesisRow,  # noqa: E402
                                    synthesis_records)
 

@@ -33,9 +33,13 @@ from ..records.records import (RecordKey, StudyRecord, _cross_record_problems, f
                       read_record_files)
 from ..records.reviews import ReviewRecord, load_reviews
 from ..store.store import OxigraphStore, ResultTable
-from ..questions.synthesis import Synthesis, format_synthesis
-from ..validate.validate import point_at_fields, validate_lines, without_repeats
+from ..questions.synthesis import Synthesis, ask_synthesis, format_synthesis
+from ..validate.validate import ontology_ntriples, point_at_fields, validate_lines, without_repeats
 from ..base.vocab import Vocabulary, load_vocabulary
+from ..linking.linking import dataset_description, jsonld, mapping_lines, write_schema_view, write_void
+from ..pictures.network import QUESTIONS as NETWORK_QUESTIONS
+from ..pictures import pictures as drawing  # looked up when called, so that a test can replace a stage
+from ..pictures.synthesis_plots import write_synthesis_pictures
 
 if TYPE_CHECKING:  # rdflib is imported only where a graph is parsed, to keep the CLI's start fast
     import rdflib
@@ -187,8 +191,6 @@ def _validation_store(lines: list[str] | SortedRuns, vocab: Vocabulary, ontology
 
     ``loaded``: a store that already holds the data lines (loaded while the records were read).
     """
-    from ..validate.validate import ontology_ntriples
-
     with stage("loading the graph store", tick=True):
         store = loaded if loaded is not None else OxigraphStore()
         if lines and loaded is None:
@@ -380,7 +382,6 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     with BuildFolder(out) as staging:
         t = time.perf_counter()
         dataset = Dataset({ns.ONTOLOGY_GRAPH: ontology(), ns.DATA_GRAPH: load.lines})
-        from ..linking.linking import dataset_description, mapping_lines
 
         dataset.graphs[ns.MAPPINGS_GRAPH] = mapping_lines()
         if load.store is not None:  # the validated store already holds the data and ontology graphs
@@ -435,8 +436,6 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 staging.path("synthesis.csv").write_text(format_synthesis(synthesis, "csv") + "\n")
                 staging.path("synthesis.json").write_text(format_synthesis(synthesis, "json") + "\n")
                 if pictures:
-                    from ..pictures.synthesis_plots import write_synthesis_pictures
-
                     w = time.perf_counter()
                     write_synthesis_pictures(synthesis, staging.path)
                     timings["pictures: synthesis"] = time.perf_counter() - w
@@ -476,8 +475,6 @@ def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bo
     ``ipvkg query NAME`` on the built graph then reads the answer (``ipvkg.questions.answers``) instead of asking the
     graph: at 100,000 studies ten of these questions took 1.6-4.3 s each to ask.
     """
-    from ..pictures.network import QUESTIONS as NETWORK_QUESTIONS
-
     asked = set(HEADLINE_QUESTIONS) | (set(NETWORK_QUESTIONS) if pictures else set())
     ask = keeping_answers(staging.dir / ANSWERS_DIR)
     for question in list_questions():
@@ -486,17 +483,12 @@ def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bo
 
 
 def _draw(store: OxigraphStore, staging: BuildFolder) -> dict[str, float]:
-    from ..pictures.pictures import write_pictures
-
-    return write_pictures(store, staging, ask=keeping_answers(staging.dir / ANSWERS_DIR))
+    return drawing.write_pictures(store, staging, ask=keeping_answers(staging.dir / ANSWERS_DIR))
 
 
 def _answer(store: OxigraphStore, staging: BuildFolder, load: LoadResult, classification: Classification
             ) -> tuple[dict, ResultTable, ResultTable, Synthesis, dict[str, float]]:
     """The build's summary, headline answers and synthesis table, and schema.jsonld (which needs the store only)."""
-    from ..linking.linking import write_schema_view
-    from ..questions.synthesis import ask_synthesis
-
     t = time.perf_counter()
     ask = keeping_answers(staging.dir / ANSWERS_DIR)
     summary = summarise(store, load, classification, ask)
@@ -523,7 +515,6 @@ def _write_other_files(staging: BuildFolder, dataset: Dataset, store: OxigraphSt
     """
     notes: list[str] = []
     data = dataset.graphs[ns.DATA_GRAPH]
-    from ..linking.linking import jsonld, write_void
 
     if len(data) <= JSONLD_MAX_TRIPLES:
         staging.path("ipvkg.jsonld").write_text(jsonld(data))

@@ -44,7 +44,8 @@ from typing import Mapping
 
 import pyoxigraph as ox
 
-from ..store.store import GRAPH_FILE, ResultTable
+from ..base.output import GRAPH_FILE, file_digest
+from ..store.store import ResultTable
 
 ANSWERS_DIR = "answers"
 STAMP_FILE = "graph.json"
@@ -54,15 +55,6 @@ FORMAT = 1  # the layout of an answer file; a file of another layout is not read
 def text_digest(text: str) -> str:
     """The SHA-256 (hex) of a query's text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    """The SHA-256 (hex) of a file, read 16 MB at a time (hashlib releases the GIL on each block)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 24):
-            h.update(block)
-    return h.hexdigest()
 
 
 def bound_terms(bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ import pyoxigraph as ox
 
 from ..base import namespaces as ns
 from ..base.errors import IpvkgError
-from ..store.store import GRAPH_FILE
+from ..base.output import GRAPH_FILE
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DATA = "https://w3id.org/ipvkg/data/"
@@ -245,8 +246,6 @@ def _keyed_diff(old: dict[str, Fields], new: dict[str, Fields]):
 
 
 def _multiset_delta(old: list[str], new: list[str]) -> tuple[int, int]:
-    from collections import Counter
-
     o, n = Counter(old), Counter(new)
     return sum((n - o).values()), sum((o - n).values())
 

@@ -18,6 +18,7 @@ they are never pasted into the query text.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
@@ -33,6 +34,8 @@ from ..base.errors import IpvkgError
 from ..store.store import (DialectError, GraphStore, ResultTable, SparqlEndpointStore, StoreError, mask_sparql,
                            page_bounds)
 from ..base.vocab import UnknownLabel, Vocabulary, load_vocabulary
+from . import answers  # its functions are looked up when called, so that a test can replace one
+from .kept import KeptAnswers
 
 QUERIES_DIR = asset_dir("queries")
 SCALAR_KINDS = {"iri", "string", "integer", "decimal"}
@@ -160,7 +163,6 @@ def get_question(name_or_path: str, directory: Path = QUERIES_DIR) -> Question:
     if candidate.exists():
         return parse_question(candidate)
     names = [q.stem for q in sorted(directory.glob("*.rq"))]
-    import difflib
 
     close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.4)
     raise QueryError(f"no question named {name_or_path!r}" + (f"; did you mean {', '.join(close)}?" if close else
@@ -180,7 +182,7 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
     """Answer one question on a store, with its parameters bound.
 
     A store loaded from a build (``memory:BUILD``) answers the questions that build answered from the
-    answers it kept, while they provably hold (``ipvkg.questions.answers``); ``fresh`` always asks the graph.
+    answers it kept, while they provably hold (``ipvkg.questions.kept``); ``fresh`` always asks the graph.
 
     :param limit: for a listing question, at most this many rows (a page); the table's ``total`` is then
         the row count of the whole listing.
@@ -197,7 +199,8 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
             raise QueryError(f"query {q.name!r} is not a listing; only listings (`ipvkg query --list` marks them) "
                              "take --limit and --offset")
         limit, offset = page_bounds(limit, offset)
-    if not fresh and (kept := store.kept_answer(q.name, q.text, bindings)) is not None:
+    kept = store.kept_answer(q.name, q.text, bindings) if isinstance(store, KeptAnswers) and not fresh else None
+    if kept is not None:
         table = kept.page(limit, offset or 0) if paging else kept
     else:
         try:
@@ -233,12 +236,10 @@ def keeping_answers(directory: Path) -> Callable[..., ResultTable]:
 
     A build answers with it, so that later questions on the built graph can be answered from its files.
     """
-    from .answers import write_answer
-
     def ask(store: GraphStore, name: str, params: Mapping[str, str] | None = None) -> ResultTable:
         q, bindings = _bound(name, params)
         table = store.select(q.text, bindings)
-        write_answer(directory, q.name, q.text, bindings, table)
+        answers.write_answer(directory, q.name, q.text, bindings, table)
         return table
 
     return ask

@@ -15,20 +15,21 @@ with where it comes from:
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import numpy as np
-from scipy.stats import binomtest
-from statsmodels.stats.meta_analysis import combine_effects
-from statsmodels.stats.proportion import proportion_confint
 
 from rdflib import RDFS, URIRef
 
 from ..base import namespaces as ns
 from ..base.vocab import Vocabulary, load_vocabulary
+from .queries import run_question
 
 if TYPE_CHECKING:  # for the annotation only: a synthesis needs no store module at run time
     from ..store.store import GraphStore
@@ -118,6 +119,8 @@ def wilson_interval(favouring: int, total: int, level: float = 0.95) -> tuple[fl
     :param level: the interval's coverage.
     :raises ValueError: when total is 0 or favouring is not within 0..total.
     """
+    from statsmodels.stats.proportion import proportion_confint  # slow to import: only when a table is made
+
     _check_counts(favouring, total)
     low, high = proportion_confint(favouring, total, alpha=1 - level, method="wilson")
     return float(low), float(high)
@@ -134,6 +137,8 @@ def sign_test(favouring: int, against: int) -> float:
     :param against: studies favouring the comparator.
     :raises ValueError: when no study has a direction or a count is negative.
     """
+    from scipy.stats import binomtest  # slow to import: only when a table is made
+
     _check_counts(favouring, favouring + against)
     return float(binomtest(favouring, favouring + against, p=0.5, alternative="two-sided").pvalue)
 
@@ -172,6 +177,8 @@ def pool_random_effects(effects: Sequence[float], standard_errors: Sequence[floa
     :param level: the CI's coverage.
     :raises ValueError: with fewer than two studies, unequal lengths, or a standard error that is not positive.
     """
+    from statsmodels.stats.meta_analysis import combine_effects  # slow to import: only when a table is made
+
     eff = np.asarray(effects, dtype=float)
     se = np.asarray(standard_errors, dtype=float)
     if eff.shape != se.shape or eff.ndim != 1:
@@ -469,8 +476,6 @@ def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str 
     :raises ipvkg.base.vocab.UnknownLabel: a value that is not a term of its vocabulary.
     :raises ipvkg.store.store.StoreError: the store cannot answer.
     """
-    from .queries import run_question
-
     vocab = vocab or load_vocabulary()
     ask = ask or run_question
     wanted = {"component_iri": classes_under(vocab, "components", component) if component else None,
@@ -549,10 +554,6 @@ def format_synthesis(synthesis: Synthesis, fmt: str = "table") -> str:
 
     :raises ValueError: on an unknown format.
     """
-    import csv
-    import io
-    import json
-
     records = synthesis_records(synthesis)
     if fmt == "json":
         return json.dumps(synthesis_json(synthesis), indent=2, ensure_ascii=False)

@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from ..base import namespaces as ns
+from ..base.background import die_with_parent, in_new_process
 from ..base.errors import IpvkgError
+from ..base.output import GRAPH_FILE, file_digest
 from .turtle import write_turtle, write_turtle_file
 
 WRITE_CHUNK = 200_000  # lines per write: big files are streamed, never built whole in memory
@@ -117,9 +119,6 @@ def write_rdf_files(folder: Path, graphs: Mapping[str, Iterable[str]]) -> dict:
     of triples, the SHA-256 of dataset.nq (which ties a build's kept answers to its graph) and the seconds
     it took.
     """
-    from ..questions.answers import file_digest
-    from ..store.store import GRAPH_FILE
-
     start = time.perf_counter()
     folder = Path(folder)
     triples = 0
@@ -160,8 +159,6 @@ def write_elsewhere(folder: Path, graphs: Mapping[str, Iterable[str]], scratch: 
 
     Graphs held as lists are first written as run files into ``scratch``; the new process reads only files.
     """
-    from ..base.background import in_new_process
-
     request: dict[str, list[str]] = {}
     for i, (graph, lines) in enumerate(sorted(graphs.items())):
         if not isinstance(lines, SortedRuns):
@@ -172,8 +169,6 @@ def write_elsewhere(folder: Path, graphs: Mapping[str, Iterable[str]], scratch: 
 
 def _main() -> None:
     """``python -m ipvkg.rdf.rdffiles``: a JSON request on stdin ({"folder", "graphs": {iri: [run files]}})."""
-    from ..base.background import die_with_parent
-
     die_with_parent()
     request = json.load(sys.stdin)
     graphs = {graph: SortedRuns(paths) for graph, paths in request["graphs"].items()}

@@ -19,13 +19,15 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence, TypeAlias
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import yaml
 
 from ..base.errors import IpvkgError, Problem
 from ..base.namespaces import IPV
 from ..base.vocab import UnknownLabel, Vocabulary, load_vocabulary
+from .schema import REQUIRED_TOP, STUDY_SCHEMA, Schema, sub_schema
+from .template import read_workbook
 
 MAX_RECORD_BYTES = 5 * 1024 * 1024
 STUDY_SUFFIXES = {".yaml", ".yml", ".csv", ".xlsx"}
@@ -201,59 +203,6 @@ def first_author_surname(author: str) -> str | None:
     return words[-1]  # 'Given M. Surname'
 
 
-# --- the record schema: which keys exist and what shape each takes --------------------------------
-# kinds: "text" (a scalar), "list" (list of scalars, or one string split on ';'), "label"/"labels"
-# (vocabulary terms of the named field), "map" (a nested mapping), "maps" (a list of mappings).
-# Each field is (kind, detail): the vocabulary field of a label kind, the nested schema of a map kind, else None.
-Schema: TypeAlias = "dict[str, tuple[str, str | Schema | None]]"
-STUDY_SCHEMA: Schema = {
-    "id": ("text", None), "title": ("text", None), "design": ("label", "design"),
-    "countries": ("list", None), "year": ("text", None), "sample_size": ("text", None),
-    "sample_size_note": ("text", None), "follow_up": ("text", None), "trial_registration": ("list", None),
-    "curator_group": ("text", None), "curator_group_reason": ("text", None),
-    "population": ("map", {"description": ("text", None), "characteristics": ("labels", "characteristics"),
-                           "settings": ("labels", "settings")}),
-    "interventions": ("maps", {"key": ("text", None), "name": ("text", None),
-                               "components": ("labels", "components"), "delivered_by": ("labels", "delivered_by"),
-                               "modes": ("labels", "modes"), "targets": ("labels", "targets"),
-                               "intensity": ("map", {"sessions": ("text", None), "hours": ("text", None),
-                                                     "weeks": ("text", None), "description": ("text", None)})}),
-    "comparators": ("maps", {"key": ("text", None), "description": ("text", None)}),
-    "findings": ("maps", {"intervention": ("text", None), "comparator": ("text", None),
-                          "outcome": ("label", "outcome"), "instrument": ("label", "instrument"),
-                          "time_point": ("text", None), "direction": ("label", "direction"),
-                          "favours": ("label", "favours"), "higher_is_better": ("text", None),
-                          "estimate_type": ("label", "estimate_type"), "estimate": ("text", None),
-                          "ci_lower": ("text", None), "ci_upper": ("text", None), "ci_level": ("text", None),
-                          "p_value": ("text", None), "p_relation": ("text", None), "quote": ("text", None),
-                          "reported_in": ("text", None)}),
-    "reports": ("maps", {"role": ("label", "role"), "pmid": ("text", None), "doi": ("text", None),
-                         "pmcid": ("text", None), "authors": ("list", None), "year": ("text", None),
-                         "title": ("text", None), "journal": ("text", None), "source_url": ("text", None)}),
-    "curation": ("map", {"curator": ("text", None), "date": ("text", None), "note": ("text", None)}),
-    "risk_of_bias": ("map", {"tool": ("text", None), "overall": ("label", "risk_of_bias"), "source": ("text", None),
-                             "quote": ("text", None)}),
-}
-REQUIRED_TOP = ("id", "interventions", "findings", "reports")
-
-
-def _sub_schema(schema: Schema, name: str) -> Schema:
-    """The nested schema of the map (or maps) field ``name``.
-
-    :raises TypeError: the field has no nested schema (a mistake in the schema, not in a record).
-
-    >>> sorted(_sub_schema(STUDY_SCHEMA, "curation"))
-    ['curator', 'date', 'note']
-    >>> _sub_schema(STUDY_SCHEMA, "design")
-    Traceback (most recent call last):
-    TypeError: record schema: field 'design' is of kind 'label', which has no nested schema
-    """
-    kind, sub = schema[name]
-    if not isinstance(sub, dict):
-        raise TypeError(f"record schema: field {name!r} is of kind {kind!r}, which has no nested schema")
-    return sub
-
-
 def _resolve(vocab: Vocabulary, field: str, value: str) -> str:
     """``vocab.resolve`` remembered per vocabulary: 100,000 studies repeat a few hundred labels."""
     cache = vocab.__dict__.setdefault("_resolved", {})
@@ -418,13 +367,13 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
     for name in ("year", "sample_size", "sample_size_note", "follow_up", "curator_group", "curator_group_reason"):
         setattr(rec, name, r.scalar(raw.get(name), (name,)))
     rec.trial_registration = tuple(str(x) for x in r.items(raw.get("trial_registration"), ("trial_registration",)))
-    pop = r.mapping(raw.get("population"), ("population",), _sub_schema(STUDY_SCHEMA, "population"))
+    pop = r.mapping(raw.get("population"), ("population",), sub_schema(STUDY_SCHEMA, "population"))
     rec.population_description = r.scalar(pop.get("description"), ("population", "description"))
     rec.characteristics = r.terms("characteristics", pop.get("characteristics"), ("population", "characteristics"))
     rec.settings = r.terms("settings", pop.get("settings"), ("population", "settings"))
 
-    schema = _sub_schema(STUDY_SCHEMA, "interventions")
-    intensity_schema = _sub_schema(schema, "intensity")
+    schema = sub_schema(STUDY_SCHEMA, "interventions")
+    intensity_schema = sub_schema(schema, "intensity")
     for i, item in enumerate(r.mappings(raw.get("interventions"), ("interventions",))):
         path = ("interventions", i)
         where = f"intervention {i + 1}"
@@ -451,7 +400,7 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
             line=r.line(path)))
     for i, item in enumerate(r.mappings(raw.get("comparators"), ("comparators",))):
         path = ("comparators", i)
-        m = r.mapping(item, path, _sub_schema(STUDY_SCHEMA, "comparators"), f"comparator {i + 1}")
+        m = r.mapping(item, path, sub_schema(STUDY_SCHEMA, "comparators"), f"comparator {i + 1}")
         ckey = r.scalar(m.get("key"), path + ("key",)) if m else None
         if m and ckey is None:
             r.problem(path + ("key",), "required field 'key' is missing", where=f"comparator {i + 1}",
@@ -461,7 +410,7 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
                                               line=r.line(path)))
     _check_unique(r, [i.key for i in rec.interventions] + [c.key for c in rec.comparators], "interventions")
 
-    fschema = _sub_schema(STUDY_SCHEMA, "findings")
+    fschema = sub_schema(STUDY_SCHEMA, "findings")
     for i, item in enumerate(r.mappings(raw.get("findings"), ("findings",))):
         path = ("findings", i)
         where = f"finding {i + 1}"
@@ -494,7 +443,7 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
                                       path + ("comparator",), where, "comparator")
         rec.findings.append(f)
 
-    rschema = _sub_schema(STUDY_SCHEMA, "reports")
+    rschema = sub_schema(STUDY_SCHEMA, "reports")
     for i, item in enumerate(r.mappings(raw.get("reports"), ("reports",))):
         path = ("reports", i)
         m = r.mapping(item, path, rschema, f"report {i + 1}")
@@ -512,11 +461,11 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
             r.problem(("findings", f.number - 1, "reported_in"),
                       f"reported_in {f.reported_in!r} is not the PMID or DOI of one of this record's reports",
                       where=f.describe(), hint="add the report under `reports` or correct the identifier")
-    cur = r.mapping(raw.get("curation"), ("curation",), _sub_schema(STUDY_SCHEMA, "curation"))
+    cur = r.mapping(raw.get("curation"), ("curation",), sub_schema(STUDY_SCHEMA, "curation"))
     rec.curator = r.scalar(cur.get("curator"), ("curation", "curator"))
     rec.curation_date = r.scalar(cur.get("date"), ("curation", "date"))
     rec.curation_note = r.scalar(cur.get("note"), ("curation", "note"))
-    rob = r.mapping(raw.get("risk_of_bias"), ("risk_of_bias",), _sub_schema(STUDY_SCHEMA, "risk_of_bias"))
+    rob = r.mapping(raw.get("risk_of_bias"), ("risk_of_bias",), sub_schema(STUDY_SCHEMA, "risk_of_bias"))
     rec.risk_of_bias = r.term("risk_of_bias", rob.get("overall"), ("risk_of_bias", "overall"))
     for name in ("tool", "source", "quote"):
         setattr(rec, f"risk_of_bias_{name}", r.scalar(rob.get(name), ("risk_of_bias", name)))
@@ -912,8 +861,6 @@ def read_xlsx(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]
                                    hint="save the sheet as .xlsx (Excel 2007+) or as CSV")) from None
     sheets = book.sheetnames
     if "studies" in sheets:  # the workbook of `ipvkg template`: one sheet per table
-        from .template import read_workbook
-
         try:
             yield from read_workbook(path, display)
         except IpvkgError as exc:

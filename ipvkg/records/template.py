@@ -1,6 +1,6 @@
 """The extraction workbook for reviewers: ``ipvkg template --xlsx FILE`` (or ``--csv DIR``).
 
-The workbook is generated from the record schema (:data:`ipvkg.records.records.STUDY_SCHEMA`) and the ontology's
+The workbook is generated from the record schema (:data:`ipvkg.records.schema.STUDY_SCHEMA`) and the ontology's
 vocabularies, so it has a column for every record field and a drop-down for every vocabulary field:
 
 * one sheet per table: ``studies`` (one row per study: the study's fields, ``population_*`` and ``curation_*``),
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -29,7 +30,7 @@ import yaml
 from ..base.assets import asset_dir
 from ..base.errors import IpvkgError
 from ..base.output import write_atomic
-from .records import STUDY_SCHEMA
+from .schema import STUDY_SCHEMA
 from ..base.vocab import Vocabulary, load_vocabulary
 
 
@@ -139,8 +140,6 @@ def _example() -> dict:
 
 def write_xlsx(out: Path | str, records: Iterable[dict] = (), vocab: Vocabulary | None = None) -> Path:
     """Write the extraction workbook to ``out`` (atomically), filled with ``records`` if given."""
-    import io
-
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
@@ -204,8 +203,6 @@ def write_csv_dir(folder: Path | str, records: Iterable[dict] = ()) -> list[Path
     cols, rows = tables(), rows_of([_example(), *records])
     written = []
     for sheet, columns in cols.items():
-        import io
-
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow([c[0] for c in columns])

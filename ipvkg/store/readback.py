@@ -7,6 +7,9 @@ with ``ipvkg link``) back into editable records.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
+
+import pyoxigraph as ox
 
 from ..base import namespaces as ns
 from .store import GraphStore
@@ -19,7 +22,6 @@ def _one(store: GraphStore, subject: str, props: list[str]) -> dict[str, Any]:
     """Single-valued properties of a subject (the first value if several)."""
     q = _P + "SELECT ?p ?o WHERE { ?s ?p ?o }"
     out: dict[str, Any] = {}
-    import pyoxigraph as ox
 
     for row in store.select(q, {"s": ox.NamedNode(subject)}).rows:
         name = row["p"].removeprefix(ns.IPV)
@@ -29,8 +31,6 @@ def _one(store: GraphStore, subject: str, props: list[str]) -> dict[str, Any]:
 
 
 def _many(store: GraphStore, subject: str, prop: str) -> list[Any]:
-    import pyoxigraph as ox
-
     rows = store.select(_P + "SELECT ?o WHERE { ?s ?p ?o }",
                         {"s": ox.NamedNode(subject), "p": ox.NamedNode(ns.IPV + prop)}).rows
     return sorted(r["o"] for r in rows)
@@ -41,8 +41,6 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _key(iri: str) -> str:
-    from urllib.parse import unquote
-
     return unquote(iri.rsplit("/", 1)[1])
 
 
@@ -91,7 +89,6 @@ def study_records(store: GraphStore, vocab: Vocabulary | None = None) -> list[di
 
 def _intervention(store: GraphStore, i: str, label) -> dict[str, Any]:
     v = _one(store, i, ["name", "sessions", "hours", "durationWeeks", "intensityDescription"])
-    import pyoxigraph as ox
 
     def kinds(prop: str) -> list[str]:
         rows = store.select(_P + "SELECT ?c WHERE { ?i ?p ?part . ?part a ?c }",

@@ -33,12 +33,13 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Mapping, cast
 import pyoxigraph as ox
 
 from ..base import namespaces as ns
+from ..base.background import in_thread
 from ..base.errors import IpvkgError
+from ..base.output import GRAPH_FILE, file_digest, pinned_build
+from ..base.sparql import mask_sparql
 
 if TYPE_CHECKING:
     from ..base.output import PinnedBuild
-
-GRAPH_FILE = "dataset.nq"  # a build's whole dataset, every named graph
 
 Value = Any  # an IRI (str), a number, a bool or a string
 
@@ -61,7 +62,7 @@ class ResultTable:
 
     variables: list[str]
     rows: list[dict[str, Value]] = field(default_factory=list)
-    source: str | None = None  # the file it was read from, for an answer a build kept (``ipvkg.questions.answers``)
+    source: str | None = None  # the file it was read from, for an answer a build kept (``ipvkg.questions.kept``)
     total: int | None = None  # for a page of a listing: the rows of the whole listing
     offset: int = 0  # for a page: the rows of the listing before it
 
@@ -145,12 +146,6 @@ class GraphStore(ABC):
         serialised by pyoxigraph), so answers agree across stores and no value is pasted as text.
         """
 
-    def kept_answer(self, name: str, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
-                    ) -> ResultTable | None:
-        """An answer a build kept for this question, if it provably holds for this store
-        (``ipvkg.questions.answers``)."""
-        return None
-
     def select_page(self, query: str, bindings=None, limit: int | None = None, offset: int = 0,
                     timeout: float | None = None) -> ResultTable:
         """One page of a SELECT query's rows and, as ``total``, how many rows the whole query has.
@@ -191,8 +186,8 @@ class OxigraphStore(GraphStore):
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path else None
         self.selector = f"oxigraph:{path}" if path else "memory:"
-        # the build directory and graph digest whose kept answers hold here, until anything is added
-        self.answers_from: tuple[Path, str] | None = None
+        # the build directory whose dataset.nq this store holds unchanged, and the file's SHA-256
+        self.loaded_build: tuple[Path, str] | None = None
         self._build: Path | None = None  # a build directory whose graph is loaded when first needed
         self._pinned: PinnedBuild | None = None  # the one build of that directory all files are read from
         self._shown: Path | None = None  # the directory as the user named it (for messages)
@@ -222,11 +217,9 @@ class OxigraphStore(GraphStore):
     def open_build(self, build: Path) -> None:
         """Hold the graph of ``build`` (its dataset.nq), loaded when a question needs the graph.
 
-        A question the build answered itself is read from ``build/answers/`` while the answer holds
-        (``ipvkg.questions.answers``), without loading, which takes long on a large build (bench/README.md, Decisions).
+        A question the build answered itself can then be read from ``build/answers/`` without loading, which takes
+        long on a large build (``ipvkg.questions.kept``; bench/README.md, Decisions).
         """
-        from ..base.output import pinned_build
-
         pinned = pinned_build(build)  # resolved once: a build switching the directory meanwhile is not seen
         if not (pinned.path / GRAPH_FILE).exists():
             pinned.close()
@@ -236,26 +229,34 @@ class OxigraphStore(GraphStore):
         self._pinned, self._build, self._shown = pinned, pinned.path, build
 
     def _load_build(self) -> None:
-        from ..questions.answers import file_digest
-        from ..base.background import in_thread
 
         build, self._build = self._build, None
         assert build is not None
         dataset = build / GRAPH_FILE
-        # unless a kept answer hashed it already, hashed on another core while Oxigraph parses
+        # unless build_graph hashed it already, hashed on another core while Oxigraph parses
         hashing = None if self._build_digest else in_thread(lambda: file_digest(dataset))
         self.load_file(dataset, trusted=True)  # the build wrote it
         try:
-            self._trust_answers(build, hashing.result() if hashing is not None else self._build_digest or "")
+            self.loaded_build = (build, hashing.result() if hashing is not None else self._build_digest or "")
         except OSError:
-            self.answers_from = None
+            self.loaded_build = None
 
-    def _trust_answers(self, build: Path, digest: str) -> None:
-        """Answer from ``build``'s kept answers if they were asked of the graph with this digest."""
-        from ..questions.answers import current_graph
+    def build_graph(self) -> tuple[Path, str] | None:
+        """The build directory whose dataset.nq this store holds, or loads when first asked, with nothing added
+        since, and the file's SHA-256 (before loading, hashed once: much faster than loading); else None."""
+        if self._build is None:
+            return self.loaded_build
+        if self._build_digest is None:
+            try:
+                self._build_digest = file_digest(self._build / GRAPH_FILE)
+            except OSError:
+                return None
+        return self._build, self._build_digest
 
-        graph = current_graph(build, digest)
-        self.answers_from = (build, graph) if graph is not None else None
+    @property
+    def shown_build(self) -> Path | None:
+        """The build directory as the user named it (for messages), if the store was opened on one."""
+        return self._shown
 
     def add_ntriples(self, lines: Iterable[str] | bytes, graph: str, trusted: bool = False) -> None:
         """Add N-Triples (lines or bytes) to the named graph ``graph``.
@@ -266,7 +267,7 @@ class OxigraphStore(GraphStore):
         checked by pyoxigraph) skip the parser's IRI checks (figures: bench/README.md, Decisions).
         """
         store = self.store  # a pending build is loaded first: what is added comes on top of it
-        self.answers_from = None
+        self.loaded_build = None
         data = lines if isinstance(lines, bytes) else cast(IO[bytes], _LineReader(lines))  # a binary file object
         load = store.load if self.path is None else store.bulk_load
         load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=trusted)
@@ -279,7 +280,7 @@ class OxigraphStore(GraphStore):
         Syntax errors are still errors.
         """
         store = self.store
-        self.answers_from = None
+        self.loaded_build = None
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) if path.suffix != ".nq" else ox.RdfFormat.N_QUADS
         if fmt is None:
             raise StoreError(f"{path}: unknown RDF format; use .ttl, .nt, .nq, .trig, .rdf or .jsonld")
@@ -293,7 +294,7 @@ class OxigraphStore(GraphStore):
     def replace_graph(self, graph: str, data: bytes, fmt: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> None:
         """Replace one named graph: load into a staging graph, then MOVE it over in one update transaction."""
         self.store  # noqa: B018 - a pending build is loaded first
-        self.answers_from = None
+        self.loaded_build = None
         g = ox.NamedNode(graph)
         staging = ox.NamedNode(graph + "-staging")
         if staging in set(self.store.named_graphs()):
@@ -346,20 +347,6 @@ class OxigraphStore(GraphStore):
         return (f"{self.selector} holds no ipvkg graph (no ipv:Study); give the path of a store that does, or "
                 f"load the built graph into it: `ipvkg serve --build build --location {self.path}`")
 
-    def kept_answer(self, name, text, bindings):
-        from ..questions.answers import file_digest, read_answer
-
-        if self._build is not None and self.answers_from is None and self._build_digest is None:
-            # not loaded yet: hashing dataset.nq (much faster than loading it) tells whether the kept answers hold
-            try:
-                self._build_digest = file_digest(self._build / GRAPH_FILE)
-            except OSError:
-                return None
-            self._trust_answers(self._build, self._build_digest)
-        if self.answers_from is None:
-            return None
-        return read_answer(*self.answers_from, name, text, bindings, shown=self._shown)
-
     def __len__(self) -> int:
         return len(self.store)
 
@@ -397,41 +384,6 @@ class _LineReader(io.RawIOBase):
         target[:n] = memoryview(self._buffer)[self._pos:self._pos + n]
         self._pos += n
         return n
-
-
-def mask_sparql(query: str, comments_only: bool = False) -> str:
-    r"""The query with strings, IRIs and comments blanked out (same length), so that braces can be found;
-    with ``comments_only``, only its comments (what a client that guesses the query form should see).
-
-    >>> mask_sparql('SELECT * WHERE { ?s <http://x> "{" } # {')
-    'SELECT * WHERE { ?s                }    '
-    >>> mask_sparql('# describe\nSELECT * WHERE { ?s <http://x#y> "#" }', comments_only=True)
-    '          \nSELECT * WHERE { ?s <http://x#y> "#" }'
-    """
-    out = list(query)
-    i, n = 0, len(query)
-    while i < n:
-        c = query[i]
-        j = None
-        comment = c == "#"
-        if comment:
-            j = query.find("\n", i)
-            j = n if j < 0 else j
-        elif c in "\"'":
-            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
-            j = query.find(quote, i + len(quote))
-            while j > 0 and query[j - 1] == "\\":
-                j = query.find(quote, j + 1)
-            j = n if j < 0 else j + len(quote)
-        elif c == "<" and (m := query.find(">", i)) > 0 and not re.search(r"\s", query[i:m]):
-            j = m + 1
-        if j is None:
-            i += 1
-        else:
-            if comment or not comments_only:
-                out[i:j] = " " * (j - i)
-            i = j
-    return "".join(out)
 
 
 def _first_group_brace(query: str) -> int:
@@ -635,7 +587,7 @@ def open_store(selector: str | None = None, graph: str | None = None, timeout: f
     if kind == "memory":
         store = OxigraphStore()
         if rest and Path(rest).is_dir():
-            store.open_build(Path(rest))  # loaded when first needed: kept answers need no graph
+            store.open_build(Path(rest))  # loaded when first needed: a kept answer needs no graph
         elif rest:
             load_build_into(store, Path(rest))
         return store

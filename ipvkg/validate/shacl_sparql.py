@@ -66,7 +66,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 
 from ..base.errors import IpvkgError
-from ..store.store import mask_sparql as _mask
+from ..base.sparql import mask_sparql as _mask
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

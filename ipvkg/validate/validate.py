@@ -27,6 +27,7 @@ from ..base.errors import IpvkgError, Problem
 from ..rdf.rdf import Origin, origins_of
 from ..records.records import record_lines
 from ..base.vocab import Vocabulary, load_vocabulary
+from .shacl_sparql import sparql_results
 
 ENGINES = ("sparql", "pyshacl")
 
@@ -189,8 +190,6 @@ def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, jobs: int 
     named ``graphs`` (e.g. ``[ns.DATA_GRAPH, ns.ONTOLOGY_GRAPH]`` in a store that holds more; slower, see
     bench/README.md, Decisions).
     """
-    from .shacl_sparql import sparql_results
-
     shapes = shapes if shapes is not None else load_shapes()
     return sparql_results(store, shapes, jobs=jobs, default_graph=graphs, progress=progress)
 
