@@ -22,11 +22,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
+from collections import defaultdict
+from typing import Any, Callable
 
 import networkx as nx
 
-from .network import DETAIL_LIMIT, DIRECTIONS, NO_FINDINGS_COLOUR, SHARE_COLOURS, Evidence, Layout
+from .network import (COLOUR_MEANING, COMPARATOR_COLOUR, COMPARATOR_MARK, DETAIL_LIMIT, DIRECTIONS, FACETS,
+                      MARK_MEANING, STUDY_DIRECTION_WORDS, STUDY_DIRECTIONS, Evidence, Fact, Layout, Tally,
+                      colour_table, network_tallies)
 
 STUDY_LIST_LIMIT = 400  # studies listed at once in the side panel
 # Above DETAIL_LIMIT studies the pages leave out the citation lines, the secondary reports, the findings' details
@@ -51,9 +54,11 @@ def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> d
     """The evidence as compact arrays (indices instead of IRIs): what both pages filter and count.
 
     Studies are ``[label, title, year, design index, citation, link address, link text, secondary reports,
-    sample size]`` (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address, text]``);
+    sample size, facets]`` (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address,
+    text]``; facets: for each of :data:`ipvkg.network.FACETS` the indices of its values in ``facets``);
     designs ``[label, indices of itself and its broader designs]``; interventions ``[name, study, group index,
-    component indices]``; facts ``[study, intervention, outcome, direction, findings]``; details (one per finding
+    component indices]``; facts ``[study, intervention, outcome, direction, findings, side favoured]``; details
+    (one per finding
     that records an estimate, CI, p-value, instrument or time point) ``[study, intervention, outcome, direction,
     text]``.
     """
@@ -85,18 +90,23 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
                         key=lambda d: (_design_label(ev, d).lower(), d))
     didx = {d: i for i, d in enumerate(design_ids)}
     designs = [[_design_label(ev, d), [didx[a] for a in ev.design_ancestors(d)]] for d in design_ids]
+    facet_values = {k: sorted({v for s in study_ids for v in ev.facets.get(s, {}).get(k, ())}
+                              | (set(ev.risk_of_bias_levels) if k == "risk_of_bias" else set()), key=str.lower)
+                    for k in FACETS}
+    fidx = {k: {v: i for i, v in enumerate(vs)} for k, vs in facet_values.items()}
     studies = []
     for s in study_ids:
         st = ev.studies.get(s)
+        facets = [[fidx[k][v] for v in ev.facets.get(s, {}).get(k, ())] for k in FACETS]
         if st is None:
-            studies.append([ev.study_label(s), "", None, -1, "", None, None, [], None])
+            studies.append([ev.study_label(s), "", None, -1, "", None, None, [], None, facets])
             continue
         studies.append([st.label, st.title, st.year, didx.get(st.design, -1) if st.design else -1,
                         st.citation if detailed else "", st.link.href if st.link else None,
                         st.link.text if st.link else None,
                         [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""]
                          for x in st.secondary] if detailed else [],
-                        st.sample_size])
+                        st.sample_size, facets])
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}
     outcome_ids = sorted(ev.outcomes, key=lambda o: (ev.outcome_label(o).lower(), o))
@@ -114,12 +124,16 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
         interventions.append([inv.label if intervention_labels else "", sidx.get(inv.study, -1),
                               gidx.get(inv.group, -1) if inv.group is not None else -1,
                               [cidx[c] for c in inv.components if c in cidx]])
-    facts = [[sidx[f.study], iidx[f.intervention], oidx[f.outcome], f.direction, f.findings] for f in ev.facts]
+    facts = [[sidx[f.study], iidx[f.intervention], oidx[f.outcome], f.direction, f.findings, f.favours]
+             for f in ev.facts]
     details = [[sidx[x.study], iidx[x.intervention], oidx[x.outcome], x.direction, x.text] for x in ev.details
                if detailed and x.study in sidx and x.intervention in iidx and x.outcome in oidx]
     return {
         "directions": [label for _, label in DIRECTIONS] + ["other"],
-        "colours": list(SHARE_COLOURS), "noFindings": NO_FINDINGS_COLOUR,
+        # the colour rule, worked out here once: the page only adds studies up and looks colours up
+        "studyDirections": list(STUDY_DIRECTION_WORDS), "scale": colour_table(), "meaning": COLOUR_MEANING,
+        "mark": COMPARATOR_MARK, "markMeaning": MARK_MEANING, "markColour": COMPARATOR_COLOUR,
+        "facetNames": list(FACETS), "facets": [facet_values[k] for k in FACETS],
         "designs": designs,
         "groups": [[n, label] for n, label in groups],
         "domains": [label for _, label in domains],
@@ -133,8 +147,44 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
             f"With more than {DETAIL_LIMIT:,} studies the panels leave out citations, secondary reports and each "
             "finding's estimate, instrument and time point; `ipvkg query effect_estimates` and `ipvkg explain KEY` "
             "give them."),
-        "_index": {"outcome": oidx, "component": cidx, "intervention": iidx, "domain": domidx},
+        "_index": {"outcome": oidx, "component": cidx, "intervention": iidx, "domain": domidx, "study": sidx,
+                   "group": gidx},
     }
+
+
+def study_slices(ev: Evidence, index: dict[str, dict], tally: Callable[[list[Fact]], dict[int, Tally]]
+                 ) -> dict[str, list[int]]:
+    """Each study's direction in each unit of a page (cell, node or line), worked out in Python for every choice
+    of the filters that change which of a study's findings a unit holds: review group and outcome.
+
+    The rule (:func:`ipvkg.synthesis.study_direction` through :meth:`ipvkg.network.Tally.study_directions`) is
+    applied here only; the page filters whole studies (design, country, population, setting, risk of bias, their
+    direction) and adds them up. Keys are ``"group|outcome"`` as the page's selects give them (``""`` for all;
+    a group's index or ``-1``; ``o:`` an outcome's index, ``d:`` a domain's); values are flat
+    ``[unit, study, direction, ...]`` with directions indexed as in :data:`ipvkg.network.STUDY_DIRECTIONS`.
+
+    :param index: the payload's ``_index`` (study, group, outcome and domain indices).
+    :param tally: the unit tallies of a list of facts, by unit index.
+    """
+    code = {d: i for i, d in enumerate(STUDY_DIRECTIONS)}
+    subsets: dict[str, list[Fact]] = defaultdict(list)
+    for f in ev.facts:
+        inv = ev.interventions.get(f.intervention)
+        group = str(index["group"][inv.group]) if inv and inv.group is not None else "-1"
+        outcome = ev.outcomes.get(f.outcome)
+        outs = ["", f"o:{index['outcome'][f.outcome]}"] + [f"d:{index['domain'][d]}" for d in
+                                                         (outcome.domains if outcome else ()) if d in index["domain"]]
+        for g in ("", group):
+            for o in outs:
+                subsets[f"{g}|{o}"].append(f)
+    slices = {}
+    for key, facts in sorted(subsets.items()):
+        flat: list[int] = []
+        for unit, t in sorted(tally(facts).items()):
+            for study, direction in sorted(t.study_directions().items()):
+                flat += (unit, index["study"][study], code[direction])
+        slices[key] = flat
+    return slices
 
 
 # The network page's geometry (pixels).
@@ -161,6 +211,15 @@ def network_page(ev: Evidence, g: nx.DiGraph, layout: Layout, note: str = "") ->
     headers = [[layout.kinds[c], text, round(TOP_PX + (first - 0.5) * ROW_PX, 1), cols[c],
                 [nidx[n] for n in layout.columns[layout.kinds[c]] if n in nidx and first <= layout.pos[n][1] <= last]]
                for c, text, first, last in layout.headers]
+    eidx = {(a, b): len(nodes) + k for k, (a, b) in enumerate((a, b) for a, b in g.edges if a in nidx and b in nidx)}
+
+    def units(facts: list[Fact]) -> dict[int, Tally]:
+        node_tallies, edge_tallies = network_tallies(ev, facts, "intervention" in layout.kinds)
+        out = {nidx[n]: t for n, t in node_tallies.items() if n in nidx}
+        out.update((eidx[e], t) for e, t in edge_tallies.items() if e in eidx)
+        return out
+
+    data["slices"] = study_slices(ev, index, units)
     data["net"] = {"nodes": nodes, "edges": edges, "headers": headers, "width": width,
                    "height": round(TOP_PX + (layout.rows + 1) * ROW_PX), "kinds": layout.kinds,
                    "cols": cols[: len(layout.kinds)], "note": note}
@@ -200,6 +259,8 @@ def gapmap_page(ev: Evidence, gm) -> str:
     index = data.pop("_index")
     data["gap"] = {"rows": [[index["component"][r.iri], r.depth, r.narrower] for r in gm.rows],
                    "cols": [index["domain"][iri] for iri, _ in gm.columns]}
+    nc = len(gm.columns)
+    data["slices"] = study_slices(ev, index, lambda facts: {i * nc + j: t for (i, j), t in gm.tally(facts)[0].items()})
     return _page("Evidence-and-gap map", data, GAPMAP_JS)
 
 
@@ -228,9 +289,10 @@ def _page(title: str, data: dict, page_js: str) -> str:
 <div id="view" aria-live="polite"></div>
 <aside id="panel" aria-live="polite"><p class="hint" id="hint"></p></aside>
 </main>
-<footer>Made by ipvkg from the knowledge graph (SPARQL). Colours: share of findings that improved (pale: none did;
-mixed, no-difference and worsened findings count as not improved; pale is not harm: filter by direction to see
-worsened findings; build/synthesis.csv gives each study's direction of effect).</footer>
+<footer>Made by ipvkg from the knowledge graph (SPARQL). Colours: share of studies whose findings favour the
+intervention, each study counted once with one direction where at least 70 % of its findings there favour one side
+(Thomson &amp; Thomas 2013), else conflicting or unclear; pale is no clear difference, never harm; {COMPARATOR_MARK}n:
+n studies favour the comparator. build/synthesis.csv gives the synthesis table.</footer>
 <noscript><p class="note">This page draws with JavaScript; the same picture is in the PNG and SVG files beside
 it.</p></noscript>
 <script type="application/json" id="ipvkg-data">{safe_json(data)}</script>
@@ -296,6 +358,10 @@ table.gapmap td.gap{background:repeating-linear-gradient(45deg,#f3f3f3 0 4px,#c4
 table.gapmap td.total{font-weight:400;color:#333;background:#fafafa}
 table.gapmap tr.totals th,table.gapmap tr.totals td{border-top:2px solid #999}
 table.gapmap td.selected{outline:3px solid #000}
+table.gapmap td .count{display:block}
+table.gapmap td .against{display:block;font-size:10px;line-height:1}
+.legend .bin{margin-right:8px;white-space:nowrap}
+.legend-title{font-weight:600;margin-right:6px}
 """
 
 COMMON_JS = r"""
@@ -319,40 +385,41 @@ const cmp = (a, b) => String(a).toLowerCase().localeCompare(String(b).toLowerCas
 function plural(n, word) { return n.toLocaleString("en") + " " + word + (n === 1 ? "" : "s"); }
 function studies(n) { return n.toLocaleString("en") + (n === 1 ? " study" : " studies"); }
 function shorten(t, n) { t = String(t).replace(/\s+/g, " ").trim(); return t.length <= n ? t : t.slice(0, n - 1).trimEnd() + "\u2026"; }
-const STOPS = D.colours.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
-function shareColour(s) {
-  if (s === null) return D.noFindings;
-  s = Math.min(1, Math.max(0, s));
-  const pos = s * (STOPS.length - 1), i = Math.min(Math.floor(pos), STOPS.length - 2), t = pos - i;
-  return "#" + STOPS[i].map((a, k) => Math.round(a + (STOPS[i + 1][k] - a) * t).toString(16).padStart(2, "0")).join("");
+// ---- colours and counts: the rule ran in Python (D.slices); here studies are only added up
+const NDIR = D.studyDirections.length;  // favours the intervention, favours the comparator, conflicting, unclear
+function scaleOf(favouring, total) {  // the bin of D.scale (Python's colour table) for a share of studies
+  const share = favouring / total;
+  for (const b of D.scale) if (share <= b.upTo) return b;
+  return D.scale[D.scale.length - 1];
 }
-function textColour(hex) {
-  const lin = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
-  const [r, g, b] = [1, 3, 5].map((i) => lin(parseInt(hex.slice(i, i + 2), 16)));
-  const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return (l + 0.05) / 0.05 > 1.05 / (l + 0.05) ? "#000" : "#fff";
-}
-class Tally {
-  constructor() { this.studies = new Set(); this.counts = [0, 0, 0, 0, 0]; }
-  add(f) { this.studies.add(f[0]); this.counts[f[3]] += f[4]; }
-  get findings() { return this.counts.reduce((a, b) => a + b, 0); }
-  get share() { const n = this.findings; return n ? this.counts[0] / n : null; }
-}
-function summary(t) {
+function summary(c, findings) {  // c: studies by direction, each study once
+  const total = c.reduce((a, b) => a + b, 0);
   const parts = [];
-  D.directions.forEach((d, i) => { if (t.counts[i]) parts.push(t.counts[i] + " " + d); });
-  const share = t.share === null ? "" : " (" + Math.round(100 * t.share) + "% improved)";
-  return studies(t.studies.size) + ", " + plural(t.findings, "finding") + share + (parts.length ? ": " + parts.join(", ") : "");
+  D.studyDirections.forEach((d, i) => { if (c[i]) parts.push(c[i] + " " + d); });
+  return studies(total) + (findings !== undefined ? ", " + plural(findings, "finding") : "") +
+    (parts.length ? ": " + parts.join(", ") : "") + " (70 % rule)";
 }
-// ---- filters: review group (inferred), outcome or domain, design, direction
-const F = { group: "", outcome: "", design: "", direction: "" };
-function passes(f) {
-  if (F.group !== "" && D.interventions[f[1]][2] !== +F.group) return false;
+// ---- filters: review group (inferred), outcome or domain, design, country, population, setting, risk of bias,
+// study direction. Group and outcome pick a slice Python worked out; the others keep or drop whole studies.
+const F = { group: "", outcome: "", design: "", country: "", population: "", setting: "", risk_of_bias: "", direction: "" };
+const FACET_AT = { country: 0, population: 1, setting: 2, risk_of_bias: 3 };
+const FACET_TITLES = { country: "Country", population: "Population", setting: "Setting", risk_of_bias: "Risk of bias" };
+function studyPasses(s) {
+  const st = D.studies[s];
   if (F.design !== "") {  // a design includes its narrower ones: the RCT filter keeps cluster RCTs
-    const d = D.studies[f[0]][3];
+    const d = st[3];
     if (+F.design < 0 ? d >= 0 : d < 0 || D.designs[d][1].indexOf(+F.design) < 0) return false;
   }
-  if (F.direction !== "" && f[3] !== +F.direction) return false;
+  for (const key of Object.keys(FACET_AT)) {
+    if (F[key] === "") continue;
+    const values = st[9][FACET_AT[key]];
+    if (+F[key] < 0 ? values.length > 0 : values.indexOf(+F[key]) < 0) return false;
+  }
+  return true;
+}
+function passes(f) {  // a fact, for the panel's list: the study passes and the fact is in the slice
+  if (!studyPasses(f[0])) return false;
+  if (F.group !== "" && D.interventions[f[1]][2] !== +F.group) return false;
   if (F.outcome !== "") {
     const kind = F.outcome[0], v = +F.outcome.slice(2);
     if (kind === "o" ? f[2] !== v : D.outcomes[f[2]][1].indexOf(v) < 0) return false;
@@ -360,6 +427,36 @@ function passes(f) {
   return true;
 }
 const anyFilter = () => Object.values(F).some((v) => v !== "");
+// each unit's studies by direction under the filters: counts[u * NDIR + d], and the studies that pass at all
+function countUnits(nUnits) {
+  const entries = D.slices[F.group + "|" + F.outcome] || [];
+  const ok = new Int8Array(D.studies.length).fill(-1);
+  const counts = new Int32Array(nUnits * NDIR), shown = new Set();
+  const dir = F.direction === "" ? -1 : +F.direction;
+  for (let k = 0; k < entries.length; k += 3) {
+    const u = entries[k], s = entries[k + 1], d = entries[k + 2];
+    if (dir >= 0 && d !== dir) continue;
+    if (ok[s] < 0) ok[s] = studyPasses(s) ? 1 : 0;
+    if (!ok[s]) continue;
+    counts[u * NDIR + d]++;
+    shown.add(s);
+  }
+  return { counts, studies: shown };
+}
+function unitStudies(units) {  // study -> its direction, over the entries of the given units that pass
+  const entries = D.slices[F.group + "|" + F.outcome] || [], out = new Map();
+  const dir = F.direction === "" ? -1 : +F.direction;
+  for (let k = 0; k < entries.length; k += 3) {
+    const s = entries[k + 1], d = entries[k + 2];
+    if (units.has(entries[k]) && (dir < 0 || d === dir) && studyPasses(s) && !out.has(s)) out.set(s, d);
+  }
+  return out;
+}
+function emptyReason() {  // one line when the filters leave nothing
+  if (F.risk_of_bias !== "" && +F.risk_of_bias >= 0 && !D.studies.some((st) => st[9][3].length))
+    return "No study matches the filters: no study has a risk-of-bias judgement.";
+  return "No study matches the filters.";
+}
 function addSelect(bar, key, label, options) {
   const wrap = el("label");
   wrap.appendChild(el("span", null, label));
@@ -370,11 +467,11 @@ function addSelect(bar, key, label, options) {
   wrap.appendChild(s);
   bar.appendChild(wrap);
 }
-function buildFilters() {
+function buildFilters(domainsOnly) {
   const bar = $("filters");
-  const used = { g: new Set(), o: new Set(), d: new Set(), s: new Set(), dir: new Set() };
+  const used = { g: new Set(), o: new Set(), d: new Set(), s: new Set(), st: new Set() };
   for (const f of D.facts) {
-    used.g.add(D.interventions[f[1]][2]); used.o.add(f[2]); used.s.add(D.studies[f[0]][3]); used.dir.add(f[3]);
+    used.g.add(D.interventions[f[1]][2]); used.o.add(f[2]); used.s.add(D.studies[f[0]][3]); used.st.add(f[0]);
     for (const d of D.outcomes[f[2]][1]) used.d.add(d);
   }
   const groups = [];
@@ -384,16 +481,27 @@ function buildFilters() {
   const outcomes = [];
   const doms = [...used.d].sort((a, b) => cmp(D.domains[a], D.domains[b]));
   for (const d of doms) {
-    outcomes.push(["d:" + d, D.domains[d] + " (any)"]);
+    outcomes.push(["d:" + d, D.domains[d] + (domainsOnly ? "" : " (any)")]);
+    if (domainsOnly) continue;
     const os = [...used.o].filter((o) => D.outcomes[o][1][0] === d).sort((a, b) => cmp(D.outcomes[a][0], D.outcomes[b][0]));
     for (const o of os) if (D.outcomes[o][0] !== D.domains[d]) outcomes.push(["o:" + o, "\u2003" + D.outcomes[o][0]]);
   }
-  addSelect(bar, "outcome", "Outcome", outcomes);
+  addSelect(bar, "outcome", domainsOnly ? "Outcome domain" : "Outcome", outcomes);
   const shown = new Set([...used.s].filter((s) => s >= 0).flatMap((s) => D.designs[s][1]));
   const designs = [...shown].sort((a, b) => cmp(D.designs[a][0], D.designs[b][0])).map((s) => [String(s), D.designs[s][0]]);
   if (used.s.has(-1)) designs.push(["-1", "not stated"]);
   addSelect(bar, "design", "Design", designs);
-  addSelect(bar, "direction", "Direction", [...used.dir].sort().map((d) => [String(d), D.directions[d]]));
+  for (const key of Object.keys(FACET_AT)) {
+    const at = FACET_AT[key], seen = new Set();
+    let missing = false;
+    for (const s of used.st) { const vs = D.studies[s][9][at]; if (!vs.length) missing = true; vs.forEach((v) => seen.add(v)); }
+    // risk of bias offers every judgement the ontology allows: choosing one no study has says so, not an empty map
+    const values = key === "risk_of_bias" ? D.facets[at].map((_, i) => i) : [...seen];
+    const options = values.sort((a, b) => cmp(D.facets[at][a], D.facets[at][b])).map((v) => [String(v), D.facets[at][v]]);
+    if (missing) options.push(["-1", key === "risk_of_bias" ? "not judged" : "not stated"]);
+    addSelect(bar, key, FACET_TITLES[key], options);
+  }
+  addSelect(bar, "direction", "Study direction", D.studyDirections.map((d, i) => [String(i), d]));
   const reset = el("button", { type: "button", id: "reset" }, "Clear filters");
   reset.addEventListener("click", () => {
     for (const k of Object.keys(F)) F[k] = "";
@@ -404,14 +512,22 @@ function buildFilters() {
   bar.appendChild(el("span", { id: "status" }));
 }
 function legend(extra) {
-  const box = el("div", { class: "legend" });
+  const box = el("div", { class: "legend", id: "legend" });
   const ramp = el("span");
-  ramp.appendChild(el("span", null, "share of findings improved: 0%"));
-  const bar = el("span", { class: "ramp" });
-  bar.style.background = "linear-gradient(to right," + D.colours.join(",") + ")";
-  ramp.appendChild(bar);
-  ramp.appendChild(el("span", null, "100%"));
+  ramp.appendChild(el("span", { class: "legend-title" }, "Colour: " + D.meaning + ":"));
+  for (const b of D.scale) {
+    const item = el("span", { class: "bin" });
+    const sw = el("span", { class: "swatch" });
+    sw.style.background = b.fill;
+    item.appendChild(sw);
+    item.appendChild(el("span", null, b.label));
+    ramp.appendChild(item);
+  }
   box.appendChild(ramp);
+  const mark = el("span", { class: "mark-meaning" }, D.markMeaning);
+  mark.style.color = D.markColour;
+  box.appendChild(mark);
+  box.appendChild(el("span", null, "no clear difference, conflicting and unclear studies are pale, never a colour of harm"));
   if (extra) extra(box);
   return box;
 }
@@ -433,26 +549,31 @@ function detailsOf() {  // study|intervention|outcome|direction -> the detail li
   }
   return detailMap;
 }
+const SIDES = ["intervention", "comparator", "unclear"];
 function describeFact(f) {
   const inv = D.interventions[f[1]][0];
-  const line = (inv ? inv + " \u2192 " : "") + D.outcomes[f[2]][0] + ": " + D.directions[f[3]];
+  const line = (inv ? inv + " \u2192 " : "") + D.outcomes[f[2]][0] + ": " + D.directions[f[3]] +
+    (f[5] !== 2 ? ", estimate favours the " + SIDES[f[5]] : "");
   return f[4] > 1 ? line + " (" + f[4] + " findings)" : line;
 }
-function showStudies(title, facts) {
+function showStudies(title, facts, directions) {  // directions: study -> its direction here (from Python)
   const panel = $("panel");
   panel.replaceChildren();
   panel.appendChild(el("h2", { id: "panel-title" }, title));
-  const t = new Tally();
-  facts.forEach((f) => t.add(f));
-  panel.appendChild(el("p", { class: "summary", id: "panel-summary" }, summary(t) + (anyFilter() ? " (filtered)" : "")));
+  const c = new Array(NDIR).fill(0);
+  for (const d of directions.values()) c[d]++;
+  facts = facts.filter((f) => directions.has(f[0]));
+  const findings = facts.reduce((a, f) => a + f[4], 0);
+  panel.appendChild(el("p", { class: "summary", id: "panel-summary" }, summary(c, findings) + (anyFilter() ? " (filtered)" : "")));
   const by = new Map();
   for (const f of facts) { if (!by.has(f[0])) by.set(f[0], []); by.get(f[0]).push(f); }
   const ids = [...by.keys()].sort((a, b) => cmp(D.studies[a][0], D.studies[b][0]) || a - b);
   const ol = el("ol", { class: "studies", id: "study-list" });
   for (const s of ids.slice(0, D.listLimit)) {
     const [label, title, year, design, cite, href, hrefText, secondary, n] = D.studies[s];
-    const li = el("li", { class: "study" });
+    const li = el("li", { class: "study", "data-direction": directions.get(s) });
     li.appendChild(el("strong", { class: "study-label" }, label));
+    li.appendChild(el("span", { class: "study-direction" }, " \u2014 " + D.studyDirections[directions.get(s)]));
     const meta = [year, design >= 0 ? D.designs[design][0] : null, typeof n === "number" ? "n = " + n : null].filter((x) => x !== null && x !== "");
     if (meta.length) li.appendChild(document.createTextNode(" (" + meta.join(", ") + ")"));
     if (title) li.appendChild(el("div", { class: "study-title" }, title));
@@ -513,25 +634,11 @@ NETWORK_JS = r"""
     return k === 1 ? D.components[r][0] : D.outcomes[r][0];
   };
   const onNode = (i, f) => { const [k, r] = N.nodes[i]; return k === 0 ? f[1] === r : k === 2 ? f[2] === r : D.interventions[f[1]][3].indexOf(r) >= 0; };
-  function tallies(facts) {
-    const nt = N.nodes.map(() => new Tally()), et = N.edges.map(() => new Tally());
-    for (const f of facts) {
-      const io = nodeOf[2][f[2]], ii = nodeOf[0][f[1]];
-      if (io >= 0) nt[io].add(f);
-      if (ii >= 0) nt[ii].add(f);
-      for (const c of D.interventions[f[1]][3]) {
-        const ic = nodeOf[1][c];
-        if (ic < 0) continue;
-        nt[ic].add(f);
-        if (io >= 0) { const e = edgeAt.get(ic * NN + io); if (e !== undefined) et[e].add(f); }
-        if (ii >= 0) { const e = edgeAt.get(ii * NN + ic); if (e !== undefined) et[e].add(f); }
-      }
-    }
-    return [nt, et];
-  }
-  const [full, fullEdges] = tallies(D.facts);
-  const maxN = Math.max(1, ...full.map((t) => t.studies.size));
-  const maxE = Math.max(1, ...fullEdges.map((t, i) => (N.nodes[N.edges[i][0]][0] === 1 ? t.studies.size : 0)));
+  const NU = NN + N.edges.length;  // units: the nodes, then the lines (NN + line index), as Python numbered them
+  const studiesAt = (counts, u) => { let n = 0; for (let d = 0; d < NDIR; d++) n += counts[u * NDIR + d]; return n; };
+  const full = countUnits(NU).counts;
+  const maxN = Math.max(1, ...N.nodes.map((_, i) => studiesAt(full, i)));
+  const maxE = Math.max(1, ...N.edges.map((e, i) => (N.nodes[e[0]][0] === 1 ? studiesAt(full, NN + i) : 0)));
   const radius = (n) => 4 + 10 * Math.sqrt(n / maxN);
   const width = (n) => maxE > 1 ? 0.8 + 5 * (n - 1) / (maxE - 1) : 2.5;
   const opacity = (n) => maxE > 1 ? 0.5 + 0.4 * (n - 1) / (maxE - 1) : 0.75;
@@ -540,11 +647,11 @@ NETWORK_JS = r"""
   const totalStudies = new Set(D.facts.map((f) => f[0])).size;
   const totalFindings = D.facts.reduce((a, f) => a + f[4], 0);
   $("subtitle").textContent = studies(totalStudies) + ", " + plural(D.interventions.length, "intervention") + ", " +
-    plural(totalFindings, "finding") + ". Node size: studies; colour: share of findings that improved. " +
+    plural(totalFindings, "finding") + ". Node size: studies; colour: " + D.meaning + "; dark ring: some study favours the comparator. " +
     "Click a node or a line to list its studies; the filters recount everything.";
   if (N.note) { $("note").textContent = N.note; $("note").hidden = false; }
   $("hint").textContent = "Click a node (intervention, component or outcome) or a line to list the studies behind it, with citations and links to their main reports." + (D.leftOut ? " " + D.leftOut : "");
-  buildFilters();
+  buildFilters(false);
 
   const view = $("view");
   view.appendChild(legend((box) => {
@@ -599,45 +706,53 @@ NETWORK_JS = r"""
   });
   function select(what) { selected = what; refresh(); }
   refresh = function () {
-    const facts = anyFilter() ? D.facts.filter(passes) : D.facts;
-    const [nt, et] = anyFilter() ? tallies(facts) : [full, fullEdges];
+    const { counts, studies: matching } = countUnits(NU);
+    const at = (u) => [...Array(NDIR).keys()].map((d) => counts[u * NDIR + d]);
     let shown = 0;
     nodeEls.forEach((g, i) => {
-      const t = nt[i], n = t.studies.size, visible = n > 0;
+      const c = at(i), n = studiesAt(counts, i), visible = n > 0;
       g.classList.toggle("hidden", !visible);
       g.classList.toggle("selected", !!selected && selected[0] === "node" && selected[1] === i);
       g.setAttribute("data-studies", n);
+      g.setAttribute("data-favouring", c[0]);
+      g.setAttribute("data-against", c[1]);
       if (!visible) return;
       shown++;
-      const r = radius(n), c = g.querySelector("circle"), txt = g.querySelector("text");
-      c.setAttribute("r", r.toFixed(1));
-      c.setAttribute("fill", shareColour(t.share));
+      const r = radius(n), circle = g.querySelector("circle"), txt = g.querySelector("text");
+      circle.setAttribute("r", r.toFixed(1));
+      circle.setAttribute("fill", scaleOf(c[0], n).fill);
+      // a study favouring the comparator: a dark ring of its own, not a shade of the scale
+      circle.style.stroke = c[1] ? D.markColour : "";
+      circle.style.strokeWidth = c[1] ? "2.5px" : "";
       const [, , x] = N.nodes[i];
       txt.setAttribute("x", KIND[N.nodes[i][0]] === "outcome" ? x + r + 5 : x - r - 5);
-      g.querySelector("title").textContent = nodeLabel(i) + "\n" + summary(t);
+      g.querySelector("title").textContent = nodeLabel(i) + "\n" + summary(c);
     });
     edgeEls.forEach((p, i) => {
-      const t = et[i], n = t.studies.size, [a, b] = N.edges[i];
-      const visible = n > 0 && nt[a].studies.size > 0 && nt[b].studies.size > 0;
+      const u = NN + i, c = at(u), n = studiesAt(counts, u), [a, b] = N.edges[i];
+      const visible = n > 0 && studiesAt(counts, a) > 0 && studiesAt(counts, b) > 0;
       p.classList.toggle("hidden", !visible);
       p.setAttribute("data-studies", n);
       if (!visible) return;
       const structural = N.nodes[a][0] === 0;
-      p.setAttribute("stroke", structural ? "#bdbdbd" : shareColour(t.share));
+      p.setAttribute("stroke", structural ? "#bdbdbd" : scaleOf(c[0], n).fill);
       p.setAttribute("stroke-width", structural ? 1.2 : width(n).toFixed(1));
+      p.setAttribute("stroke-dasharray", !structural && c[1] ? "6 3" : "");  // some study favours the comparator
       // a selected node keeps its own lines and fades the rest, so that its links can be followed
       const faded = !!selected && selected[0] === "node" && a !== selected[1] && b !== selected[1];
       p.setAttribute("stroke-opacity", faded ? 0.08 : structural ? 0.9 : opacity(n).toFixed(2));
-      p.querySelector("title").textContent = nodeLabel(a) + " \u2192 " + nodeLabel(b) + "\n" + summary(t);
+      p.querySelector("title").textContent = nodeLabel(a) + " \u2192 " + nodeLabel(b) + "\n" + summary(c);
     });
-    headerEls.forEach((h, k) => h.classList.toggle("hidden", !N.headers[k][4].some((i) => nt[i].studies.size > 0)));
-    const st = new Set(facts.map((f) => f[0])).size;
-    $("status").textContent = plural(shown, "node") + " shown, " + studies(st) + (anyFilter() ? " match the filters" : "");
+    headerEls.forEach((h, k) => h.classList.toggle("hidden", !N.headers[k][4].some((i) => studiesAt(counts, i) > 0)));
+    const st = matching.size;
+    $("status").textContent = st === 0 ? emptyReason() :
+      plural(shown, "node") + " shown, " + studies(st) + (anyFilter() ? " match the filters" : "");
     if (selected) {
       const [what, i] = selected;
-      if (what === "node") showStudies(nodeLabel(i), facts.filter((f) => onNode(i, f)));
+      const facts = D.facts.filter(passes);
+      if (what === "node") showStudies(nodeLabel(i), facts.filter((f) => onNode(i, f)), unitStudies(new Set([i])));
       else showStudies(nodeLabel(N.edges[i][0]) + " \u2192 " + nodeLabel(N.edges[i][1]),
-        facts.filter((f) => onNode(N.edges[i][0], f) && onNode(N.edges[i][1], f)));
+        facts.filter((f) => onNode(N.edges[i][0], f) && onNode(N.edges[i][1], f)), unitStudies(new Set([NN + i])));
     }
   };
   refresh();
@@ -665,9 +780,9 @@ GAPMAP_JS = r"""
   const totalStudies = new Set(all.map((f) => f[0])).size;
   $("subtitle").textContent = studies(totalStudies) + ", " + plural(all.reduce((a, f) => a + f[4], 0), "finding") +
     ". Rows: intervention components (bold rows include their indented narrower components); columns: outcome domains. " +
-    "Number: studies; colour: share of findings that improved; hatched: no study (a gap). Click a cell to list its studies.";
+    "Number: studies, each counted once; colour: " + D.meaning + "; " + D.markMeaning + "; hatched: no study (a gap). Click a cell to list its studies.";
   $("hint").textContent = "Click a cell to list the studies behind it, with citations and links to their main reports; hover for a summary." + (D.leftOut ? " " + D.leftOut : "");
-  buildFilters();
+  buildFilters(true);
   const view = $("view");
   view.appendChild(legend((box) => {
     const g = el("span");
@@ -713,51 +828,61 @@ GAPMAP_JS = r"""
   table.appendChild(tbody);
   view.appendChild(table);
 
-  function paintTotal(td, t) {
-    td.textContent = String(t.studies.size);
-    td.title = summary(t);
+  function paintTotal(td, set) {
+    td.textContent = String(set.size);
+    td.title = studies(set.size);
     td.classList.toggle("selected", false);
   }
+  const cellsOf = (i, j) => {  // the units of a cell, a row total (j < 0), a column total (i < 0) or all
+    const out = new Set();
+    for (let a = 0; a < nr; a++) for (let b = 0; b < nc; b++) if ((i < 0 || a === i) && (j < 0 || b === j)) out.add(a * nc + b);
+    return out;
+  };
   refresh = function () {
-    const facts = D.facts.filter(passes);
-    const t = new Map(), rt = [...Array(nr)].map(() => new Tally()), ct = [...Array(nc)].map(() => new Tally()), gt = new Tally();
-    for (const f of facts) {
-      const rows = rowsOf[f[1]], cols = colsOf[f[2]];
-      if (!rows.length || !cols.length) continue;
-      gt.add(f);
-      for (const i of rows) rt[i].add(f);
-      for (const j of cols) {
-        ct[j].add(f);
-        for (const i of rows) { const k = i * nc + j; if (!t.has(k)) t.set(k, new Tally()); t.get(k).add(f); }
-      }
+    const { counts, studies: matching } = countUnits(nr * nc);
+    // totals: the distinct studies of a row or column (a study counts once however many cells it is in)
+    const entries = D.slices[F.group + "|" + F.outcome] || [];
+    const rt = [...Array(nr)].map(() => new Set()), ct = [...Array(nc)].map(() => new Set());
+    const dir = F.direction === "" ? -1 : +F.direction;
+    for (let k = 0; k < entries.length; k += 3) {
+      const s = entries[k + 1];
+      if (!matching.has(s) || (dir >= 0 && entries[k + 2] !== dir)) continue;
+      rt[Math.floor(entries[k] / nc)].add(s); ct[entries[k] % nc].add(s);
     }
     let gaps = 0;
     for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) {
-      const td = cells[i][j], x = t.get(i * nc + j);
+      const td = cells[i][j], u = i * nc + j;
+      const c = [...Array(NDIR).keys()].map((d) => counts[u * NDIR + d]), n = c.reduce((a, b) => a + b, 0);
       td.classList.toggle("selected", !!selected && selected[0] === i && selected[1] === j);
-      if (!x) {
+      td.setAttribute("data-studies", n);
+      td.setAttribute("data-favouring", c[0]);
+      td.setAttribute("data-against", c[1]);
+      if (!n) {
         gaps++;
-        td.classList.add("gap"); td.textContent = ""; td.style.backgroundColor = ""; td.style.color = "";
+        td.classList.add("gap"); td.replaceChildren(); td.style.backgroundColor = ""; td.style.color = "";
         td.title = rowLabel(i) + " \u00d7 " + colLabel(j) + ": no study (gap)";
-        td.setAttribute("data-studies", 0);
         continue;
       }
-      const colour = shareColour(x.share);
+      const bin = scaleOf(c[0], n);
       td.classList.remove("gap");
-      td.textContent = String(x.studies.size);
-      td.style.backgroundColor = colour; td.style.color = textColour(colour);
-      td.setAttribute("data-studies", x.studies.size);
-      const names = [...x.studies].map((s) => D.studies[s][0]).sort(cmp);
-      td.title = rowLabel(i) + " \u00d7 " + colLabel(j) + "\n" + summary(x) + "\n" + names.slice(0, 12).join("; ") + (names.length > 12 ? "; \u2026" : "");
+      td.replaceChildren(el("span", { class: "count" }, n));
+      if (c[1]) {  // studies favouring the comparator: a mark of their own, not a shade
+        const m = el("span", { class: "against" }, D.mark + c[1]);
+        m.style.color = bin.text === "#ffffff" ? bin.text : D.markColour;
+        td.appendChild(m);
+      }
+      td.style.backgroundColor = bin.fill; td.style.color = bin.text;
+      td.title = rowLabel(i) + " \u00d7 " + colLabel(j) + "\n" + summary(c);
     }
     rt.forEach((x, i) => paintTotal(rowTotals[i], x));
     ct.forEach((x, j) => paintTotal(colTotals[j], x));
-    paintTotal(grand, gt);
-    $("status").textContent = nr * nc - gaps + " cells with studies, " + gaps + " gaps; " + studies(gt.studies.size) + (anyFilter() ? " match the filters" : "");
+    paintTotal(grand, matching);
+    $("status").textContent = matching.size === 0 ? emptyReason() :
+      nr * nc - gaps + " cells with studies, " + gaps + " gaps; " + studies(matching.size) + (anyFilter() ? " match the filters" : "");
     if (selected) {
       const [i, j] = selected;
       const title = (i >= 0 ? rowLabel(i) : "any component") + " \u00d7 " + (j >= 0 ? colLabel(j) : "any domain");
-      showStudies(title, facts.filter((f) => onCell(i, j, f)));
+      showStudies(title, D.facts.filter((f) => passes(f) && onCell(i, j, f)), unitStudies(cellsOf(i, j)));
     }
   };
   refresh();

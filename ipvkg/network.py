@@ -165,6 +165,9 @@ class Evidence:
     groups: dict[int, str]           # review group number -> label
     designs: dict[str, Component] = field(default_factory=dict)  # design class -> label, broader designs
     details: list[FindingDetail] = field(default_factory=list)
+    # study -> facet (country, population, setting, risk_of_bias) -> its values' labels, sorted
+    facets: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    risk_of_bias_levels: tuple[str, ...] = ()  # every judgement the ontology allows, judged or not
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # derived data, built once
 
     @classmethod
@@ -333,14 +336,16 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
 
 #: the questions :func:`load_evidence` asks, in the order it asks them
 QUESTIONS = ("network_components", "network_outcomes", "network_designs", "network_studies", "network_interventions",
-             "network_edges", "network_findings")
+             "network_edges", "network_findings", "network_study_facets")
+#: the study facets the pages filter by, in the order they show them
+FACETS = ("country", "population", "setting", "risk_of_bias")
 #: Up to this many studies the pages show citations, secondary reports and each finding's details (estimate, CI,
 #: p-value, instrument, time point), and only then are the details read.
 DETAIL_LIMIT = 5000
 
 
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
-    """Read the evidence from a store: seven SELECT queries of the question library, one each (the findings'
+    """Read the evidence from a store: eight SELECT queries of the question library, one each (the findings'
     details only up to :data:`DETAIL_LIMIT` studies).
 
     ``ask`` answers them (:func:`ipvkg.queries.run_question`, or a build's, which keeps the answers).
@@ -445,8 +450,17 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
                 details.append(FindingDetail(r["study_iri"], r["intervention_iri"], r["outcome_iri"],
                                              DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION), number, text))
         details.sort(key=lambda d: (d.study, d.number or 0, d.text))
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    levels: set[str] = set()
+    for r in ask(store, "network_study_facets").rows:
+        value = _label(r["facet_value"], r["facet_value_iri"] or "")
+        if r["facet"] == "risk_of_bias_level":
+            levels.add(value)
+        elif r["facet"] in FACETS and r["study_iri"] in studies:
+            found[r["study_iri"]][r["facet"]].add(value)
+    facets = {s: {k: tuple(sorted(v, key=str.lower)) for k, v in sorted(by.items())} for s, by in found.items()}
     return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())),
-                    designs, details)
+                    designs, details, facets, tuple(sorted(levels, key=str.lower)))
 
 
 def _number(value: Any) -> str:

@@ -139,3 +139,142 @@ def test_network_nodes_and_lines_count_studies_by_direction(colour_ev, tmp_path)
     assert "#%02x%02x%02x" % (viz["r"], viz["g"], viz["b"]) == share_colour(1 / 3)
     words = " ".join(t.text or "" for t in ET.parse(tmp_path / "network.svg").getroot().iter(SVG + "text"))
     assert COLOUR_MEANING in words and "favours the comparator" in words
+
+
+# --------------------------------------------------------------------------------------------- the pages
+from test_browser import browser, choose, errors, open_page  # noqa: E402,F401  (the module's Chromium)
+
+
+def _rgb(hex_colour: str) -> str:
+    return "rgba(%d, %d, %d, 1)" % tuple(int(hex_colour[k:k + 2], 16) for k in (1, 3, 5))
+
+
+@pytest.fixture(scope="module")
+def colour_pages(colour_ev, tmp_path_factory):
+    from ipvkg.pictures import gapmap_files, network_files
+
+    out = tmp_path_factory.mktemp("colour-pages")
+    gapmap_files(colour_ev, ("html",), lambda n: out / n)
+    network_files(colour_ev, ("html",), lambda n: out / n)
+    return out
+
+
+def test_the_gapmap_page_shows_the_synthesis_counts_and_colours(browser, colour_pages, colour_build, colour_ev):
+    """Each cell's studies by direction on the page equal the synthesis table's (another question, the same rule)."""
+    from ipvkg.synthesis import ask_synthesis
+
+    d = browser
+    open_page(d, colour_pages / "gapmap.html")
+    gm = gap_matrix(colour_ev)
+    synthesis = {(r.component, r.domain): r.counts for r in ask_synthesis(colour_build.store).rows}
+    assert synthesis
+    for (component, domain), counts in synthesis.items():
+        i, j, _ = _cell(gm, component, domain)
+        td = d.find_element("css selector", f'td.cell[data-row="{i}"][data-col="{j}"]')
+        studies = counts.favouring + counts.against + counts.conflicting + counts.unclear
+        assert (int(td.get_attribute("data-studies")), int(td.get_attribute("data-favouring")),
+                int(td.get_attribute("data-against"))) == (studies, counts.favouring, counts.against), component
+        assert td.value_of_css_property("background-color") == _rgb(share_colour(counts.favouring / studies))
+        mark = td.find_elements("css selector", ".against")
+        assert [m.text for m in mark] == ([f"{COMPARATOR_MARK}{counts.against}"] if counts.against else [])
+    i, j, _ = _cell(gm, "advocacy", "mental health")
+    td = d.find_element("css selector", f'td.cell[data-row="{i}"][data-col="{j}"]')
+    assert td.find_element("css selector", ".count").text == "2"  # 1 of 2 studies, not 1 of 6 findings
+    td.click()
+    assert "2 studies, 6 findings: 1 favours the intervention, 1 unclear (70 % rule)" in d.find_element(
+        "id", "panel-summary").text
+    assert COLOUR_MEANING in d.find_element("id", "legend").text
+    choose(d, "direction", "favours the comparator")
+    assert d.find_element("id", "status").text.endswith("; 1 study match the filters")
+    assert errors(d) == []
+
+
+def test_the_network_page_rings_a_node_whose_studies_favour_the_comparator(browser, colour_pages, colour_ev):
+    d = browser
+    open_page(d, colour_pages / "network.html")
+    g = network(colour_ev)
+    for iri, attrs in g.nodes(data=True):
+        label = attrs["label"] if attrs["kind"] != "intervention" else f"{attrs['study']}: {attrs['label']}"
+        el = d.find_element("css selector", f'g.node[aria-label="{label}"]')
+        assert (int(el.get_attribute("data-studies")), int(el.get_attribute("data-favouring")),
+                int(el.get_attribute("data-against"))) == (
+            attrs["n_studies"], attrs["n_studies_favouring"], attrs["n_studies_against"]), label
+        circle = el.find_element("css selector", "circle")
+        assert circle.get_attribute("fill") == share_colour(attrs["share_favouring"]), label
+    assert errors(d) == []
+
+
+# --------------------------------------------------------------------------------------------- filters (shipped)
+def _label(vocab, iri: str) -> str:
+    from rdflib import RDFS, URIRef
+
+    return str(vocab.graph.value(URIRef(iri), RDFS.label))
+
+
+def _shipped_records():
+    from conftest import ROOT
+    from ipvkg.records import load_studies
+
+    return [r for r in load_studies([ROOT / "data" / "studies"])[0] if r.findings]
+
+
+def _facet_values(rec, facet: str, vocab) -> set[str]:
+    if facet == "country":
+        return {str(c) for c in rec.countries}
+    terms = rec.characteristics if facet == "population" else rec.settings
+    return {_label(vocab, t.iri) for t in terms}
+
+
+@pytest.mark.parametrize("facet", ["country", "population", "setting"])
+def test_each_gapmap_filter_keeps_the_studies_the_records_say(browser, shipped_build, vocab, tmp_path, facet):
+    """The study count after a filter equals the records' count of studies with that value (worked out here from
+    data/studies, not from the page's data), and the cells hold only those studies."""
+    from collections import Counter
+
+    from ipvkg.pictures import gapmap_files
+
+    records = _shipped_records()
+    ev = load_evidence(shipped_build.store)
+    gapmap_files(ev, ("html",), lambda n: tmp_path / n)
+    d = browser
+    open_page(d, tmp_path / "gapmap.html")
+    assert d.find_element("id", "status").text.endswith(f"; {len(records)} studies")
+    common = Counter(v for r in records for v in _facet_values(r, facet, vocab)).most_common(2)
+    for value, expected in common:
+        choose(d, facet, value)
+        status = d.find_element("id", "status").text
+        assert status.endswith(f"; {expected} {'study' if expected == 1 else 'studies'} match the filters"), status
+        biggest = max(int(td.get_attribute("data-studies")) for td in d.find_elements("css selector", "td.cell"))
+        assert 0 < biggest <= expected
+    choose(d, "design", "RCT")  # with the design filter (RCTs and cluster RCTs), the records' count again
+    from ipvkg.synthesis import RCT, classes_under
+
+    rct = classes_under(vocab, "design", RCT)  # the ontology's hierarchy: a cluster RCT is an RCT
+    both = sum(1 for r in records if common[-1][0] in _facet_values(r, facet, vocab) and r.design is not None and r.design.iri in rct)
+    status = d.find_element("id", "status").text
+    assert status.endswith(f"; {both} {'study' if both == 1 else 'studies'} match the filters") or (
+        both == 0 and status == "No study matches the filters."), status
+    assert errors(d) == []
+
+
+def test_the_risk_of_bias_filter_says_when_no_study_has_a_judgement(browser, shipped_build, tmp_path):
+    from ipvkg.pictures import gapmap_files
+
+    records = _shipped_records()
+    judged = [r for r in records if getattr(r, "risk_of_bias", None)]
+    ev = load_evidence(shipped_build.store)
+    gapmap_files(ev, ("html",), lambda n: tmp_path / n)
+    d = browser
+    open_page(d, tmp_path / "gapmap.html")
+    options = [o.text for o in d.find_elements("css selector", "#filter-risk_of_bias option")]
+    assert {"low risk of bias", "some concerns", "high risk of bias", "critical risk of bias"} <= set(options)
+    choose(d, "risk_of_bias", "low risk of bias")
+    status = d.find_element("id", "status").text
+    if not judged:  # the shipped records have no judgement yet: the page says so in one line, not a blank map
+        assert status == "No study matches the filters: no study has a risk-of-bias judgement."
+        choose(d, "risk_of_bias", "not judged")
+        assert d.find_element("id", "status").text.endswith(f"; {len(records)} studies match the filters")
+    else:
+        low = sum(1 for r in judged if r.risk_of_bias.iri == ns.IPV + "LowRiskOfBias")
+        assert status.endswith(f"; {low} studies match the filters") or low == 0
+    assert errors(d) == []
