@@ -65,9 +65,14 @@ class GapMap:
                 row_totals[i].add(f)
             for j in cols:
                 column_totals[j].add(f)
-                for i in rws:
-                    cells[(i, j)].add(f)
+            for cell in self.fact_cells(f):
+                cells[cell].add(f)
         return dict(cells), dict(row_totals), dict(column_totals), total
+
+    def fact_cells(self, fact: Fact) -> list[tuple[int, int]]:
+        """The (row, column) cells one fact counts in: each row of its components, each column of its outcome."""
+        rws = self.rows_of.get(fact.intervention, ())
+        return [(i, j) for j in self.columns_of.get(fact.outcome, ()) for i in rws]
 
     @property
     def gaps(self) -> int:

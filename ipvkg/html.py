@@ -26,14 +26,15 @@ import base64
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any, Callable
 
 import networkx as nx
 
 from .assets import asset_dir
 from .network import (COLOUR_MEANING, COMPARATOR_COLOUR, COMPARATOR_MARK, DETAIL_LIMIT, DIRECTIONS, FACETS,
-                      MARK_MEANING, STUDY_DIRECTION_WORDS, STUDY_DIRECTIONS, Evidence, Fact, Layout, Tally,
-                      colour_table, network_tallies)
+                      MARK_MEANING, STUDY_DIRECTION_WORDS, STUDY_DIRECTIONS, Evidence, Fact, Layout, colour_table,
+                      direction_of_sides, fact_places)
 
 STUDY_LIST_LIMIT = 400  # studies listed at once in the side panel
 
@@ -166,23 +167,24 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
     }
 
 
-def study_slices(ev: Evidence, index: dict[str, dict], tally: Callable[[list[Fact]], dict[int, Tally]]
+def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact], Iterable[int]]
                  ) -> dict[str, list[int]]:
     """Each study's direction in each unit of a page (cell, node or line), worked out in Python for every choice
     of the filters that change which of a study's findings a unit holds: review group and outcome.
 
-    The rule (:func:`ipvkg.synthesis.study_direction` through :meth:`ipvkg.network.Tally.study_directions`) is
-    applied here only; the page filters whole studies (design, country, population, setting, risk of bias, their
-    direction) and adds them up. Keys are ``"group|outcome"`` as the page's selects give them (``""`` for all;
-    a group's index or ``-1``; ``o:`` an outcome's index, ``d:`` a domain's); values are flat
-    ``[unit, study, direction, ...]`` with directions indexed as in :data:`ipvkg.network.STUDY_DIRECTIONS`.
+    The rule is :func:`ipvkg.network.direction_of_sides` (:func:`ipvkg.synthesis.study_direction`, as the pictures
+    and ``ipvkg synthesis`` apply it) and is applied here only; the page filters whole studies (design, country,
+    population, setting, risk of bias, their direction) and adds them up. Keys are ``"group|outcome"`` as the
+    page's selects give them (``""`` for all; a group's index or ``-1``; ``o:`` an outcome's index, ``d:`` a
+    domain's); values are flat ``[unit, study, direction, ...]`` with directions indexed as in
+    :data:`ipvkg.network.STUDY_DIRECTIONS`.
 
     :param index: the payload's ``_index`` (study, group, outcome and domain indices).
-    :param tally: the unit tallies of a list of facts, by unit index.
+    :param units_of: the units one fact counts in.
     """
     code = {d: i for i, d in enumerate(STUDY_DIRECTIONS)}
-    subsets: dict[str, list[Fact]] = defaultdict(list)
-    for f in ev.facts:
+    subsets: dict[str, list[int]] = defaultdict(list)
+    for k, f in enumerate(ev.facts):
         inv = ev.interventions.get(f.intervention)
         group = str(index["group"][inv.group]) if inv and inv.group is not None else "-1"
         outcome = ev.outcomes.get(f.outcome)
@@ -190,13 +192,19 @@ def study_slices(ev: Evidence, index: dict[str, dict], tally: Callable[[list[Fac
                                                          (outcome.domains if outcome else ()) if d in index["domain"]]
         for g in ("", group):
             for o in outs:
-                subsets[f"{g}|{o}"].append(f)
+                subsets[f"{g}|{o}"].append(k)
+    units = [list(units_of(f)) for f in ev.facts]  # once per fact, not once per slice
+    study = [index["study"][f.study] for f in ev.facts]
     slices = {}
-    for key, facts in sorted(subsets.items()):
+    for key, members in sorted(subsets.items()):
+        sides: dict[tuple[int, int], list[int]] = {}
+        for k in members:
+            f = ev.facts[k]
+            for u in units[k]:
+                sides.setdefault((u, study[k]), [0, 0, 0])[f.favours] += f.findings
         flat: list[int] = []
-        for unit, t in sorted(tally(facts).items()):
-            for study, direction in sorted(t.study_directions().items()):
-                flat += (unit, index["study"][study], code[direction])
+        for (u, s), n in sorted(sides.items()):
+            flat += (u, s, code[direction_of_sides(*n)])
         slices[key] = flat
     return slices
 
@@ -227,11 +235,11 @@ def network_page(ev: Evidence, g: nx.DiGraph, layout: Layout, note: str = "") ->
                for c, text, first, last in layout.headers]
     eidx = {(a, b): len(nodes) + k for k, (a, b) in enumerate((a, b) for a, b in g.edges if a in nidx and b in nidx)}
 
-    def units(facts: list[Fact]) -> dict[int, Tally]:
-        node_tallies, edge_tallies = network_tallies(ev, facts, "intervention" in layout.kinds)
-        out = {nidx[n]: t for n, t in node_tallies.items() if n in nidx}
-        out.update((eidx[e], t) for e, t in edge_tallies.items() if e in eidx)
-        return out
+    drawn = "intervention" in layout.kinds
+
+    def units(f: Fact) -> list[int]:
+        places = fact_places(ev, f, drawn)
+        return [u for u in (nidx.get(p) if isinstance(p, str) else eidx.get(p) for p in places) if u is not None]
 
     data["slices"] = study_slices(ev, index, units)
     data["net"] = {"nodes": nodes, "edges": edges, "headers": headers, "width": width,
@@ -274,7 +282,7 @@ def gapmap_page(ev: Evidence, gm) -> str:
     data["gap"] = {"rows": [[index["component"][r.iri], r.depth, r.narrower] for r in gm.rows],
                    "cols": [index["domain"][iri] for iri, _ in gm.columns]}
     nc = len(gm.columns)
-    data["slices"] = study_slices(ev, index, lambda facts: {i * nc + j: t for (i, j), t in gm.tally(facts)[0].items()})
+    data["slices"] = study_slices(ev, index, lambda f: [i * nc + j for i, j in gm.fact_cells(f)])
     return _page("Evidence-and-gap map", data, GAPMAP_JS)
 
 

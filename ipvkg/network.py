@@ -626,15 +626,24 @@ def network_tallies(ev: Evidence, facts: Iterable[Fact], interventions: bool = T
     nodes: dict[str, Tally] = defaultdict(Tally)
     edges: dict[tuple[str, str], Tally] = defaultdict(Tally)
     for f in facts:
-        nodes[f.outcome].add(f)
-        if interventions:
-            nodes[f.intervention].add(f)
-        for c in ev.fact_components(f):
-            nodes[c].add(f)
-            edges[(c, f.outcome)].add(f)
-            if interventions:
-                edges[(f.intervention, c)].add(f)
+        for place in fact_places(ev, f, interventions):
+            (nodes[place] if isinstance(place, str) else edges[place]).add(f)
     return nodes, edges
+
+
+def fact_places(ev: Evidence, fact: Fact, interventions: bool = True) -> list[str | tuple[str, str]]:
+    """The nodes (IRIs) and edges (IRI pairs) of :func:`network` that one fact counts in.
+
+    :param interventions: with the intervention node and the intervention -> component edges.
+    """
+    places: list[str | tuple[str, str]] = [fact.outcome]
+    if interventions:
+        places.append(fact.intervention)
+    for c in ev.fact_components(fact):
+        places += [c, (c, fact.outcome)]
+        if interventions:
+            places.append((fact.intervention, c))
+    return places
 
 
 def node_label(ev: Evidence, iri: str, kind: str) -> str:
