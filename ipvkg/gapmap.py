@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -241,11 +242,11 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
 
         fig.text(0.25 / width, 1 - 0.3 / height, "Evidence-and-gap map: intervention components \u00d7 outcome "
                  "domains", fontsize=14, fontweight="bold", ha="left", va="center")
-        fig.text(0.25 / width, 1 - 0.62 / height,
-                 f"{_n(gm.total.n_studies, 'study')}, {_n(gm.total.n_findings, 'finding')}. Number: studies; "
-                 f"colour: {COLOUR_MEANING}; {MARK_MEANING}; hatched: no study (a gap). "
-                 "Bold rows include their indented narrower components.",
-                 fontsize=8.5, ha="left", va="center", color="#333333")
+        fig.text(0.25 / width, 1 - 0.7 / height,
+                 f"{_n(gm.total.n_studies, 'study')}, {_n(gm.total.n_findings, 'finding')}. Number: studies, "
+                 "each once; hatched: no study (a gap). Bold rows include their indented narrower components.\n"
+                 f"Colour: {COLOUR_MEANING}; {MARK_MEANING}.",
+                 fontsize=8.5, ha="left", va="center", color="#333333", linespacing=1.4)
 
         cx = (label_w + (nc + 1) * cell + 0.45) / width
         grid_top = bottom + (nr + 1.3) * cell
@@ -257,13 +258,13 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
         lax.set_axis_off()
         lax.legend([Patch(facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0)], ["no study (gap)"],
                    loc="center left", frameon=False, fontsize=8, handlelength=1.6, handleheight=1.6)
-        fig.text(cx - 0.05 / width, (grid_top - bar_h - 1.25) / height, MARK_MEANING, fontsize=8,
-                 color=COMPARATOR_COLOUR, ha="left", va="center")
-        fig.text(0.25 / width, 0.3 / height,
+        fig.text(cx - 0.05 / width, (grid_top - bar_h - 1.3) / height, MARK_MEANING.replace(" favour", "\nfavour"),
+                 fontsize=8, color=COMPARATOR_COLOUR, ha="left", va="center")
+        fig.text(0.25 / width, 0.35 / height, textwrap.fill(
                  "A study counts once in a cell when it tested an intervention with the component on an outcome of "
                  "the domain; it favours a side when at least 70 % of its findings there favour that side "
                  "(Thomson & Thomas 2013), else it is conflicting or unclear (pale, never a colour of harm).",
-                 fontsize=7.5, ha="left", va="center", color="#555555")
+                 int(width * 15)), fontsize=7.5, ha="left", va="center", color="#555555")
         for fmt, path in outputs.items():
             fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
         plt.close(fig)

@@ -329,8 +329,8 @@ def _network_legend(fig, width, height, max_n, max_e, area, lw, three: bool, lif
     # colour bar: share improved
     cax = fig.add_axes((0.3 / width, y0 + 0.32 / height, 2.6 / width, 0.14 / height))
     share_colourbar(cax, "horizontal")
-    fig.text(0.3 / width, y0 + 0.56 / height, f"Colour: {COLOUR_MEANING}", fontsize=8.5, fontweight="bold",
-             ha="left", va="bottom")
+    fig.text(0.3 / width, y0 + 0.56 / height, f"Colour: {COLOUR_MEANING}".replace(" favour ", "\nfavour "),
+             fontsize=8.5, fontweight="bold", ha="left", va="bottom")
     fig.text(0.3 / width, y0 - 0.18 / height, "Each study once, one direction by the 70 % rule; no clear difference,"
              " conflicting and unclear are pale.\nDark ring: some study favours the comparator.",
              fontsize=7, ha="left", va="top", color="#444444")
