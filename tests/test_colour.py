@@ -142,7 +142,10 @@ def test_network_nodes_and_lines_count_studies_by_direction(colour_ev, tmp_path)
 
 
 # --------------------------------------------------------------------------------------------- the pages
-from test_browser import browser, choose, errors, open_page  # noqa: E402,F401  (the module's Chromium)
+import test_browser  # noqa: E402
+from test_browser import choose, errors, open_page  # noqa: E402
+
+browser = test_browser.browser  # the browser tests' Chromium fixture, used here too
 
 
 def _rgb(hex_colour: str) -> str:
@@ -250,7 +253,8 @@ def test_each_gapmap_filter_keeps_the_studies_the_records_say(browser, shipped_b
     from ipvkg.synthesis import RCT, classes_under
 
     rct = classes_under(vocab, "design", RCT)  # the ontology's hierarchy: a cluster RCT is an RCT
-    both = sum(1 for r in records if common[-1][0] in _facet_values(r, facet, vocab) and r.design is not None and r.design.iri in rct)
+    both = sum(1 for r in records
+               if common[-1][0] in _facet_values(r, facet, vocab) and r.design is not None and r.design.iri in rct)
     status = d.find_element("id", "status").text
     assert status.endswith(f"; {both} {'study' if both == 1 else 'studies'} match the filters") or (
         both == 0 and status == "No study matches the filters."), status
