@@ -132,11 +132,14 @@ def test_network_filters_recount(browser, small_pages):
     out, _ = small_pages
     d = browser
     open_page(d, out / "network.html")
-    choose(d, "direction", "worsened")
-    assert sorted(visible_nodes(d)) == ["Beta 2010: Fixture group CBT", "cognitive behavioural therapy", "depression",
-                                        "support group"]
     node(d, "depression").click()
-    assert panel_studies(d) == ["Beta 2010"]  # the panel follows the filters
+    # the fixture records no side its findings favour: every study is unclear, and the panel says so per study
+    assert [e.text for e in d.find_elements(By.CSS_SELECTOR, "#study-list .study-direction")] == ["\u2014 unclear"] * 2
+    choose(d, "direction", "favours the intervention")
+    assert visible_nodes(d) == [] and panel_studies(d) == []  # the panel follows the filters
+    assert d.find_element(By.ID, "status").text == "No study matches the filters."
+    choose(d, "direction", "unclear")
+    assert len(visible_nodes(d)) == 13
     d.find_element(By.ID, "reset").click()
     assert len(visible_nodes(d)) == 13
     choose(d, "group", "group 1: survivor-focused advocate/case-management intervention")
@@ -176,7 +179,7 @@ def test_gapmap_page_draws_every_cell_and_lists_studies_on_click(browser, small_
     assert panel_studies(d) == ["Beta 2010", "Gamma 2015"]
     assert d.find_element(By.CSS_SELECTOR, "#study-list a").get_attribute("href") == "https://doi.org/10.9999/fixture.b"
     hover = d.find_element(By.CSS_SELECTOR, f'td.cell[data-row="{row}"][data-col="{col}"]').get_attribute("title")
-    assert "2 studies, 3 findings (33% improved)" in hover and "Beta 2010; Gamma 2015" in hover
+    assert "2 studies: 2 unclear (70 % rule)" in hover
     gap = d.find_element(By.CSS_SELECTOR, "td.cell.gap")
     assert gap.text == "" and "no study (gap)" in gap.get_attribute("title")
 

@@ -253,7 +253,8 @@ def test_files_are_written_and_read_back(ev, tmp_path):
     gexf = (tmp_path / "network.gexf").read_text()
     assert "lastmodifieddate" not in gexf
     viz = nx.read_gexf(tmp_path / "network.gexf").nodes[IPV + "PTSD"]["viz"]
-    assert (viz["color"]["r"], viz["color"]["g"], viz["color"]["b"]) == (0x03, 0x4e, 0x7b)  # all improved: the darkest blue
+    # improved, but the fixture records no side its estimate favours: no study favours the intervention, the palest
+    assert "#%02x%02x%02x" % (viz["color"]["r"], viz["color"]["g"], viz["color"]["b"]) == share_colour(0.0)
     j = nx.node_link_graph(json.loads((tmp_path / "network.json").read_text()), edges="links")
     assert set(j.nodes) == set(g.nodes) and j.nodes[IPV + "Depression"]["studies"] == ["Alpha 2005", "Beta 2010"]
     assert j.graph["intervention_layer"] == "included"
@@ -266,7 +267,7 @@ def test_files_are_written_and_read_back(ev, tmp_path):
     svg = ET.parse(tmp_path / "network.svg").getroot()
     text = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
     for word in ("Fixture advocacy", "support group", "depression", "MENTAL HEALTH", "Group 4",
-                 "share of findings that improved", "Node size: studies"):
+                 "share of studies whose findings favour the intervention (70 % rule)", "Node size: studies"):
         assert word in text, word
     gsvg = ET.parse(tmp_path / "gapmap.svg").getroot()
     gtext = " ".join(t.text or "" for t in gsvg.iter("{http://www.w3.org/2000/svg}text"))
@@ -299,8 +300,8 @@ def test_intervention_layer_is_left_out_beyond_the_limits(ev, tmp_path):
 
 
 def test_colours_never_draw_no_difference_as_harm():
-    assert share_colour(0) == "#a6bddb" and share_colour(1) == "#034e7b" and share_colour(0.5) == "#3690c0"
-    # every share is a blue (more blue than red): findings without improvement are pale, not red
+    assert share_colour(0) == "#d0d1e6" and share_colour(1) == "#045a8d" and share_colour(0.5) == "#74a9cf"
+    # every share is a blue (more blue than red): studies without a favourable direction are pale, not red
     for share in (0, 0.1, 0.25, 0.5, 0.75, 1):
         r, g, b = (int(share_colour(share)[i:i + 2], 16) for i in (1, 3, 5))
         assert b > r, share
@@ -492,7 +493,7 @@ def _tiny_synthesis():
 
 
 def test_effect_direction_plot_says_direction_design_size_and_risk_of_bias(tmp_path, monkeypatch):
-    from ipvkg.pictures import synthesis_plots
+    from ipvkg.pictures.pictures import synthesis_plots
     from ipvkg.pictures.synthesis_plots import DIRECTION_STYLE, draw_effect_direction_plot
 
     svg = tmp_path / "edp.svg"

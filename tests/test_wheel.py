@@ -54,6 +54,7 @@ def test_sdist_and_wheel_carry_the_assets(installed):
                   "ipvkg/ontology/qc/missing_label.rq", "ipvkg/shapes/ipvkg-shapes.ttl",
                   "ipvkg/queries/group_counts.rq", "ipvkg/guide/querying.md", "ipvkg/guide/data-model.svg",
                   "ipvkg/record_template/TEMPLATE.yaml",
+                  "ipvkg/page/page.css", "ipvkg/page/common.js", "ipvkg/page/network.js", "ipvkg/page/gapmap.js",
                   "ipvkg/py.typed"):  # PEP 561: type checkers read the installed package's annotations
         assert asset in names
     assert not [n for n in names if "/studies/" in n or n.endswith(".md") and "record_template" in n]  # no records
@@ -72,6 +73,15 @@ def test_installed_ipvkg_builds_queries_and_validates_outside_the_checkout(insta
     ipvkg = installed["bin"] / "ipvkg"
     built = run(ipvkg, "build", "--data", "data-copy", "--out", "out", "--reasoner", "rules", cwd=tmp, env=env)
     assert (tmp / "out" / "dataset.nq").stat().st_size > 0, built.stdout
+    # the pages inline the installed package's style and scripts: one offline file each
+    page_dir = Path(run(installed["python"], "-c", "import ipvkg.assets as a; print(a.asset_dir('page'))", cwd=tmp,
+                        env=env).stdout.strip())
+    assert page_dir.is_relative_to(tmp / "venv")
+    for page, script in (("gapmap.html", "gapmap.js"), ("network.html", "network.js")):
+        html = (tmp / "out" / page).read_text(encoding="utf-8")
+        for part in ("page.css", "common.js", script):
+            assert (page_dir / part).read_text(encoding="utf-8") in html, (page, part)
+        assert html.count("<script") == 2 and "<link" not in html and " src=" not in html, page
     studies = len(list((ROOT / "data" / "studies").glob("*.yaml")))
     answer = run(ipvkg, "query", "studies_by_design_country", "--store", "memory:out", "--format", "csv", "--fresh",
                  cwd=tmp, env=env)

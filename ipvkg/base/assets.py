@@ -1,5 +1,6 @@
-"""Where the shipped assets are: ``ontology/``, ``shapes/``, ``queries/``, ``docs/`` (the querying guide) and
-``data/TEMPLATE.yaml`` (the record template).
+"""Where the shipped assets are: ``ontology/``, ``shapes/``, ``queries/``, ``docs/`` (the querying guide),
+``data/TEMPLATE.yaml`` (the record template) and ``ipvkg/page/`` (the interactive pages' style and scripts, which
+live inside the package in the checkout too).
 
 The repository keeps them at its top level (the layout users asked for); a built wheel carries them inside the
 package (``ipvkg/ontology`` ...; see ``[tool.setuptools.package-dir]`` in ``pyproject.toml``). ``docs/`` ships as
@@ -15,6 +16,8 @@ True
 True
 >>> (asset_dir("template") / "TEMPLATE.yaml").is_file()  # the record template, data/TEMPLATE.yaml in a checkout
 True
+>>> (asset_dir("page") / "gapmap.js").is_file()
+True
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from .errors import IpvkgError
 
-ASSETS = ("ontology", "shapes", "queries", "docs", "template")
+ASSETS = ("ontology", "shapes", "queries", "docs", "template", "page")
 INSTALLED_NAME = {"docs": "guide", "template": "record_template"}  # the folder's name inside an installed package
 CHECKOUT_NAME = {"template": "data"}  # the folder's name in the checkout: only data/TEMPLATE.yaml ships
 

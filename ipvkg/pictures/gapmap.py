@@ -2,7 +2,9 @@
 
 Each cell counts the studies that tested an intervention with that component (or a narrower one: a broader
 component's row includes its narrower components, e.g. psychotherapy includes CBT) on an outcome in that
-domain, and is coloured by the share of those findings that improved. A cell without studies is a gap.
+domain, each study once, and is coloured by the share of those studies whose findings there favour the
+intervention, each study given one direction by the synthesis's rule (:func:`ipvkg.synthesis.study_direction`,
+70 %); studies favouring the comparator are marked apart. A cell without studies is a gap.
 Rows are every component of the ontology and columns every outcome domain (the direct subclasses of
 ipv:Outcome), so components and domains nobody has studied show as whole rows or columns of gaps.
 
@@ -15,12 +17,15 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .network import Evidence, Tally, share_colour, text_colour
-from .style import DPI, PNG_META, SHARE_CMAP, SVG_META, _n, empty_picture, shorten, styled
+from .network import (COLOUR_MEANING, COMPARATOR_COLOUR, COMPARATOR_MARK, MARK_MEANING, Evidence, Fact, Tally,
+                      share_colour, text_colour)
+from .style import DPI, PNG_META, SVG_META, _n, empty_picture, share_colourbar, shorten, styled
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,37 @@ class GapMap:
     row_totals: dict[int, Tally] = field(default_factory=dict)
     column_totals: dict[int, Tally] = field(default_factory=dict)
     total: Tally = field(default_factory=Tally)
+    rows_of: dict[str, list[int]] = field(default_factory=dict)     # intervention -> the row indices it counts in
+    columns_of: dict[str, list[int]] = field(default_factory=dict)  # outcome -> the column indices it counts in
 
     def cell(self, r: int, c: int) -> Tally | None:
         return self.cells.get((r, c))
+
+    def tally(self, facts: Iterable[Fact]
+              ) -> tuple[dict[tuple[int, int], Tally], dict[int, Tally], dict[int, Tally], Tally]:
+        """The cells, row totals, column totals and grand total of this map's rows and columns over ``facts``."""
+        cells: dict[tuple[int, int], Tally] = defaultdict(Tally)
+        row_totals: dict[int, Tally] = defaultdict(Tally)
+        column_totals: dict[int, Tally] = defaultdict(Tally)
+        total = Tally()
+        for f in facts:
+            cols = self.columns_of.get(f.outcome, ())
+            if not cols:
+                continue
+            rws = self.rows_of.get(f.intervention, ())
+            total.add(f)
+            for i in rws:
+                row_totals[i].add(f)
+            for j in cols:
+                column_totals[j].add(f)
+            for cell in self.fact_cells(f):
+                cells[cell].add(f)
+        return dict(cells), dict(row_totals), dict(column_totals), total
+
+    def fact_cells(self, fact: Fact) -> list[tuple[int, int]]:
+        """The (row, column) cells one fact counts in: each row of its components, each column of its outcome."""
+        rws = self.rows_of.get(fact.intervention, ())
+        return [(i, j) for j in self.columns_of.get(fact.outcome, ()) for i in rws]
 
     @property
     def gaps(self) -> int:
@@ -97,23 +130,16 @@ def gap_matrix(ev: Evidence) -> GapMap:
     # indices worked out once per intervention and outcome, not once per fact (400,000 facts at scale)
     rows_idx = {i: [rindex[r] for r in rs if r in rindex] for i, rs in rows_of.items()}
     cols_idx = {o: [cindex[d] for d in out.domains if d in cindex] for o, out in ev.outcomes.items()}
-    cells: defaultdict[tuple[int, int], Tally] = defaultdict(Tally)
-    row_totals: defaultdict[int, Tally] = defaultdict(Tally)
-    column_totals: defaultdict[int, Tally] = defaultdict(Tally)
-    for f in ev.facts:
-        cols = cols_idx.get(f.outcome, ())
-        if not cols:
-            continue
-        rws = rows_idx.get(f.intervention, ())
-        gm.total.add(f)
-        for i in rws:
-            row_totals[i].add(f)
-        for j in cols:
-            column_totals[j].add(f)
-            for i in rws:
-                cells[(i, j)].add(f)
-    gm.cells, gm.row_totals, gm.column_totals = dict(cells), dict(row_totals), dict(column_totals)
+    gm.rows_of, gm.columns_of = rows_idx, cols_idx
+    gm.cells, gm.row_totals, gm.column_totals, gm.total = gm.tally(ev.facts)
     return gm
+
+
+def cell_paint(t: Tally) -> tuple[str, str, int]:
+    """A cell's fill (:func:`ipvkg.network.share_colour` of its share of studies favouring the intervention), the
+    colour of its count, and how many of its studies favour the comparator (drawn as a mark)."""
+    fill = share_colour(t.share_favouring)
+    return fill, text_colour(fill), t.direction_counts.against
 
 
 def csv_text(gm: GapMap) -> str:
@@ -137,10 +163,8 @@ def write_csv(gm: GapMap, path: Path) -> None:
 
 def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
     """Draw the map to each of ``outputs`` ({"png": path, "svg": path}) with matplotlib."""
-    import matplotlib.colorbar as mcb
     import matplotlib.pyplot as plt
     from matplotlib.collections import PatchCollection
-    from matplotlib.colors import Normalize
     from matplotlib.patches import Patch, Rectangle
 
     nr, nc = len(gm.rows), len(gm.columns)
@@ -176,11 +200,15 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
                 if t is None:
                     gaps.append(Rectangle((x, y), size, size))
                     continue
-                colour = share_colour(t.share_improved)
+                colour, ink, against = cell_paint(t)
                 cells.append(Rectangle((x, y), size, size))
                 colours.append(colour)
-                ax.text(j + 0.5, i + 0.52, str(t.n_studies), ha="center", va="center", fontsize=8.5,
-                        fontweight="bold", color=text_colour(colour), zorder=2)
+                ax.text(j + 0.5, i + (0.42 if against else 0.52), str(t.n_studies), ha="center", va="center",
+                        fontsize=8.5, fontweight="bold", color=ink, zorder=2, gid=f"studies-{i}-{j}")
+                if against:  # studies favouring the comparator: a mark of their own, not a shade
+                    ax.text(j + 0.5, i + 0.8, f"{COMPARATOR_MARK}{against}", ha="center", va="center",
+                            fontsize=6, fontweight="bold", color=ink if ink == "#ffffff" else COMPARATOR_COLOUR,
+                            zorder=2, gid=f"against-{i}-{j}")
             total = gm.row_totals.get(i)
             ax.text(nc + 0.5, i + 0.52, str(total.n_studies) if total else "0", ha="center", va="center",
                     fontsize=8, color="#444444")
@@ -189,7 +217,7 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
                     ha="left", va="center", fontsize=8.5,
                     fontweight="bold" if row.narrower else "normal",
                     color="#111111" if row.depth == 0 else "#444444", clip_on=False)
-        ax.add_collection(PatchCollection(cells, facecolors=colours, edgecolors="none", zorder=1))
+        ax.add_collection(PatchCollection(cells, facecolors=colours, edgecolors="none", zorder=1, gid="cells"))
         ax.add_collection(PatchCollection(gaps, facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0,
                                           zorder=1))
         # totals row
@@ -211,30 +239,29 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
 
         fig.text(0.25 / width, 1 - 0.3 / height, "Evidence-and-gap map: intervention components \u00d7 outcome "
                  "domains", fontsize=14, fontweight="bold", ha="left", va="center")
-        fig.text(0.25 / width, 1 - 0.62 / height,
-                 f"{_n(gm.total.n_studies, 'study')}, {_n(gm.total.n_findings, 'finding')}. Number: studies; "
-                 "colour: share of findings that improved; hatched: no study (a gap). "
-                 "Bold rows include their indented narrower components.",
-                 fontsize=8.5, ha="left", va="center", color="#333333")
+        fig.text(0.25 / width, 1 - 0.7 / height,
+                 f"{_n(gm.total.n_studies, 'study')}, {_n(gm.total.n_findings, 'finding')}. Number: studies, "
+                 "each once; hatched: no study (a gap). Bold rows include their indented narrower components.\n"
+                 f"Colour: {COLOUR_MEANING}; {MARK_MEANING}.",
+                 fontsize=8.5, ha="left", va="center", color="#333333", linespacing=1.4)
 
         cx = (label_w + (nc + 1) * cell + 0.45) / width
         grid_top = bottom + (nr + 1.3) * cell
         bar_h = min(3.2, (nr + 1.3) * cell * 0.6)
         cax = fig.add_axes((cx, (grid_top - bar_h) / height, 0.16 / width, bar_h / height))
-        cb = mcb.ColorbarBase(cax, cmap=SHARE_CMAP, norm=Normalize(0, 1), orientation="vertical")
-        cb.set_ticks([0, 0.25, 0.5, 0.75, 1])
-        cb.set_ticklabels(["0%", "25%", "50%", "75%", "100%"])
-        cb.ax.tick_params(labelsize=7.5, length=2)
-        cb.outline.set_linewidth(0.5)
-        cb.set_label("Share of findings that improved", fontsize=8.5)
+        cb = share_colourbar(cax, "vertical")
+        cb.set_label("Share of studies favouring\nthe intervention (70 % rule)", fontsize=8.5)
         lax = fig.add_axes((cx - 0.1 / width, (grid_top - bar_h - 0.9) / height, 1.9 / width, 0.5 / height))
         lax.set_axis_off()
         lax.legend([Patch(facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0)], ["no study (gap)"],
                    loc="center left", frameon=False, fontsize=8, handlelength=1.6, handleheight=1.6)
-        fig.text(0.25 / width, 0.3 / height,
-                 "A study counts in a cell when it tested an intervention with the component on an outcome of the "
-                 "domain. Mixed, no-difference and worsened findings count as not improved.",
-                 fontsize=7.5, ha="left", va="center", color="#555555")
+        fig.text(cx - 0.05 / width, (grid_top - bar_h - 1.3) / height, MARK_MEANING.replace(" favour", "\nfavour"),
+                 fontsize=8, color=COMPARATOR_COLOUR, ha="left", va="center")
+        fig.text(0.25 / width, 0.35 / height, textwrap.fill(
+                 "A study counts once in a cell when it tested an intervention with the component on an outcome of "
+                 "the domain; it favours a side when at least 70 % of its findings there favour that side "
+                 "(Thomson & Thomas 2013), else it is conflicting or unclear (pale, never a colour of harm).",
+                 int(width * 15)), fontsize=7.5, ha="left", va="center", color="#555555")
         for fmt, path in outputs.items():
             fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
         plt.close(fig)

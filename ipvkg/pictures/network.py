@@ -11,7 +11,8 @@ Three networks:
   intervention -> component edges carry the studies that evaluated the intervention and whose
   component -> outcome edges carry the studies and the findings by direction of effect;
 * :func:`component_outcome_network`: component <-> outcome, undirected, weighted by the number of studies
-  (``weight``) and the share of findings that improved (``share_improved``);
+  (``weight``) and coloured by the share of studies whose findings favour the intervention (``share_favouring``:
+  each study counted once, with its direction by :func:`ipvkg.synthesis.study_direction`);
 * :func:`study_network`: studies linked by the components their interventions share (optional; small graphs).
 
 >>> ev = Evidence.empty()
@@ -21,6 +22,7 @@ Three networks:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -29,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import unquote
 
 import networkx as nx
@@ -38,6 +40,7 @@ from ..base import namespaces as ns
 from ..base.errors import IpvkgError
 from ..records.records import MAIN_REPORT
 from ..questions.queries import run_question
+from ..questions.synthesis import FAVOURS_OF_IRI, DirectionCounts, count_directions, study_direction
 from ..store.store import GraphStore, ResultTable
 
 #: Draw the intervention layer (in the PNG/SVG/HTML network) only up to this many interventions.
@@ -60,11 +63,26 @@ DIRECTION_INDEX = {iri: i for i, (iri, _) in enumerate(DIRECTIONS)}
 OTHER_DIRECTION = len(DIRECTIONS)  # a direction outside the ontology's four: counted, not classified
 _COUNT_KEYS = ("n_improved", "n_no_difference", "n_worsened", "n_mixed")
 
-#: Colour of "share of findings that improved", 0 -> 1: light to dark blue (ColorBrewer PuBu). One hue, so that no
-#: share reads as harm: a cell whose findings showed no clear difference is pale, never red (no-difference is not
-#: harm); the low end stays visible on white, unlike grey, which is kept for "no findings".
-SHARE_COLOURS = ("#a6bddb", "#74a9cf", "#3690c0", "#0570b0", "#034e7b")
+#: the sides a finding's estimate can favour (``ipv:favours``), in the order Fact.favours indexes them
+SIDES = ("intervention", "comparator", "unclear")
+SIDE_INDEX = {iri: SIDES.index(side) for iri, side in FAVOURS_OF_IRI.items()}
+#: study-level directions (:func:`ipvkg.synthesis.study_direction`), in the order the pages code them
+STUDY_DIRECTIONS = ("intervention", "comparator", "conflicting", "unclear")
+STUDY_DIRECTION_WORDS = ("favours the intervention", "favours the comparator", "conflicting", "unclear")
+
+#: The colour scale of "share of studies whose findings favour the intervention (70 % rule)": (upper bound of the
+#: share, fill), read from the first bound at or above the share. One hue (ColorBrewer PuBu), so that no share reads
+#: as harm: a cell whose studies show no clear difference, conflict or are unclear is pale, never red. Studies that
+#: favour the comparator are marked apart (COMPARATOR_MARK), not given a shade.
+SHARE_SCALE = ((0.0, "#d0d1e6"), (0.25, "#a6bddb"), (0.5, "#74a9cf"), (0.75, "#2b8cbe"), (1.0, "#045a8d"))
+SHARE_COLOURS = tuple(fill for _, fill in SHARE_SCALE)
 NO_FINDINGS_COLOUR = "#9e9e9e"
+#: drawn beside a cell's or node's study count: how many of its studies favour the comparator
+COMPARATOR_MARK = "\u25bc"
+COMPARATOR_COLOUR = "#7a1f1f"  # the mark and a node's ring: dark, apart from the blue scale
+#: what the colour means, in the words every legend uses
+COLOUR_MEANING = "share of studies whose findings favour the intervention (70 % rule)"
+MARK_MEANING = f"{COMPARATOR_MARK}n: n studies favour the comparator"
 
 
 class PicturesError(IpvkgError):
@@ -106,6 +124,7 @@ class Fact:
     outcome: str
     direction: int                   # index into DIRECTIONS, or OTHER_DIRECTION
     findings: int
+    favours: int = 2                 # index into SIDES: the side the findings' estimates favour (unclear if unsaid)
 
 
 @dataclass(frozen=True)
@@ -147,6 +166,9 @@ class Evidence:
     groups: dict[int, str]           # review group number -> label
     designs: dict[str, Component] = field(default_factory=dict)  # design class -> label, broader designs
     details: list[FindingDetail] = field(default_factory=list)
+    # study -> facet (country, population, setting, risk_of_bias) -> its values' labels, sorted
+    facets: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    risk_of_bias_levels: tuple[str, ...] = ()  # every judgement the ontology allows, judged or not
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # derived data, built once
 
     @classmethod
@@ -315,14 +337,16 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
 
 #: the questions :func:`load_evidence` asks, in the order it asks them
 QUESTIONS = ("network_components", "network_outcomes", "network_designs", "network_studies", "network_interventions",
-             "network_edges", "network_findings")
+             "network_edges", "network_findings", "network_study_facets")
+#: the study facets the pages filter by, in the order they show them
+FACETS = ("country", "population", "setting", "risk_of_bias")
 #: Up to this many studies the pages show citations, secondary reports and each finding's details (estimate, CI,
 #: p-value, instrument, time point), and only then are the details read.
 DETAIL_LIMIT = 5000
 
 
 def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_question) -> Evidence:
-    """Read the evidence from a store: seven SELECT queries of the question library, one each (the findings'
+    """Read the evidence from a store: eight SELECT queries of the question library, one each (the findings'
     details only up to :data:`DETAIL_LIMIT` studies).
 
     ``ask`` answers them (:func:`ipvkg.questions.queries.run_question`, or a build's, which keeps the answers).
@@ -410,14 +434,14 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     for r in ask(store, "network_edges").rows:
         study, arm, outcome = r["study_iri"], r["intervention_iri"], r["outcome_iri"]
         facts.append(Fact(study, arm, outcome, DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION),
-                          int(r["findings"] or 0)))
+                          int(r["findings"] or 0), SIDE_INDEX.get(r.get("favours_iri") or "", SIDES.index("unclear"))))
         if arm not in interventions:  # a finding's arm that no study ipv:evaluates
             interventions[arm] = Intervention(arm, ns.local_name(arm), study)
         if study not in studies:
             studies[study] = Study(study, ns.local_name(study))
         if outcome not in outcomes:
             outcomes[outcome] = Outcome(outcome, ns.local_name(outcome))
-    facts.sort(key=lambda f: (f.study, f.intervention, f.outcome, f.direction))  # same graph, same files
+    facts.sort(key=lambda f: (f.study, f.intervention, f.outcome, f.direction, f.favours))  # same graph, same files
     details = []
     if len(studies) <= DETAIL_LIMIT:
         for r in ask(store, "network_findings").rows:
@@ -427,8 +451,17 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
                 details.append(FindingDetail(r["study_iri"], r["intervention_iri"], r["outcome_iri"],
                                              DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION), number, text))
         details.sort(key=lambda d: (d.study, d.number or 0, d.text))
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    levels: set[str] = set()
+    for r in ask(store, "network_study_facets").rows:
+        value = _label(r["facet_value"], r["facet_value_iri"] or "")
+        if r["facet"] == "risk_of_bias_level":
+            levels.add(value)
+        elif r["facet"] in FACETS and r["study_iri"] in studies:
+            found[r["study_iri"]][r["facet"]].add(value)
+    facets = {s: {k: tuple(sorted(v, key=str.lower)) for k, v in sorted(by.items())} for s, by in found.items()}
     return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())),
-                    designs, details)
+                    designs, details, facets, tuple(sorted(levels, key=str.lower)))
 
 
 def _number(value: Any) -> str:
@@ -461,14 +494,17 @@ def finding_detail(row: dict) -> str:
 # --------------------------------------------------------------------------------------------- counting
 @dataclass
 class Tally:
-    """Studies and findings (by direction) behind one node, edge or cell."""
+    """Studies and findings (by direction) behind one node, edge or cell, and each study's sides, to give it one
+    direction there by the synthesis's rule."""
 
     studies: set[str] = field(default_factory=set)
     counts: list[int] = field(default_factory=lambda: [0] * (len(DIRECTIONS) + 1))
+    sides: dict[str, list[int]] = field(default_factory=dict)  # study -> its findings here by SIDES
 
     def add(self, fact: Fact) -> None:
         self.studies.add(fact.study)
         self.counts[fact.direction] += fact.findings
+        self.sides.setdefault(fact.study, [0, 0, 0])[fact.favours] += fact.findings
 
     @property
     def n_studies(self) -> int:
@@ -480,8 +516,22 @@ class Tally:
 
     @property
     def share_improved(self) -> float | None:
-        """Improved findings over all findings (mixed, no difference and worsened count as not improved)."""
+        """Improved findings over all findings (the authors' conclusions, kept as counts; not the colour)."""
         return self.counts[0] / self.n_findings if self.n_findings else None
+
+    def study_directions(self) -> dict[str, str]:
+        """Each study's one direction here, by :func:`ipvkg.synthesis.study_direction` over its findings here."""
+        return {s: direction_of_sides(*n) for s, n in self.sides.items()}
+
+    @property
+    def direction_counts(self) -> DirectionCounts:
+        """The studies here by their study-level direction, each counted once."""
+        return count_directions(self.study_directions().values())
+
+    @property
+    def share_favouring(self) -> float | None:
+        """Studies whose direction favours the intervention over all studies here (what the colour shows)."""
+        return self.direction_counts.favouring / self.n_studies if self.n_studies else None
 
     @property
     def direction(self) -> str:
@@ -499,6 +549,11 @@ class Tally:
         if self.share_improved is not None:
             out["share_improved"] = round(self.share_improved, 4)
         out["direction"] = self.direction
+        counts = self.direction_counts
+        out.update(n_studies_favouring=counts.favouring, n_studies_against=counts.against,
+                   n_studies_conflicting=counts.conflicting, n_studies_unclear=counts.unclear)
+        if self.n_studies:
+            out["share_favouring"] = round(counts.favouring / self.n_studies, 4)
         if lists:
             ordered = sorted(self.studies, key=lambda s: (ev.study_label(s).lower(), s))
             out["studies"] = [ev.study_label(s) for s in ordered]
@@ -512,27 +567,20 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
     """The intervention -> component -> outcome network (without the intervention layer if asked).
 
     Nodes are IRIs with ``kind`` (intervention, component, outcome), ``label``, ``n_studies``, ``n_findings``,
-    findings by direction (``n_improved`` ...), ``share_improved`` and (``lists``; by default when there are
+    findings by direction (``n_improved`` ...), ``share_improved``, the studies by their study-level direction
+    (``n_studies_favouring``, ``n_studies_against``, ...), ``share_favouring`` (the colour) and (``lists``; by
+    default when there are
     at most :data:`LIST_LIMIT` studies) the studies' labels and IRIs. Only what findings touch is drawn: an
     intervention without findings has no node.
     """
-    nodes: dict[str, Tally] = defaultdict(Tally)
-    edges: dict[tuple[str, str], Tally] = defaultdict(Tally)
-    for f in ev.facts:
-        nodes[f.outcome].add(f)
-        if interventions:
-            nodes[f.intervention].add(f)
-        for c in ev.fact_components(f):
-            nodes[c].add(f)
-            edges[(c, f.outcome)].add(f)
-            if interventions:
-                edges[(f.intervention, c)].add(f)
+    nodes, edges = network_tallies(ev, ev.facts, interventions)
     n_studies = len({f.study for f in ev.facts})
     lists = n_studies <= LIST_LIMIT if lists is None else lists
     g = nx.DiGraph()
     g.graph.update(name="ipvkg intervention network",
                    description="intervention -> component (studies) -> outcome (studies, findings by direction); "
-                               "share_improved = improved findings / all findings",
+                               "share_favouring = studies whose findings favour the intervention (70 % rule) / "
+                               "studies; share_improved = improved findings / all findings",
                    n_studies=n_studies, n_interventions=len({f.intervention for f in ev.facts}),
                    n_findings=ev.n_findings,
                    study_lists="included" if lists else f"left out ({n_studies} studies, more than {LIST_LIMIT})")
@@ -570,6 +618,35 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
     return g
 
 
+def network_tallies(ev: Evidence, facts: Iterable[Fact], interventions: bool = True
+                    ) -> tuple[dict[str, Tally], dict[tuple[str, str], Tally]]:
+    """The tallies of each node and edge of :func:`network` over ``facts`` (all of them, or a page's slice).
+
+    :param interventions: count the intervention nodes and intervention -> component edges too.
+    """
+    nodes: dict[str, Tally] = defaultdict(Tally)
+    edges: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    for f in facts:
+        for place in fact_places(ev, f, interventions):
+            (nodes[place] if isinstance(place, str) else edges[place]).add(f)
+    return nodes, edges
+
+
+def fact_places(ev: Evidence, fact: Fact, interventions: bool = True) -> list[str | tuple[str, str]]:
+    """The nodes (IRIs) and edges (IRI pairs) of :func:`network` that one fact counts in.
+
+    :param interventions: with the intervention node and the intervention -> component edges.
+    """
+    places: list[str | tuple[str, str]] = [fact.outcome]
+    if interventions:
+        places.append(fact.intervention)
+    for c in ev.fact_components(fact):
+        places += [c, (c, fact.outcome)]
+        if interventions:
+            places.append((fact.intervention, c))
+    return places
+
+
 def node_label(ev: Evidence, iri: str, kind: str) -> str:
     if kind == "intervention":
         inv = ev.interventions.get(iri)
@@ -580,7 +657,7 @@ def node_label(ev: Evidence, iri: str, kind: str) -> str:
 
 
 def component_outcome_network(ev: Evidence) -> nx.Graph:
-    """Component <-> outcome, undirected; ``weight`` = number of studies, ``share_improved`` on every edge."""
+    """Component <-> outcome, undirected; ``weight`` = number of studies, ``share_favouring`` on every edge."""
     g = network(ev, interventions=False).to_undirected(as_view=False)
     g.graph["name"] = "ipvkg component-outcome network"
     for n, kind in g.nodes(data="kind"):
@@ -642,7 +719,7 @@ def write_gexf(g: nx.Graph, path: Path, positions: dict[str, tuple[float, float]
     """GEXF 1.2 with the picture's layout and colours (viz) so that Gephi opens it as drawn; no date stamp."""
     h = interchange_copy(g)
     for n, d in h.nodes(data=True):
-        r, gr, b = hex_rgb(share_colour(d.get("share_improved")))
+        r, gr, b = hex_rgb(share_colour(d.get("share_favouring")))
         viz: dict[str, Any] = {"color": {"r": r, "g": gr, "b": b, "a": 1.0},
                                "size": float(node_size_units(d.get("n_studies", 1)))}
         if positions and n in positions:
@@ -661,21 +738,37 @@ def write_node_link(g: nx.Graph, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------- colours
-def share_colour(share: float | None) -> str:
-    """The hex colour of a share of improved findings (grey when there are no findings).
+@functools.lru_cache(maxsize=None)
+def direction_of_sides(intervention: int, comparator: int, unclear: int) -> str:
+    """One study's direction from how many of its findings favour each side (the synthesis's rule, remembered:
+    the same few counts come back for most studies).
 
-    >>> share_colour(0.0), share_colour(1.0), share_colour(None)
-    ('#a6bddb', '#034e7b', '#9e9e9e')
+    >>> direction_of_sides(0, 0, 5), direction_of_sides(1, 0, 0), direction_of_sides(2, 1, 0)
+    ('unclear', 'intervention', 'conflicting')
+    """
+    return study_direction(["intervention"] * intervention + ["comparator"] * comparator + ["unclear"] * unclear)
+
+
+def share_colour(share: float | None) -> str:
+    """The fill of a share of studies favouring the intervention: the first bin of :data:`SHARE_SCALE` at or above
+    it (grey when there are no studies).
+
+    >>> share_colour(0.0), share_colour(0.5), share_colour(0.51), share_colour(1.0), share_colour(None)
+    ('#d0d1e6', '#74a9cf', '#2b8cbe', '#045a8d', '#9e9e9e')
     """
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return NO_FINDINGS_COLOUR
-    share = min(1.0, max(0.0, float(share)))
-    stops = [hex_rgb(c) for c in SHARE_COLOURS]
-    pos = share * (len(stops) - 1)
-    i = min(int(pos), len(stops) - 2)
-    t = pos - i
-    rgb = [round(a + (b - a) * t) for a, b in zip(stops[i], stops[i + 1])]
-    return "#%02x%02x%02x" % tuple(rgb)
+    return next(fill for bound, fill in SHARE_SCALE if share <= bound) if share <= 1 else SHARE_SCALE[-1][1]
+
+
+def colour_table() -> list[dict[str, Any]]:
+    """The colour scale as the pages receive it: each bin's upper bound, fill, text colour and label."""
+    out = []
+    for k, (bound, fill) in enumerate(SHARE_SCALE):
+        low = SHARE_SCALE[k - 1][0] if k else None
+        label = "0%" if low is None else f">{100 * low:.0f}\u2013{100 * bound:.0f}%"
+        out.append({"upTo": bound, "fill": fill, "text": text_colour(fill), "label": label})
+    return out
 
 
 def hex_rgb(colour: str) -> tuple[int, int, int]:

@@ -30,16 +30,16 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MPath  # noqa: E402
 
-from .network import (DRAW_LIMIT, EXPORT_LIMIT, Evidence, Layout, PicturesError,  # noqa: E402
-                      layered_layout, load_evidence, network, share_colour, write_gexf, write_graphml,
-                      write_node_link)
+from .network import (COLOUR_MEANING, COMPARATOR_COLOUR, DRAW_LIMIT, EXPORT_LIMIT,  # noqa: E402
+                      Evidence, Layout, PicturesError, layered_layout,
+                      load_evidence, network, share_colour, write_gexf, write_graphml, write_node_link)
 from ..base.output import OutputFolder, Staging  # noqa: E402
 from ..questions.queries import run_question  # noqa: E402
 from ..questions.kept import open_store  # noqa: E402
 from ..store.store import GraphStore, ResultTable, SparqlEndpointStore  # noqa: E402
 from .gapmap import draw_gapmap, gap_matrix, write_csv  # noqa: E402
 from .html import gapmap_page, network_page  # noqa: E402
-from .style import DPI, PNG_META, SHARE_CMAP, SVG_META, _n, empty_picture, shorten, styled, text_width  # noqa: E402
+from .style import DPI, PNG_META, SVG_META, _n, empty_picture, share_colourbar, shorten, styled, text_width  # noqa: E402
 
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
@@ -57,8 +57,9 @@ def omitted_note(n_interventions: int, limit: int = DRAW_LIMIT) -> str:
 def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") -> None:
     """Draw the layered network to each of ``outputs`` ({"png": path, "svg": path}).
 
-    Node colour = share of findings that improved; node area = number of studies; component -> outcome edge
-    width = number of studies, colour = share improved; intervention -> component edges in grey.
+    Node colour = share of studies whose findings favour the intervention (70 % rule), a dark ring where some study
+    favours the comparator; node area = number of studies; component -> outcome edge width = number of studies,
+    colour = the same share; intervention -> component edges in grey.
     """
     if not layout.kinds:
         empty_picture("Interventions, their components and outcomes", outputs)
@@ -147,7 +148,7 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
                 grey.append(PathPatch(path))
             else:
                 tested.append(PathPatch(path))
-                tested_colours.append(to_rgba(share_colour(d.get("share_improved")), alpha(d["weight"])))
+                tested_colours.append(to_rgba(share_colour(d.get("share_favouring")), alpha(d["weight"])))
                 tested_widths.append(lw(d["weight"]))
         ax.add_collection(PatchCollection(grey, facecolors="none", edgecolors=[to_rgba("#bdbdbd", 0.9)],
                                           linewidths=0.7, zorder=1), autolim=False)
@@ -157,8 +158,10 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
         nodes = list(g.nodes(data=True))
         ax.scatter([xy[n][0] for n, _ in nodes], [xy[n][1] for n, _ in nodes],
                    s=[area(d["n_studies"]) for _, d in nodes],
-                   c=[share_colour(d.get("share_improved")) for _, d in nodes],
-                   edgecolors="#222222", linewidths=0.6, zorder=4)
+                   c=[share_colour(d.get("share_favouring")) for _, d in nodes],
+                   # a study favouring the comparator: a thick dark ring of its own, not a shade of the scale
+                   edgecolors=[COMPARATOR_COLOUR if d.get("n_studies_against") else "#222222" for _, d in nodes],
+                   linewidths=[1.8 if d.get("n_studies_against") else 0.6 for _, d in nodes], zorder=4)
 
         for n, d in nodes:
             x, y = xy[n]
@@ -199,8 +202,9 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
         fig.text(0.2 / width, 1 - 0.3 / height, title, fontsize=14, fontweight="bold", ha="left", va="center")
         fig.text(0.2 / width, 1 - 0.62 / height,
                  f"{_n(gs.get('n_studies', 0), 'study')}, {_n(gs.get('n_interventions', 0), 'intervention')}, "
-                 f"{_n(gs.get('n_findings', 0), 'finding')}. Colour: share of findings that improved; "
-                 "size and line width: number of studies.", fontsize=9, ha="left", va="center", color="#333333")
+                 f"{_n(gs.get('n_findings', 0), 'finding')}. Colour: {COLOUR_MEANING}; dark ring: some "
+                 "study favours the comparator; size and line width: number of studies.", fontsize=9, ha="left",
+                 va="center", color="#333333")
 
         _network_legend(fig, width, height, max_n, max_e, area, lw, three, lift=0.2 * len(note_lines))
         if note_lines:
@@ -240,18 +244,11 @@ def _network_legend(fig, width, height, max_n, max_e, area, lw, three: bool, lif
     y0 = (0.72 + lift) / height
     # colour bar: share improved
     cax = fig.add_axes((0.3 / width, y0 + 0.32 / height, 2.6 / width, 0.14 / height))
-    import matplotlib.colorbar as mcb
-    from matplotlib.colors import Normalize
-
-    cb = mcb.ColorbarBase(cax, cmap=SHARE_CMAP, norm=Normalize(0, 1), orientation="horizontal")
-    cb.set_ticks([0, 0.25, 0.5, 0.75, 1])
-    cb.set_ticklabels(["0%", "25%", "50%", "75%", "100%"])
-    cb.ax.tick_params(labelsize=7.5, length=2)
-    cb.outline.set_linewidth(0.5)
-    fig.text(0.3 / width, y0 + 0.56 / height, "Colour: share of findings that improved", fontsize=8.5,
-             fontweight="bold",
-             ha="left", va="bottom")
-    fig.text(0.3 / width, y0 - 0.18 / height, "Mixed, no-difference and worsened findings count as not improved.",
+    share_colourbar(cax, "horizontal")
+    fig.text(0.3 / width, y0 + 0.56 / height, f"Colour: {COLOUR_MEANING}".replace(" favour ", "\nfavour "),
+             fontsize=8.5, fontweight="bold", ha="left", va="bottom")
+    fig.text(0.3 / width, y0 - 0.18 / height, "Each study once, one direction by the 70 % rule; no clear difference,"
+             " conflicting and unclear are pale.\nDark ring: some study favours the comparator.",
              fontsize=7, ha="left", va="top", color="#444444")
 
     lax = fig.add_axes((3.4 / width, y0 - 0.2 / height, (width - 3.6) / width, 0.95 / height))

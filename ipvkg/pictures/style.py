@@ -8,16 +8,15 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
-from .network import SHARE_COLOURS  # noqa: E402
+from .network import SHARE_COLOURS, SHARE_SCALE, colour_table  # noqa: E402
 
 if TYPE_CHECKING:  # matplotlib's names of its settings, for the annotation only
     from matplotlib.typing import RcKeyType
@@ -45,7 +44,21 @@ def styled():
     with _DRAWING, matplotlib.rc_context(RC):
         yield
 
-SHARE_CMAP = LinearSegmentedColormap.from_list("share_improved", SHARE_COLOURS)
+
+
+def share_colourbar(cax, orientation: Literal["vertical", "horizontal"]):
+    """A colour bar of :data:`ipvkg.pictures.network.SHARE_SCALE`'s bins (0 % alone, then quarters), in percent."""
+    import matplotlib.colorbar as mcb
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    bounds = [-0.1] + [bound for bound, _ in SHARE_SCALE]  # 0 % is a bin of its own
+    cb = mcb.ColorbarBase(cax, cmap=ListedColormap(SHARE_COLOURS), norm=BoundaryNorm(bounds, len(SHARE_COLOURS)),
+                          orientation=orientation, spacing="uniform")
+    cb.set_ticks([(a + b) / 2 for a, b in zip(bounds, bounds[1:])])
+    cb.set_ticklabels([entry["label"] for entry in colour_table()])
+    cb.ax.tick_params(labelsize=7, length=0)
+    cb.outline.set_linewidth(0.5)
+    return cb
 
 
 def _n(n: int, word: str) -> str:

@@ -251,6 +251,7 @@ RCT = ns.IPV + "RandomisedControlledTrial"
 POOLED_DIFFERENCES = ("mean difference", "standardised mean difference", "risk difference")
 _FAVOURS_IRI: dict[str, Favours] = {ns.IPV + "FavoursIntervention": "intervention",
                                     ns.IPV + "FavoursComparator": "comparator", ns.IPV + "FavoursUnclear": "unclear"}
+FAVOURS_OF_IRI = _FAVOURS_IRI  # the pictures read ipv:favours through the same map
 
 
 @dataclass(frozen=True)
