@@ -493,7 +493,7 @@ def _tiny_synthesis():
 
 
 def test_effect_direction_plot_says_direction_design_size_and_risk_of_bias(tmp_path, monkeypatch):
-    from ipvkg.pictures.pictures import synthesis_plots
+    from ipvkg.pictures import synthesis_plots
     from ipvkg.pictures.synthesis_plots import DIRECTION_STYLE, draw_effect_direction_plot
 
     svg = tmp_path / "edp.svg"

@@ -74,7 +74,7 @@ def test_installed_ipvkg_builds_queries_and_validates_outside_the_checkout(insta
     built = run(ipvkg, "build", "--data", "data-copy", "--out", "out", "--reasoner", "rules", cwd=tmp, env=env)
     assert (tmp / "out" / "dataset.nq").stat().st_size > 0, built.stdout
     # the pages inline the installed package's style and scripts: one offline file each
-    page_dir = Path(run(installed["python"], "-c", "import ipvkg.assets as a; print(a.asset_dir('page'))", cwd=tmp,
+    page_dir = Path(run(installed["python"], "-c", "import ipvkg.base.assets as a; print(a.asset_dir('page'))", cwd=tmp,
                         env=env).stdout.strip())
     assert page_dir.is_relative_to(tmp / "venv")
     for page, script in (("gapmap.html", "gapmap.js"), ("network.html", "network.js")):
