@@ -508,7 +508,8 @@ def virtuoso_service_form(query: str, bindings: Mapping[str, ox.NamedNode | ox.L
         if lone:
             close = _group_end(masked, opening.start(2)) - 1
             service = _SERVICE.search(masked, opening.end(2))
-            lone = service is not None and masked[_group_end(masked, masked.find("{", service.end())):close].strip() == ""
+            after = _group_end(masked, masked.find("{", service.end())) if service else close
+            lone = service is not None and masked[after:close].strip() == ""
         if not lone:
             raise DialectError(f"{refuse}: it has no LATERAL; only a LATERAL that opens the WHERE group around "
                                "one SERVICE can be left out")
