@@ -12,13 +12,15 @@ import csv
 import json
 import re
 import urllib.request
+from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from conftest import ROOT, OxigraphServer, VirtuosoServer, run_cli, virtuoso_recipe
 from ipvkg.questions.queries import list_questions, run_question
-from ipvkg.store.store import DialectError, open_store
-from test_linking import FOREIGN
+from ipvkg.store.store import DialectError, open_store, virtuoso_service_form
+from test_linking import FIXTURES, FOREIGN
 from test_publish import CuttingProxy
 from test_publish import answers as _answers
 from test_publish import question_params
@@ -28,7 +30,9 @@ ONE_GRAPH = "https://w3id.org/ipvkg/graph/all"
 PASSWORD = "Pw-only-for-tests-7"  # the writer's password: never in any output
 # every line of the documented recipe, as the tests below look it up
 RECIPE = [("virtuoso-t",), ("isql-vt", "USER_CREATE"), ("ipvkg publish",), ("ipvkg query group_counts",),
-          ("cp ",), ("isql-vt", "ld_dir"), ("ipvkg query component_outcome",)]
+          ("cp ",), ("isql-vt", "ld_dir"), ("ipvkg query component_outcome",), ("isql-vt", "SPARQL_SINV_2"),
+          ("ipvkg query federated_shared_studies",)]
+REMOTE_IN_RECIPE = "http://127.0.0.1:7879/query"  # the second server's endpoint in the documented line
 
 
 def answers(store, name: str, params: dict[str, str]):
@@ -52,6 +56,7 @@ def virtuoso_quads(shipped_build, tmp_path_factory):
     try:
         ok(server.run_recipe(virtuoso_recipe("cp "), build=shipped_build.out))
         assert "0 Rows." in ok(server.run_recipe(virtuoso_recipe("isql-vt", "ld_dir")))
+        ok(server.run_recipe(virtuoso_recipe("isql-vt", "SPARQL_SINV_2")))  # SERVICE for the SPARQL user
         yield server
     finally:
         server.stop()
@@ -225,26 +230,95 @@ def test_network_and_gapmap_from_virtuoso_hold_the_embedded_data(shipped_build, 
         assert len(list(csv.DictReader(f))) > 10
 
 
-def test_the_federated_question_is_refused_on_virtuoso_in_one_line(shipped_build, virtuoso_quads, virtuoso_one_graph):
-    """Virtuoso 7.2.5 loses rows and OPTIONAL values of a SERVICE joined with local patterns (docs/large-servers.md):
-    refused before it is sent, with or without --graph, never answered wrongly; the embedded store answers it."""
-    second = OxigraphServer()
+def oxigraph_holding(fixture: Path, **options) -> OxigraphServer:
+    """A second server: Oxigraph holding one foreign graph, read as `ipvkg link` reads it."""
+    from ipvkg.link import read_other
+
+    quads, _, _ = read_other(fixture, **options)
+    data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+    server = OxigraphServer()
+    load = urllib.request.Request(server.url + "/store?default", data=data, method="POST",
+                                  headers={"Content-Type": "application/n-triples"})
+    urllib.request.urlopen(load, timeout=30).close()
+    server.endpoint = server.url + "/query"
+    return server
+
+
+@pytest.mark.parametrize("fixture, options", [
+    (FOREIGN, {}),
+    (FIXTURES / "http-schema.ttl", {}),
+    (FIXTURES / "spaces.ttl", {"lenient": True}),
+    (FIXTURES / "identifiers-org.ttl", {}),
+])
+def test_the_federated_question_answers_on_virtuoso_as_on_the_embedded_store(shipped_build, virtuoso_quads,
+                                                                              fixture, options):
+    """Virtuoso as host, the remote graph on a second server (Oxigraph): the same rows, pages and columns as
+    the embedded store asking the same server (docs/large-servers.md)."""
+    server = oxigraph_holding(fixture, **options)
     try:
-        load = urllib.request.Request(second.url + "/store?default", data=FOREIGN.read_bytes(), method="POST",
-                                      headers={"Content-Type": "text/turtle"})
-        urllib.request.urlopen(load, timeout=30).close()
-        param = f"endpoint={second.url}/query"
-        for store in (["--store", f"sparql:{virtuoso_quads.url}"],
-                      ["--store", f"sparql:{virtuoso_one_graph.url}", "--graph", ONE_GRAPH]):
-            done = run_cli("query", "federated_shared_studies", *store, "--param", param)
-            assert done.returncode == 2 and done.stdout == "", done.stdout
-            lines = done.stderr.strip().splitlines()
-            assert len(lines) == 1 and "is Virtuoso 7" in lines[0] and "embedded store or Oxigraph" in lines[0]
-        here = json.loads(ok(run_cli("query", "federated_shared_studies", "--store", f"memory:{shipped_build.out}",
-                                     "--param", param, "--format", "json")))
-        assert len({r["remote"] for r in here}) == 3
-        with pytest.raises(DialectError):
-            run_question(open_store(f"sparql:{virtuoso_quads.url}"), "federated_shared_studies",
-                         {"endpoint": f"{second.url}/query"})
+        params = {"endpoint": server.endpoint}
+        embedded, remote = open_store(f"memory:{shipped_build.out}"), open_store(f"sparql:{virtuoso_quads.url}")
+        ours, theirs = answers(embedded, "federated_shared_studies", params), \
+            answers(remote, "federated_shared_studies", params)
+        assert ours == theirs, f"{len(ours[1])} rows embedded, {len(theirs[1])} on Virtuoso"
+        if fixture == FOREIGN:  # the records of three of our studies, one of them with two conditions
+            assert len(ours[1]) == 4 and len({json.loads(r)["remote"] for r in ours[1]}) == 3
+            whole = run_question(embedded, "federated_shared_studies", params).rows
+            page = run_question(remote, "federated_shared_studies", params, limit=2, offset=1)
+            assert page.total == len(whole) and len(page.rows) == 2
+            assert {json.dumps(r, sort_keys=True) for r in page.rows} <= {json.dumps(r, sort_keys=True)
+                                                                            for r in whole}
+    finally:
+        server.stop()
+
+
+def test_the_documented_federated_line_prints_the_embedded_table(shipped_build, virtuoso_quads):
+    second = oxigraph_holding(FOREIGN)
+    try:
+        line = virtuoso_recipe("ipvkg query federated_shared_studies")
+        here = ok(run_cli("query", "federated_shared_studies", "--store", f"memory:{shipped_build.out}",
+                          "--param", f"endpoint={second.endpoint}"))
+        there = ok(virtuoso_quads.run_recipe(line, **{REMOTE_IN_RECIPE: second.endpoint}))
+        assert "(4 rows)" in here and sorted(here.splitlines()) == sorted(there.splitlines())
     finally:
         second.stop()
+
+
+def test_the_federated_question_is_refused_under_graph_on_virtuoso_in_one_line(virtuoso_one_graph):
+    """Under --graph Virtuoso 7.2.5 sends the graph into the SERVICE call (the remote is asked for
+    ``GRAPH <that graph>`` and answers no rows): refused before it is sent, never answered with no rows."""
+    second = oxigraph_holding(FOREIGN)
+    try:
+        done = run_cli("query", "federated_shared_studies", "--store", f"sparql:{virtuoso_one_graph.url}",
+                       "--graph", ONE_GRAPH, "--param", f"endpoint={second.endpoint}")
+        assert done.returncode == 2 and done.stdout == "", done.stdout
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "is Virtuoso 7" in lines[0] and "sends --graph into the SERVICE" in lines[0]
+    finally:
+        second.stop()
+
+
+ENDPOINT = {"e": ox.NamedNode("http://127.0.0.1:7879/query")}
+
+
+@pytest.mark.parametrize("query, bindings, needle", [
+    ("SELECT * WHERE { SERVICE ?e { ?s ?p ?o } }", {}, "needs its endpoint bound to an IRI"),
+    ("SELECT * WHERE { SERVICE ?e { ?s ?p ?o } }", {"e": ox.Literal("http://x")}, "bound to an IRI"),
+    ("SELECT * WHERE { SERVICE ?e { ?s ?p ?o } ?s ?q ?e }", ENDPOINT, "used beyond naming"),
+    ("SELECT * WHERE { SERVICE ?e { ?s ?p ?o } ?s ?q ?x }", {**ENDPOINT, "x": ox.Literal("1")}, "no VALUES beside"),
+    ("SELECT * WHERE { ?s ?q ?x LATERAL { SERVICE ?e { ?s ?p ?o } } }", ENDPOINT, "has no LATERAL"),
+    ("SELECT * WHERE { LATERAL { SERVICE ?e { ?s ?p ?o } ?s ?q ?x } }", ENDPOINT, "has no LATERAL"),
+    ("SELECT * WHERE { SERVICE ?e { SERVICE ?e { ?s ?p ?o } } }", ENDPOINT, "a SERVICE inside a SERVICE"),
+])
+def test_a_service_form_virtuoso_7_would_answer_wrongly_is_refused(query, bindings, needle):
+    with pytest.raises(DialectError, match=needle):
+        virtuoso_service_form(query, bindings)
+
+
+def test_the_virtuoso_service_form_calls_the_bound_iri_in_a_sub_select_once():
+    text, rest = virtuoso_service_form('SELECT * WHERE { LATERAL { SERVICE SILENT ?e { ?s ?p "}" } } ?s ?q ?x }',
+                                       ENDPOINT)
+    assert rest == {} and "LATERAL" not in text and "?e" not in text
+    assert re.sub(r"\s+", " ", text) == ('SELECT * WHERE { { SELECT * WHERE { SERVICE SILENT '
+                                         '<http://127.0.0.1:7879/query> { ?s ?p "}" } } } ?s ?q ?x }')
+    assert virtuoso_service_form(text, {}) == (text, {})  # a page of it (paged again) is left as it is

@@ -418,6 +418,96 @@ def with_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -
     return query[:at] + block + query[at:]
 
 
+_SERVICE = re.compile(r"\bSERVICE\b(?:\s+SILENT\b)?", re.I)
+_WRAPPED = re.compile(r"\{\s*SELECT\s+\*\s+WHERE\s*\{\s*$", re.I)
+
+
+def _group_end(masked: str, at: int) -> int:
+    """The index just after the '}' that closes the group whose '{' is at ``at``."""
+    depth, i = 0, at
+    while i < len(masked):
+        depth += {"{": 1, "}": -1}.get(masked[i], 0)
+        i += 1
+        if depth == 0:
+            return i
+    raise StoreError("a group of the query is not closed")
+
+
+def virtuoso_service_form(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal], url: str = "Virtuoso"
+                          ) -> tuple[str, dict[str, ox.NamedNode | ox.Literal]]:
+    r"""A SERVICE query in the form Virtuoso 7 answers as its SPARQL 1.1 text means (docs/large-servers.md), with
+    the bindings left to bind.
+
+    Virtuoso 7 takes no ``SERVICE ?variable`` and no ``LATERAL``, and loses rows when a SERVICE is joined with
+    local patterns; a SERVICE that is a sub-select of its own is joined rightly. So: a ``SERVICE ?p`` whose ``p``
+    is bound to an IRI calls that IRI (serialised by pyoxigraph, validated, as :func:`with_values` binds it), a
+    ``LATERAL`` that opens the WHERE group around one SERVICE (the bound endpoint was its only input) is dropped,
+    and each SERVICE becomes ``{ SELECT * WHERE { SERVICE ... } }``.
+
+    >>> q, rest = virtuoso_service_form("SELECT ?x WHERE { LATERAL { SERVICE ?e { ?x ?p ?o } } ?x ?q ?y }",
+    ...                                 {"e": ox.NamedNode("http://r/q")})
+    >>> q, rest
+    ('SELECT ?x WHERE {           { SELECT * WHERE { SERVICE <http://r/q> { ?x ?p ?o } } }   ?x ?q ?y }', {})
+
+    :raises DialectError: an endpoint variable that is not bound to an IRI or is used elsewhere, another
+        binding (a VALUES block beside a SERVICE stopped Virtuoso 7.2.5 answering), a SERVICE inside a SERVICE,
+        or a ``LATERAL`` other than that one.
+    """
+    refuse = f"{url} is Virtuoso 7, which cannot answer this SERVICE query as SPARQL 1.1 means it"
+    masked = mask_sparql(query)
+    if re.search(r"\bLATERAL\b", masked, re.I):
+        opening = re.compile(r"\{\s*(LATERAL)\s*(\{)\s*SERVICE\b", re.I).match(masked, _first_group_brace(query))
+        lone = opening is not None and len(re.findall(r"\bLATERAL\b", masked, re.I)) == 1
+        close = -1
+        if opening is not None and lone:
+            close = _group_end(masked, opening.start(2)) - 1
+            service = _SERVICE.search(masked, opening.end(2))
+            after = _group_end(masked, masked.find("{", service.end())) if service else close
+            lone = service is not None and masked[after:close].strip() == ""
+        if opening is None or not lone:
+            raise DialectError(f"{refuse}: it has no LATERAL; only a LATERAL that opens the WHERE group around "
+                               "one SERVICE can be left out")
+        # blanked, not removed: every other position stays where it was
+        query = "".join(" " if i in (opening.start(2), close) or opening.start(1) <= i < opening.end(1) else c
+                        for i, c in enumerate(query))
+        masked = mask_sparql(query)
+    calls = []  # (start, end of the endpoint, '{' of the body, end of the body)
+    for m in _SERVICE.finditer(masked):
+        body = masked.find("{", m.end())
+        if body < 0:
+            raise StoreError("a SERVICE of the query has no group")
+        calls.append((m.start(), m.end(), body, _group_end(masked, body)))
+    if any(a[2] < b[0] < a[3] for a in calls for b in calls):
+        raise DialectError(f"{refuse} (a SERVICE inside a SERVICE)")
+    rest = dict(bindings)
+    endpoints: dict[str, str] = {}
+    for _, name_at, body, _ in calls:
+        name = query[name_at:body].strip()
+        if name[:1] in "?$":
+            term = bindings.get(name[1:])
+            if not isinstance(term, ox.NamedNode):
+                raise DialectError(f"{refuse}: SERVICE {name} needs its endpoint bound to an IRI (--param "
+                                   f"{name[1:]}=URL); Virtuoso 7 takes no variable endpoint")
+            endpoints[name[1:]] = str(term)
+            rest.pop(name[1:], None)
+    for name in endpoints:
+        uses = sum(query[a:b].strip()[1:] == name for _, a, b, _ in calls)
+        if len(re.findall(r"[?$]" + re.escape(name) + r"\b", masked)) != uses:
+            raise DialectError(f"{refuse}: ?{name} is used beyond naming the SERVICE endpoint")
+    if rest:
+        raise DialectError(f"{refuse}: it takes no VALUES beside a SERVICE (7.2.5 stopped answering), and "
+                           f"--param {', '.join(sorted(rest))} would be bound by one")
+    out, last = [], 0
+    for start, name_at, body, end in calls:
+        name = query[name_at:body].strip()
+        call = query[start:name_at] + " " + endpoints.get(name[1:], name) + " " + query[body:end]
+        wrapped = _WRAPPED.search(masked[:start])  # already its own sub-select: a page of a query in this form
+        out += [query[last:start], call] if wrapped else [query[last:start], "{ SELECT * WHERE { ", call, " } }"]
+        last = end
+    out.append(query[last:])
+    return "".join(out), rest
+
+
 def page_bounds(limit: object, offset: object = 0) -> tuple[int | None, int]:
     """``limit`` (None: no limit, else at least 1) and ``offset`` (at least 0) as checked integers.
 
@@ -497,19 +587,32 @@ class SparqlEndpointStore(GraphStore):
                 self._software = ""
         return self._software
 
-    def _refuse_known_faults(self, query: str) -> None:
-        """:raises DialectError: a SERVICE query on Virtuoso 7, which loses rows and OPTIONAL values of a
-            SERVICE joined with local patterns, and all of them under ``--graph`` (docs/large-servers.md)."""
-        if re.search(r"\bSERVICE\b", mask_sparql(query), re.I) and self.software().startswith("Virtuoso/07."):
-            raise DialectError(f"{self.url} is Virtuoso 7, which answers SERVICE joined with local patterns wrongly "
-                               "(rows and OPTIONAL values lost; docs/large-servers.md): ask this question of the "
-                               "embedded store or Oxigraph; Virtuoso can be its remote endpoint")
+    def _in_dialect(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
+                    ) -> tuple[str, Mapping[str, ox.NamedNode | ox.Literal]]:
+        """The query and bindings in the form this server answers as the text means: a SERVICE query on
+        Virtuoso 7 in :func:`virtuoso_service_form`; any other query as it is.
+
+        :raises DialectError: a SERVICE query under ``--graph`` on Virtuoso 7, which sends the local dataset into
+            the SERVICE call (``GRAPH <that graph> { ... }`` to the remote, which answers no rows), or a form
+            :func:`virtuoso_service_form` refuses.
+        """
+        if not re.search(r"\bSERVICE\b", mask_sparql(query), re.I) or not self.software().startswith("Virtuoso/07."):
+            return query, bindings
+        if self.graph:
+            raise DialectError(f"{self.url} is Virtuoso 7, which sends --graph into the SERVICE call (the remote "
+                               "is asked for that graph and answers no rows; docs/large-servers.md): load the "
+                               "build with the bulk loader and ask without --graph, or ask the embedded store")
+        return virtuoso_service_form(query, bindings, self.url)
+
+    def select_page(self, query, bindings=None, limit=None, offset=0, timeout=None) -> ResultTable:
+        query, bindings = self._in_dialect(query, bindings or {})  # before paging binds the values
+        return super().select_page(query, bindings, limit, offset, timeout)
 
     def select(self, query: str, bindings=None, timeout=None) -> ResultTable:
         from SPARQLWrapper import JSON, POST, SELECT, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-        self._refuse_known_faults(query)
+        query, bindings = self._in_dialect(query, bindings or {})
         client = SPARQLWrapper(self.url)
         # without comments, and told it is a SELECT: SPARQLWrapper guesses the form from words in the text
         client.setQuery(mask_sparql(with_values(query, bindings or {}), comments_only=True))
