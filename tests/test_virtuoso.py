@@ -232,7 +232,7 @@ def test_network_and_gapmap_from_virtuoso_hold_the_embedded_data(shipped_build, 
 
 def oxigraph_holding(fixture: Path, **options) -> OxigraphServer:
     """A second server: Oxigraph holding one foreign graph, read as `ipvkg link` reads it."""
-    from ipvkg.link import read_other
+    from ipvkg.linking.link import read_other
 
     quads, _, _ = read_other(fixture, **options)
     data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
