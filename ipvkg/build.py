@@ -33,7 +33,7 @@ from .records import (RecordKey, StudyRecord, _cross_record_problems, find_recor
                       read_record_files)
 from .reviews import ReviewRecord, load_reviews
 from .store import OxigraphStore, ResultTable
-from .synthesis import Synthesis, format_synthesis
+from .synthesis import QUESTIONS as SYNTHESIS_QUESTIONS, Synthesis, format_synthesis
 from .validate import point_at_fields, validate_lines, without_repeats
 from .vocab import Vocabulary, load_vocabulary
 
@@ -461,7 +461,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     return result
 
 
-HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain", "synthesis_findings")  # by _answer
+HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain", *SYNTHESIS_QUESTIONS)  # by _answer
 
 
 def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bool) -> None:
