@@ -260,10 +260,6 @@ class FindingInput:
     outcome: str
     favours: Favours
     rct: bool
-    component_iri: str = ""
-    outcome_iri: str = ""
-    design_iri: str | None = None
-    risk_of_bias_iri: str | None = None
     design: str | None = None
     risk_of_bias: str | None = None
     sample_size: int | None = None
@@ -497,7 +493,7 @@ def ask_synthesis(store: object, component: str | None = None, outcome: str | No
 
     vocab = vocab or load_vocabulary()
     ask = ask or run_question
-    label = vocab.labels.get
+    label: Callable[[Any], str | None] = vocab.labels.get  # None for None and for a term without a label
     components = classes_under(vocab, "components", component) if component else None
     outcomes = classes_under(vocab, "outcome", outcome) if outcome else None
     designs = classes_under(vocab, "design", design) if design else None
@@ -548,7 +544,7 @@ def ask_synthesis(store: object, component: str | None = None, outcome: str | No
                 cells[cell][finding] = (key, side)
                 if estimate is not None:
                     estimates.setdefault(cell, {})[finding] = _estimate_input(
-                        estimate, key, study_facts, name, group, label(outcome_iri), side, ratios, label)
+                        estimate, key, study_facts, name, group, vocab.labels[outcome_iri], side, ratios, label)
     restriction = ", ".join(f"{name} {value}" for name, value in (("design", design), ("risk of bias", risk_of_bias))
                             if value)
     selection = ", ".join(f"{name} {value}" for name, value in (("component", component), ("outcome", outcome))
@@ -566,8 +562,8 @@ def _estimate_input(row: Mapping[str, Any], study: str, facts: StudyFacts, compo
                         number=row["finding_number"], estimate_type=label(row["estimate_type_iri"]),
                         ratio=row["estimate_type_iri"] in ratios, estimate=float(row["estimate"]),
                         ci_lower=float(row["ci_lower"]), ci_upper=float(row["ci_upper"]),
-                        ci_level=None if row["ci_level"] is None else float(row["ci_level"]), higher_is_better=row["higher_is_better"],
-                        instrument=label(row["instrument_iri"]))
+                        ci_level=None if row["ci_level"] is None else float(row["ci_level"]),
+                        higher_is_better=row["higher_is_better"], instrument=label(row["instrument_iri"]))
 
 
 SYNTHESIS_COLUMNS = ("component", "outcome_domain", "studies", "favouring", "against", "conflicting", "unclear",
