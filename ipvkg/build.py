@@ -459,7 +459,8 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     return result
 
 
-HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain", *SYNTHESIS_QUESTIONS)  # _answer, _synthesise
+#: asked by _answer and _synthesise
+HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain", *SYNTHESIS_QUESTIONS)
 
 
 def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bool) -> None:
