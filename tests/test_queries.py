@@ -144,23 +144,45 @@ def test_interventions_by_group(store):
 
 
 def test_synthesis_findings(store):
-    # one row per finding x component x outcome domain, with the class IRIs ipvkg.questions.synthesis selects by;
+    # one row per finding, IRIs only (labels and outcome domains come from the ontology in ipvkg.questions.synthesis);
     # the fixture records no favours (unbound, read as unclear by ipvkg.questions.synthesis)
     rows = ask(store, "synthesis_findings")
-    mental, ipv, social = "mental health", "IPV recurrence", "social support"
-    assert project(rows, "key", "component", "outcome_domain", "outcome") == sorted([
-        *[("fixa", c, d, o) for c in ("advocacy", "safety planning")
-          for d, o in ((ipv, "physical IPV"), (mental, "depression"), (social, "social support"))],
-        *[("fixb", c, mental, o) for c in ("cognitive behavioural therapy", "support group")
-          for o in ("PTSD", "depression")],
-        ("fixc", "mentoring", mental, "self-esteem")])
-    assert all(r.get("favours") is None for r in rows)
+    ipv, data = "https://w3id.org/ipvkg/ontology#", "https://w3id.org/ipvkg/data/"
+    assert [(r["key"], r["finding_iri"], r["intervention_iri"], r["outcome_iri"]) for r in rows] == [
+        ("fixa", data + "finding/fixa/1", data + "intervention/fixa/adv", ipv + "Depression"),
+        ("fixa", data + "finding/fixa/2", data + "intervention/fixa/adv", ipv + "PhysicalIPV"),
+        ("fixa", data + "finding/fixa/3", data + "intervention/fixa/adv", ipv + "SocialSupport"),
+        ("fixb", data + "finding/fixb/1", data + "intervention/fixb/grp", ipv + "PTSD"),
+        ("fixb", data + "finding/fixb/2", data + "intervention/fixb/grp", ipv + "Depression"),
+        ("fixc", data + "finding/fixc/1", data + "intervention/fixc/mentor", ipv + "SelfEsteem")]
+    assert {r["study_iri"] for r in rows} == {data + "study/" + k for k in ("fixa", "fixb", "fixc")}
+    assert all(r["favours_iri"] is None for r in rows)
+
+
+def test_synthesis_components(store):
+    ipv, data = "https://w3id.org/ipvkg/ontology#", "https://w3id.org/ipvkg/data/intervention/"
+    assert project(ask(store, "synthesis_components"), "intervention_iri", "component_iri") == [
+        (data + "fixa/adv", ipv + "Advocacy"), (data + "fixa/adv", ipv + "SafetyPlanning"),
+        (data + "fixb/grp", ipv + "CognitiveBehaviouralTherapy"), (data + "fixb/grp", ipv + "SupportGroup"),
+        (data + "fixc/mentor", ipv + "Mentoring")]
+
+
+def test_synthesis_studies(store):
     ipv = "https://w3id.org/ipvkg/ontology#"
-    assert {(r["key"], r["design_iri"]) for r in rows} == {
-        ("fixa", ipv + "RandomisedControlledTrial"), ("fixb", ipv + "ClusterRandomisedTrial"),
-        ("fixc", ipv + "PrePostStudy")}
-    assert {r["component_iri"] for r in rows if r["component"] == "cognitive behavioural therapy"} == {
-        ipv + "CognitiveBehaviouralTherapy"}
+    rows = ask(store, "synthesis_studies")
+    assert project(rows, "key", "study", "design_iri", "risk_of_bias_iri", "sample_size") == [
+        ("fixa", "Alpha 2005", ipv + "RandomisedControlledTrial", None, 100),
+        ("fixb", "Beta 2010", ipv + "ClusterRandomisedTrial", None, 200),
+        ("fixc", "Gamma 2015", ipv + "PrePostStudy", None, 30)]
+
+
+def test_synthesis_estimates(store):
+    # fixa's two findings with an estimate and a CI; the fixture records neither CI level nor orientation
+    ipv, data = "https://w3id.org/ipvkg/ontology#", "https://w3id.org/ipvkg/data/finding/"
+    assert project(ask(store, "synthesis_estimates"), "finding_iri", "finding_number", "estimate_type_iri",
+                   "estimate", "ci_lower", "ci_upper", "ci_level", "higher_is_better", "instrument_iri") == [
+        (data + "fixa/1", 1, ipv + "MeanDifference", -2.0, -3.5, -0.5, None, None, ipv + "CESD"),
+        (data + "fixa/2", 2, ipv + "OddsRatio", 0.8, 0.5, 1.3, None, None, ipv + "CTS2")]
 
 
 def test_every_question_has_a_test_and_a_header():

@@ -36,8 +36,9 @@ DIRECTION_STYLE = {
 #: sample size bands (Thomson & Thomas 2013 scale symbols by sample size): upper bound -> marker size in points
 SIZE_BANDS = ((100, 5.0), (300, 7.5), (None, 10.0))
 UNKNOWN_SIZE = 4.0
-#: rows of the effect direction plot drawn at most; a larger synthesis is summarised in synthesis.csv
-MAX_PLOT_ROWS = 250
+#: rows of the effect direction plot drawn at most (about 25 inches of rows; the title says how many are left out,
+#: synthesis.csv has them all): more is no picture a reader reads, and each row costs drawing time in every build
+MAX_PLOT_ROWS = 150
 #: forest plots drawn at most (the pooled estimates with most studies first)
 MAX_FOREST_PLOTS = 40
 #: study entries listed in synthesis.html at most (the same bound as the other pages' panels); above it the

@@ -33,7 +33,7 @@ from ..records.records import (RecordKey, StudyRecord, _cross_record_problems, f
                       read_record_files)
 from ..records.reviews import ReviewRecord, load_reviews
 from ..store.store import OxigraphStore, ResultTable
-from ..questions.synthesis import Synthesis, ask_synthesis, format_synthesis
+from ..questions.synthesis import QUESTIONS as SYNTHESIS_QUESTIONS, ask_synthesis, format_synthesis
 from ..validate.validate import ontology_ntriples, point_at_fields, validate_lines, without_repeats
 from ..base.vocab import Vocabulary, load_vocabulary
 from ..linking.linking import dataset_description, jsonld, mapping_lines, write_schema_view, write_void
@@ -402,9 +402,11 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                      if isinstance(load.lines, SortedRuns) else None)
         # forked processes draw and answer, reading the store (Rust memory, shared as it is) while this one
         # counts the VoID statistics; for a large store, threads (forks would copy its pages as they query it)
-        background = at_once if jobs == 1 else in_child if room_to_fork() else in_thread
+        background = at_once if jobs == 1 else in_child if room_to_fork(3) else in_thread
         drawn = background(functools.partial(_draw, store, staging)) if pictures else None
         answered = background(functools.partial(_answer, store, staging, load, classification))
+        # a lane of its own, files and pictures included: off the answers' and the main process's path
+        synthesised = background(functools.partial(_synthesise, store, staging, pictures))
         try:
             t = time.perf_counter()
             with stage("writing files", tick=True):
@@ -419,7 +421,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 _keep_other_answers(store, staging, pictures)
                 timings["answers: the other questions"] = time.perf_counter() - w
                 w = time.perf_counter()
-                summary, component_outcome, component_domain, synthesis, answer_timings = answered.result()
+                summary, component_outcome, component_domain, answer_timings = answered.result()
                 timings["files: waited for the answers"] = time.perf_counter() - w
                 timings.update(answer_timings)
                 w = time.perf_counter()
@@ -433,12 +435,9 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 staging.path("summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
                 staging.path("component_outcome.csv").write_text(format_table(component_outcome, "csv") + "\n")
                 staging.path("component_domain.csv").write_text(format_table(component_domain, "csv") + "\n")
-                staging.path("synthesis.csv").write_text(format_synthesis(synthesis, "csv") + "\n")
-                staging.path("synthesis.json").write_text(format_synthesis(synthesis, "json") + "\n")
-                if pictures:
-                    w = time.perf_counter()
-                    write_synthesis_pictures(synthesis, staging.path)
-                    timings["pictures: synthesis"] = time.perf_counter() - w
+                w = time.perf_counter()
+                timings.update(synthesised.result())
+                timings["files: waited for the synthesis"] = time.perf_counter() - w
                 if load.rejected or keep_going:
                     staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
                                                                         indent=2) + "\n")
@@ -451,7 +450,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 timings.update({f"pictures: {k}": v for k, v in steps.items()})
             write_graph_stamp(staging.dir, written["sha256"])  # ties the kept answers to this graph
         finally:  # a failure above: stop the children before the staging folder is removed under them
-            for pending in (drawn, answered, rdf_files):
+            for pending in (drawn, answered, synthesised, rdf_files):
                 if pending is not None:
                     pending.cancel()
         outputs = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
@@ -466,7 +465,8 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     return result
 
 
-HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain", "synthesis_findings")  # by _answer
+#: asked by _answer and _synthesise
+HEADLINE_QUESTIONS = ("group_counts", "component_outcome", "component_domain", *SYNTHESIS_QUESTIONS)
 
 
 def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bool) -> None:
@@ -483,12 +483,13 @@ def _keep_other_answers(store: OxigraphStore, staging: BuildFolder, pictures: bo
 
 
 def _draw(store: OxigraphStore, staging: BuildFolder) -> dict[str, float]:
+    # each figure is drawn under pictures.style.styled's lock: lanes that are threads take turns per figure
     return drawing.write_pictures(store, staging, ask=keeping_answers(staging.dir / ANSWERS_DIR))
 
 
 def _answer(store: OxigraphStore, staging: BuildFolder, load: LoadResult, classification: Classification
-            ) -> tuple[dict, ResultTable, ResultTable, Synthesis, dict[str, float]]:
-    """The build's summary, headline answers and synthesis table, and schema.jsonld (which needs the store only)."""
+            ) -> tuple[dict, ResultTable, ResultTable, dict[str, float]]:
+    """The build's summary and headline answers, and schema.jsonld (which needs the store only)."""
     t = time.perf_counter()
     ask = keeping_answers(staging.dir / ANSWERS_DIR)
     summary = summarise(store, load, classification, ask)
@@ -496,12 +497,25 @@ def _answer(store: OxigraphStore, staging: BuildFolder, load: LoadResult, classi
     component_domain = ask(store, "component_domain")
     timings = {"queries": time.perf_counter() - t}
     t = time.perf_counter()
-    synthesis = ask_synthesis(store, ask=ask)
-    timings["synthesis"] = time.perf_counter() - t
-    t = time.perf_counter()
     write_schema_view(store, staging)
     timings["files: schema.org view"] = time.perf_counter() - t
-    return summary, component_outcome, component_domain, synthesis, timings
+    return summary, component_outcome, component_domain, timings
+
+
+def _synthesise(store: OxigraphStore, staging: BuildFolder, pictures: bool) -> dict[str, float]:
+    """synthesis.csv and synthesis.json and, with ``pictures``, the synthesis pictures; returns their timings."""
+    t = time.perf_counter()
+    synthesis = ask_synthesis(store, ask=keeping_answers(staging.dir / ANSWERS_DIR))
+    timings = {"synthesis": time.perf_counter() - t}
+    t = time.perf_counter()
+    staging.path("synthesis.csv").write_text(format_synthesis(synthesis, "csv") + "\n")
+    staging.path("synthesis.json").write_text(format_synthesis(synthesis, "json") + "\n")
+    timings["synthesis: files"] = time.perf_counter() - t
+    if pictures:
+        t = time.perf_counter()
+        write_synthesis_pictures(synthesis, staging.path)
+        timings["pictures: synthesis"] = time.perf_counter() - t
+    return timings
 
 
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples

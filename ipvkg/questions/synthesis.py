@@ -16,10 +16,11 @@ with where it comes from:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
@@ -65,15 +66,15 @@ def study_direction(favours: Iterable[str], threshold: float = AGREEMENT_THRESHO
         raise ValueError(f"threshold {threshold} must be above 0.5 and at most 1, or both sides could agree")
     if not values:
         raise ValueError("a study direction needs at least one finding in the domain")
-    unknown = sorted({v for v in values if v not in _FAVOURS})
-    if unknown:
+    favouring, against = values.count("intervention"), values.count("comparator")
+    if favouring + against + values.count("unclear") != len(values):
+        unknown = sorted({v for v in values if v not in _FAVOURS})
         raise ValueError(f"favours {unknown} is not one of {', '.join(_FAVOURS)}")
-    for side in ("intervention", "comparator"):
-        if values.count(side) / len(values) >= threshold:
-            return side
-    if "intervention" in values and "comparator" in values:
-        return "conflicting"
-    return "unclear"
+    if favouring / len(values) >= threshold:
+        return "intervention"
+    if against / len(values) >= threshold:
+        return "comparator"
+    return "conflicting" if favouring and against else "unclear"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def count_directions(directions: Iterable[str]) -> DirectionCounts:
                            values.count("conflicting"), values.count("unclear"))
 
 
+@functools.lru_cache(maxsize=None)  # many cells share their counts: each interval computed once
 def wilson_interval(favouring: int, total: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for the proportion of studies favouring the intervention.
 
@@ -126,6 +128,7 @@ def wilson_interval(favouring: int, total: int, level: float = 0.95) -> tuple[fl
     return float(low), float(high)
 
 
+@functools.lru_cache(maxsize=None)  # many cells share their counts: each test computed once
 def sign_test(favouring: int, against: int) -> float:
     """Two-sided sign-test p-value: are studies favouring the intervention more (or fewer) than chance would give?
 
@@ -243,10 +246,12 @@ def pool_ratio_estimates(estimates: Sequence[float], ci_lowers: Sequence[float],
                           pooled.tau2, pooled.i2, pooled.studies, "log")
 
 
-# --- the synthesis table: study-level inputs (queries/synthesis_findings.rq) to one row per component x domain ---
+# --- the synthesis table: study-level inputs (queries/synthesis_*.rq) to one row per component x domain ---
 
-QUESTION = "synthesis_findings"
+#: the questions the table is made from: findings, interventions' components, studies, and findings with estimates
+QUESTIONS = ("synthesis_findings", "synthesis_components", "synthesis_studies", "synthesis_estimates")
 RCT = ns.IPV + "RandomisedControlledTrial"
+OUTCOME = ns.IPV + "Outcome"
 #: differences pooled on their own scale; regression coefficients (model-specific) and percentages (no null) are not
 POOLED_DIFFERENCES = ("mean difference", "standardised mean difference", "risk difference")
 _FAVOURS_IRI: dict[str, Favours] = {ns.IPV + "FavoursIntervention": "intervention",
@@ -256,7 +261,7 @@ FAVOURS_OF_IRI = _FAVOURS_IRI  # the pictures read ipv:favours through the same 
 
 @dataclass(frozen=True)
 class FindingInput:
-    """One finding of one study in one component x outcome domain cell (a row of ``synthesis_findings``)."""
+    """One finding of one study in one component x outcome domain cell."""
 
     study: str  # the record key
     label: str
@@ -266,10 +271,6 @@ class FindingInput:
     outcome: str
     favours: Favours
     rct: bool
-    component_iri: str = ""
-    outcome_iri: str = ""
-    design_iri: str | None = None
-    risk_of_bias_iri: str | None = None
     design: str | None = None
     risk_of_bias: str | None = None
     sample_size: int | None = None
@@ -282,35 +283,6 @@ class FindingInput:
     ci_level: float | None = None
     higher_is_better: bool | None = None
     instrument: str | None = None
-
-    @classmethod
-    def from_row(cls, row: dict, rct_designs: frozenset[str], ratio_types: frozenset[str]) -> FindingInput:
-        """From one answer row of ``synthesis_findings``; a finding without ``favours`` is ``unclear`` (not known).
-
-        :param rct_designs: the design IRIs that are RCTs (:func:`classes_under` RCT).
-        :param ratio_types: the estimate type IRIs that are ratios (:func:`ratio_types`).
-        :raises ValueError: when the row's favours is not one of the ontology's three values.
-        """
-        favours = row.get("favours")
-        if favours is not None and favours not in _FAVOURS_IRI:
-            raise ValueError(f"finding {row.get('finding')} of {row.get('key')}: favours {favours} is not one of "
-                             f"{', '.join(_FAVOURS_IRI)}")
-
-        def number(v: Any) -> float | None:
-            return None if v is None or v == "" else float(v)
-
-        return cls(study=row["key"], label=row["study"], finding=row["finding_iri"], component=row["component"],
-                   domain=row["outcome_domain"], outcome=row["outcome"],
-                   favours=_FAVOURS_IRI[favours] if favours else "unclear",
-                   rct=row.get("design_iri") in rct_designs,
-                   component_iri=row["component_iri"], outcome_iri=row["outcome_iri"],
-                   design_iri=row.get("design_iri"), risk_of_bias_iri=row.get("risk_of_bias_iri"),
-                   design=row.get("design"), risk_of_bias=row.get("risk_of_bias"),
-                   sample_size=row.get("sample_size"), number=row.get("finding_number"),
-                   estimate_type=row.get("estimate_type"), ratio=row.get("estimate_type_iri") in ratio_types,
-                   estimate=number(row.get("estimate")), ci_lower=number(row.get("ci_lower")),
-                   ci_upper=number(row.get("ci_upper")), ci_level=number(row.get("ci_level")),
-                   higher_is_better=row.get("higher_is_better"), instrument=row.get("instrument"))
 
 
 def classes_under(vocab: Vocabulary, field: str, value: str) -> frozenset[str]:
@@ -372,6 +344,21 @@ class SynthesisRow:
     pooled: tuple[PooledOutcome, ...]
 
 
+@dataclass(frozen=True)
+class StudyFacts:
+    """What the table says of a study beside its direction: label, design, risk of bias, sample size."""
+
+    label: str
+    rct: bool
+    design: str | None
+    risk_of_bias: str | None
+    sample_size: int | None
+
+
+#: component label, outcome domain label (or the outcome a synthesis is restricted to)
+Cell = tuple[str, str]
+
+
 def synthesise(findings: Iterable[FindingInput], outcome_group: str | None = None) -> list[SynthesisRow]:
     """The synthesis table: each study once per component x outcome domain, by :func:`study_direction`.
 
@@ -384,17 +371,34 @@ def synthesise(findings: Iterable[FindingInput], outcome_group: str | None = Non
     :param outcome_group: when set (an outcome the synthesis was restricted to), cells are component x this outcome
         rather than component x domain.
     """
-    cells: dict[tuple[str, str], dict[str, FindingInput]] = {}
+    cells: dict[Cell, dict[str, tuple[str, str]]] = {}
+    facts: dict[str, StudyFacts] = {}
+    estimates: dict[Cell, dict[str, FindingInput]] = {}
     for f in findings:
-        cells.setdefault((f.component, outcome_group or f.domain), {}).setdefault(f.finding, f)
+        cell = (f.component, outcome_group or f.domain)
+        if f.finding not in cells.setdefault(cell, {}):
+            cells[cell][f.finding] = (f.study, f.favours)
+            if f.estimate is not None:
+                estimates.setdefault(cell, {})[f.finding] = f
+        facts.setdefault(f.study, StudyFacts(f.label, f.rct, f.design, f.risk_of_bias, f.sample_size))
+    return _table(cells, facts, estimates)
+
+
+def _table(cells: Mapping[Cell, Mapping[str, tuple[str, str]]], facts: Mapping[str, StudyFacts],
+           estimates: Mapping[Cell, Mapping[str, FindingInput]]) -> list[SynthesisRow]:
+    """The rows of :func:`synthesise` from plain values: per cell, finding IRI -> (record key, favours).
+
+    :param facts: record key -> the study's label, design, risk of bias and sample size.
+    :param estimates: per cell, the findings that report an estimate (what :func:`pool_estimates` may pool).
+    """
     rows = []
     for (component, domain), by_finding in sorted(cells.items()):
-        per_study: dict[str, list[FindingInput]] = {}
-        for f in by_finding.values():
-            per_study.setdefault(f.study, []).append(f)
-        studies = tuple(StudyInCell(key, fs[0].label, component, domain, study_direction(f.favours for f in fs),
-                                    len(fs), fs[0].rct, fs[0].design, fs[0].risk_of_bias, fs[0].sample_size)
-                        for key, fs in sorted(per_study.items()))
+        per_study: dict[str, list[str]] = {}
+        for study, favours in by_finding.values():
+            per_study.setdefault(study, []).append(favours)
+        studies = tuple(StudyInCell(key, s.label, component, domain, study_direction(fs), len(fs), s.rct, s.design,
+                                    s.risk_of_bias, s.sample_size)
+                        for key, fs in sorted(per_study.items()) for s in (facts[key],))
         counts = count_directions(s.direction for s in studies)
         known = counts.with_direction
         rows.append(SynthesisRow(
@@ -402,7 +406,7 @@ def synthesise(findings: Iterable[FindingInput], outcome_group: str | None = Non
             counts.favouring / known if known else None,
             wilson_interval(counts.favouring, known) if known else None,
             sign_test(counts.favouring, counts.against) if known else None,
-            pool_estimates(list(by_finding.values()))))
+            pool_estimates(list(estimates.get((component, domain), {}).values()))))
     return rows
 
 
@@ -459,13 +463,31 @@ class Synthesis:
         return f"{where}{self.studies} studies"
 
 
+def outcome_domains(vocab: Vocabulary) -> Callable[[str], tuple[str, ...]]:
+    """outcome IRI -> the labels of the outcome domains it lies in (the labelled classes right under ipv:Outcome
+    that it is, or is under); none for an outcome without a label. Asked once per outcome.
+    """
+    graph, labels = vocab.graph, vocab.labels
+    tops = {d for d in graph.subjects(RDFS.subClassOf, URIRef(OUTCOME)) if str(d) in labels}
+
+    @functools.cache
+    def domains(outcome: str) -> tuple[str, ...]:
+        if outcome not in labels:
+            return ()
+        return tuple(sorted(labels[str(d)] for d in graph.transitive_objects(URIRef(outcome), RDFS.subClassOf)
+                            if d in tops))
+
+    return domains
+
+
 def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str | None = None,
                   design: str | None = None, risk_of_bias: str | None = None,
                   ask: Callable[..., Any] | None = None, vocab: Vocabulary | None = None) -> Synthesis:
-    """The synthesis table of a graph, from the question ``synthesis_findings``.
+    """The synthesis table of a graph, from the questions :data:`QUESTIONS`.
 
-    The selections are made on the answer's class IRIs with the ontology's class hierarchy (a cluster RCT is an
-    RCT), so the question itself takes no parameter and answers alike on every store.
+    The answers hold IRIs; labels, outcome domains and the selections come from the ontology's vocabulary and
+    class hierarchy (a cluster RCT is an RCT), so the questions take no parameter and answer alike on every
+    store. A term without a label is left out, as the study-level inputs always were.
 
     :param store: a :class:`ipvkg.store.store.GraphStore`.
     :param component: only this component and those under it (a label, synonym or IRI).
@@ -476,24 +498,81 @@ def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str 
     :param vocab: the ontology's vocabulary (default: the shipped one).
     :raises ipvkg.base.vocab.UnknownLabel: a value that is not a term of its vocabulary.
     :raises ipvkg.store.store.StoreError: the store cannot answer.
+    :raises ValueError: a finding's favours is not one of the ontology's three values.
     """
     vocab = vocab or load_vocabulary()
     ask = ask or run_question
-    wanted = {"component_iri": classes_under(vocab, "components", component) if component else None,
-              "outcome_iri": classes_under(vocab, "outcome", outcome) if outcome else None}
-    restrict = {"design_iri": classes_under(vocab, "design", design) if design else None,
-                "risk_of_bias_iri": classes_under(vocab, "risk_of_bias", risk_of_bias) if risk_of_bias else None}
-    rct, ratios = classes_under(vocab, "design", RCT), ratio_types(vocab)
-    selected = [f for f in (FindingInput.from_row(row, rct, ratios) for row in ask(store, QUESTION).rows)
-                if all(allowed is None or getattr(f, name) in allowed for name, allowed in wanted.items())]
-    kept = [f for f in selected
-            if all(allowed is None or getattr(f, name) in allowed for name, allowed in restrict.items())]
+    label: Callable[[Any], str | None] = vocab.labels.get  # None for None and for a term without a label
+    components = classes_under(vocab, "components", component) if component else None
+    outcomes = classes_under(vocab, "outcome", outcome) if outcome else None
+    designs = classes_under(vocab, "design", design) if design else None
+    judgements = classes_under(vocab, "risk_of_bias", risk_of_bias) if risk_of_bias else None
+    rct, ratios, domains = classes_under(vocab, "design", RCT), ratio_types(vocab), outcome_domains(vocab)
+    findings, parts, study_rows, estimate_rows = (ask(store, name).rows for name in QUESTIONS)
+
+    components_of: dict[str, list[str]] = {}
+    for r in parts:
+        name = label(r["component_iri"])
+        if name is not None and (components is None or r["component_iri"] in components):
+            components_of.setdefault(r["intervention_iri"], []).append(name)
+    studies: dict[str, tuple[str, StudyFacts, bool]] = {}  # study IRI -> key, facts, kept by the restriction
+    for r in study_rows:
+        design_iri = r["design_iri"] if label(r["design_iri"]) is not None else None
+        judged = r["risk_of_bias_iri"] if label(r["risk_of_bias_iri"]) is not None else None
+        kept = (designs is None or design_iri in designs) and (judgements is None or judged in judgements)
+        studies[r["study_iri"]] = (r["key"], StudyFacts(r["study"], design_iri in rct, label(design_iri),
+                                                        label(judged), r["sample_size"]), kept)
+    estimates_of = {r["finding_iri"]: r for r in estimate_rows}
+
+    cells: dict[Cell, dict[str, tuple[str, str]]] = {}
+    estimates: dict[Cell, dict[str, FindingInput]] = {}
+    facts: dict[str, StudyFacts] = {}
+    selected: set[str] = set()
+    for r in findings:
+        outcome_iri, finding, favours = r["outcome_iri"], r["finding_iri"], r["favours_iri"]
+        if favours is not None and favours not in _FAVOURS_IRI:
+            raise ValueError(f"finding {finding} of {r['key']}: favours {favours} is not one of "
+                             f"{', '.join(_FAVOURS_IRI)}")
+        study = studies.get(r["study_iri"])
+        names = components_of.get(r["intervention_iri"])
+        groups = domains(outcome_iri)
+        if study is None or not names or not groups or (outcomes is not None and outcome_iri not in outcomes):
+            continue
+        key, study_facts, kept = study
+        selected.add(key)
+        if not kept:
+            continue
+        facts[key] = study_facts
+        side = _FAVOURS_IRI[favours] if favours else "unclear"
+        estimate = estimates_of.get(finding)
+        for name in names:
+            for group in (outcome,) if outcome else groups:
+                cell = (name, group)
+                if finding in cells.setdefault(cell, {}):
+                    continue
+                cells[cell][finding] = (key, side)
+                if estimate is not None:
+                    estimates.setdefault(cell, {})[finding] = _estimate_input(
+                        estimate, key, study_facts, name, group, vocab.labels[outcome_iri], side, ratios, label)
     restriction = ", ".join(f"{name} {value}" for name, value in (("design", design), ("risk of bias", risk_of_bias))
                             if value)
     selection = ", ".join(f"{name} {value}" for name, value in (("component", component), ("outcome", outcome))
                           if value)
-    return Synthesis(synthesise(kept, outcome_group=outcome or None), len({f.study for f in kept}),
-                     len({f.study for f in selected}), restriction, selection)
+    return Synthesis(_table(cells, facts, estimates), len(facts), len(selected), restriction, selection)
+
+
+def _estimate_input(row: Mapping[str, Any], study: str, facts: StudyFacts, component: str, domain: str,
+                    outcome: str, favours: str, ratios: frozenset[str],
+                    label: Callable[[Any], str | None]) -> FindingInput:
+    """A finding with an estimate (a row of ``synthesis_estimates``) as :func:`pool_estimates` takes it."""
+    return FindingInput(study=study, label=facts.label, finding=row["finding_iri"], component=component,
+                        domain=domain, outcome=outcome, favours=favours, rct=facts.rct,  # type: ignore[arg-type]
+                        design=facts.design, risk_of_bias=facts.risk_of_bias, sample_size=facts.sample_size,
+                        number=row["finding_number"], estimate_type=label(row["estimate_type_iri"]),
+                        ratio=row["estimate_type_iri"] in ratios, estimate=float(row["estimate"]),
+                        ci_lower=float(row["ci_lower"]), ci_upper=float(row["ci_upper"]),
+                        ci_level=None if row["ci_level"] is None else float(row["ci_level"]),
+                        higher_is_better=row["higher_is_better"], instrument=label(row["instrument_iri"]))
 
 
 SYNTHESIS_COLUMNS = ("component", "outcome_domain", "studies", "favouring", "against", "conflicting", "unclear",
