@@ -3,7 +3,7 @@
 Each cell counts the studies that tested an intervention with that component (or a narrower one: a broader
 component's row includes its narrower components, e.g. psychotherapy includes CBT) on an outcome in that
 domain, each study once, and is coloured by the share of those studies whose findings there favour the
-intervention, each study given one direction by the synthesis's rule (:func:`ipvkg.synthesis.study_direction`,
+intervention, each study given one direction by the synthesis's rule (:func:`ipvkg.questions.synthesis.study_direction`,
 70 %); studies favouring the comparator are marked apart. A cell without studies is a gap.
 Rows are every component of the ontology and columns every outcome domain (the direct subclasses of
 ipv:Outcome), so components and domains nobody has studied show as whole rows or columns of gaps.
@@ -136,8 +136,8 @@ def gap_matrix(ev: Evidence) -> GapMap:
 
 
 def cell_paint(t: Tally) -> tuple[str, str, int]:
-    """A cell's fill (:func:`ipvkg.network.share_colour` of its share of studies favouring the intervention), the
-    colour of its count, and how many of its studies favour the comparator (drawn as a mark)."""
+    """A cell's fill (:func:`ipvkg.pictures.network.share_colour` of its share of studies favouring the
+    intervention), the colour of its count, and how many of its studies favour the comparator (drawn as a mark)."""
     fill = share_colour(t.share_favouring)
     return fill, text_colour(fill), t.direction_counts.against
 

@@ -3,7 +3,7 @@
 No library, no CDN, no request of any kind: plain JavaScript draws inline SVG (network) or an HTML table (gap
 map) from data embedded in the page. The pages work offline and from ``file://``. The style and the scripts are
 files beside the package (``ipvkg/page/``: ``page.css``, ``common.js``, ``network.js``, ``gapmap.js``, read through
-:mod:`ipvkg.assets`) and are inlined into each page. The colour and counting rules are not in them: Python works
+:mod:`ipvkg.base.assets`) and are inlined into each page. The colour and counting rules are not in them: Python works
 out each study's direction and the colour table and hands them to the page as data (:func:`study_slices`).
 
 Safety: every label comes from data, so
@@ -70,8 +70,9 @@ def evidence_payload(ev: Evidence, intervention_labels: bool | None = None) -> d
     """The evidence as compact arrays (indices instead of IRIs): what both pages filter and count.
 
     Studies are ``[label, title, year, design index, citation, link address, link text, secondary reports,
-    sample size, facets]`` (the link of :func:`ipvkg.network.study_link`; each secondary report ``[role, address,
-    text]``; facets: for each of :data:`ipvkg.network.FACETS` the indices of its values in ``facets``);
+    sample size, facets]`` (the link of :func:`ipvkg.pictures.network.study_link`; each secondary report
+    ``[role, address, text]``; facets: for each of :data:`ipvkg.pictures.network.FACETS` the indices of its values
+    in ``facets``);
     designs ``[label, indices of itself and its broader designs]``; interventions ``[name, study, group index,
     component indices]``; facts ``[study, intervention, outcome, direction, findings, side favoured]``; details
     (one per finding
@@ -173,12 +174,13 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     """Each study's direction in each unit of a page (cell, node or line), worked out in Python for every choice
     of the filters that change which of a study's findings a unit holds: review group and outcome.
 
-    The rule is :func:`ipvkg.network.direction_of_sides` (:func:`ipvkg.synthesis.study_direction`, as the pictures
-    and ``ipvkg synthesis`` apply it) and is applied here only; the page filters whole studies (design, country,
+    The rule is :func:`ipvkg.pictures.network.direction_of_sides`
+    (:func:`ipvkg.questions.synthesis.study_direction`, as the pictures and ``ipvkg synthesis`` apply it) and is
+    applied here only; the page filters whole studies (design, country,
     population, setting, risk of bias, their direction) and adds them up. Keys are ``"group|outcome"`` as the
     page's selects give them (``""`` for all; a group's index or ``-1``; ``o:`` an outcome's index, ``d:`` a
     domain's); values are flat ``[unit, study, direction, ...]`` with directions indexed as in
-    :data:`ipvkg.network.STUDY_DIRECTIONS`.
+    :data:`ipvkg.pictures.network.STUDY_DIRECTIONS`.
 
     :param index: the payload's ``_index`` (study, group, outcome and domain indices).
     :param units_of: the units one fact counts in.

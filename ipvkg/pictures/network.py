@@ -12,7 +12,7 @@ Three networks:
   component -> outcome edges carry the studies and the findings by direction of effect;
 * :func:`component_outcome_network`: component <-> outcome, undirected, weighted by the number of studies
   (``weight``) and coloured by the share of studies whose findings favour the intervention (``share_favouring``:
-  each study counted once, with its direction by :func:`ipvkg.synthesis.study_direction`);
+  each study counted once, with its direction by :func:`ipvkg.questions.synthesis.study_direction`);
 * :func:`study_network`: studies linked by the components their interventions share (optional; small graphs).
 
 >>> ev = Evidence.empty()
@@ -66,7 +66,7 @@ _COUNT_KEYS = ("n_improved", "n_no_difference", "n_worsened", "n_mixed")
 #: the sides a finding's estimate can favour (``ipv:favours``), in the order Fact.favours indexes them
 SIDES = ("intervention", "comparator", "unclear")
 SIDE_INDEX = {iri: SIDES.index(side) for iri, side in FAVOURS_OF_IRI.items()}
-#: study-level directions (:func:`ipvkg.synthesis.study_direction`), in the order the pages code them
+#: study-level directions (:func:`ipvkg.questions.synthesis.study_direction`), in the order the pages code them
 STUDY_DIRECTIONS = ("intervention", "comparator", "conflicting", "unclear")
 STUDY_DIRECTION_WORDS = ("favours the intervention", "favours the comparator", "conflicting", "unclear")
 
@@ -520,7 +520,7 @@ class Tally:
         return self.counts[0] / self.n_findings if self.n_findings else None
 
     def study_directions(self) -> dict[str, str]:
-        """Each study's one direction here, by :func:`ipvkg.synthesis.study_direction` over its findings here."""
+        """Each study's one direction here, by :func:`ipvkg.questions.synthesis.study_direction` over its findings."""
         return {s: direction_of_sides(*n) for s, n in self.sides.items()}
 
     @property

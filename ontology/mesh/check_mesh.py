@@ -95,7 +95,7 @@ def _labels() -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
     from rdflib.namespace import RDFS
 
-    from ipvkg.vocab import load_vocabulary
+    from ipvkg.base.vocab import load_vocabulary
 
     return {str(s): str(o) for s, o in load_vocabulary().graph.subject_objects(RDFS.label)}
 
@@ -151,8 +151,8 @@ def write_rows(meta: list[str], header: list[str], rows: list[dict[str, str]], p
 def candidates(rows: list[dict[str, str]], descriptors: dict[str, Descriptor]) -> list[str]:
     """For each vocabulary term without a MeSH row: descriptors named like one of its labels."""
     sys.path.insert(0, str(ROOT))
-    from ipvkg.namespaces import local_name
-    from ipvkg.vocab import load_vocabulary, normalise
+    from ipvkg.base.namespaces import local_name
+    from ipvkg.base.vocab import load_vocabulary, normalise
 
     index: dict[str, set[str]] = {}
     for d in descriptors.values():
