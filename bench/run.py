@@ -676,7 +676,7 @@ def child(a: argparse.Namespace) -> int:
         from ipvkg.pipeline.build import build
 
         t = time.perf_counter()
-        r = build(a.data, a.out, echo=lambda *x: None)  # the CLI's defaults (reasoner auto, pictures, jobs auto)
+        r = build(a.data, a.out, echo=lambda *x: None)  # the CLI's defaults (reasoner auto, pictures, parallelism auto)
         answer.update(seconds=time.perf_counter() - t, timings=r.timings, reasoner=r.classification.reasoner)
     elif stage == "records":
         import importlib
@@ -721,7 +721,7 @@ def child(a: argparse.Namespace) -> int:
         store.add_ntriples(lines, ns.DATA_GRAPH, trusted=True)
         store.add_ntriples((a.state / "ontology.nt").read_bytes(), ns.ONTOLOGY_GRAPH)
         t = time.perf_counter()
-        problems = validate_lines(lines, origins, store=store.store, jobs=os.cpu_count() or 1)
+        problems = validate_lines(lines, origins, store=store.store, threads=os.cpu_count() or 1)
         answer.update(seconds=time.perf_counter() - t, problems=len(problems),
                       located=sum(1 for p in problems if p.line is not None))
     elif stage == "classify":
@@ -857,7 +857,7 @@ def _shacl_path(state: Path, validator: str) -> dict[str, Any]:
         store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(ns.DATA_GRAPH))
         store.bulk_load(ontology_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(ns.ONTOLOGY_GRAPH))
         t = time.perf_counter()
-        found = len(fast_results(store, shapes, jobs=os.cpu_count() or 1))
+        found = len(fast_results(store, shapes, threads=os.cpu_count() or 1))
     elif validator == "pyshacl-rdflib":
         graph = rdflib.Graph()
         graph.parse(data=data.decode(), format="nt")

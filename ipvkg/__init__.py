@@ -9,6 +9,7 @@ The public API is small; the ``ipvkg`` command wraps it.
 
 from .pipeline.build import build, load_and_validate
 from .classify import classify, explain
+from .base.background import Parallelism
 from .base.errors import InputError, IpvkgError, Problem
 from .questions.queries import list_questions, run_question
 from .questions.kept import open_store
@@ -17,4 +18,4 @@ from .base.vocab import load_vocabulary
 
 
 __all__ = ["build", "load_and_validate", "classify", "explain", "open_store", "run_question", "list_questions",
-           "load_vocabulary", "Problem", "InputError", "IpvkgError", "__version__"]
+           "load_vocabulary", "Parallelism", "Problem", "InputError", "IpvkgError", "__version__"]

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
+from .base.background import Parallelism
 from .base.errors import InputError, IpvkgError
 from .base.namespaces import DATA_GRAPH, ONTOLOGY_GRAPH, study_iri
 from .base.output import write_atomic
@@ -31,6 +32,16 @@ from .records.template import template_command
 from .validate.validate import user_shapes
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number is needed, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def _params(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs or []:
@@ -43,14 +54,16 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 def cmd_build(a: argparse.Namespace) -> int:
     result = build(a.data, a.out, keep_going=a.keep_going, reasoner=a.reasoner, pictures=not a.no_pictures,
-                   jobs=a.jobs, wait=not a.no_wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True),
+                   parallel=Parallelism.of_jobs(a.jobs, a.lanes), wait=not a.no_wait,
+                   on_wait=lambda line: print(line, file=sys.stderr, flush=True),
                    shapes=_shapes(a), engine=a.engine)
     print(format_summary(result))
     return result.exit_code
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    result = load_and_validate(a.data, keep_going=True, jobs=a.jobs, engine=a.engine, shapes=_shapes(a))
+    result = load_and_validate(a.data, keep_going=True, parallel=Parallelism.of_jobs(a.jobs), engine=a.engine,
+                               shapes=_shapes(a))
     for p in result.errors:
         print(p)
     for p in result.warnings:
@@ -239,9 +252,12 @@ def parser() -> argparse.ArgumentParser:
                    help="a folder of your own SHACL shapes (*.ttl), checked beside ipvkg's shapes/")
     b.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
                    help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast, default) or pyshacl")
-    b.add_argument("--jobs", type=int, default=None, metavar="N",
+    b.add_argument("--jobs", type=_at_least_one, default=None, metavar="N",
                    help="worker processes/threads for reading and validating records (default: all cores for large "
                         "data); 1: every step in this process, one after another")
+    b.add_argument("--lanes", choices=["auto", "fork", "thread", "serial"], default=None,
+                   help="where pictures, answers and synthesis run beside the build: forked processes, threads, "
+                        "one after another, or auto (forks when they fit in memory, else threads; default)")
     b.add_argument("--no-wait", action="store_true",
                    help="if another build is writing the output directory, stop at once (exit 2) instead of waiting")
 
@@ -249,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
             "ipvkg validate --data data/studies/tiwari2005.yaml")
     v.add_argument("--data", default="data", help="data directory (studies/ and reviews/) or a record file "
                    "(default: data)")
-    v.add_argument("--jobs", type=int, default=None, metavar="N",
+    v.add_argument("--jobs", type=_at_least_one, default=None, metavar="N",
                    help="worker processes/threads for reading and validating records "
                         "(default: all cores for large data)")
     v.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import SMALL, tree_digest
-from ipvkg.base.background import at_once, in_child, in_new_process, in_thread
+from ipvkg.base.background import Parallelism, at_once, in_child, in_new_process, in_thread
 from ipvkg.pipeline.build import build
 from ipvkg.base.errors import IpvkgError
 
@@ -72,7 +72,7 @@ def test_a_cancelled_thread_is_waited_for(tmp_path):
     target = tmp_path / "late.txt"
     pending = in_thread(lambda: (release.wait(5), target.write_text("written")))
     threading.Timer(0.2, release.set).start()
-    pending.cancel()  # returns only once the thread has finished: nothing is written after it
+    pending.stop()  # returns only once the thread has finished: nothing is written after it
     assert target.read_text() == "written"
 
 
@@ -105,7 +105,7 @@ def test_a_cancelled_child_writes_nothing_more(tmp_path, monkeypatch, where):
         pending = in_new_process(name, {"path": str(target)})
     while not target.exists():
         time.sleep(0.01)
-    pending.cancel()
+    pending.stop()
     size = target.stat().st_size
     time.sleep(0.1)
     assert target.stat().st_size == size
@@ -113,20 +113,12 @@ def test_a_cancelled_child_writes_nothing_more(tmp_path, monkeypatch, where):
         pending.result()
 
 
-def _beside(monkeypatch, where: str) -> None:
-    """Make the build run its last stages in forked children ("fork") or threads ("thread")."""
-    import importlib
-
-    # the module, not the function of the same name that ipvkg re-exports
-    monkeypatch.setattr(importlib.import_module("ipvkg.pipeline.build"), "room_to_fork", lambda *a: where == "fork")
-
-
 @pytest.mark.parametrize("where", ["fork", "thread"])
-def test_background_writers_give_the_files_one_process_gives(tmp_path, monkeypatch, where):
-    """Pictures and answers in forked processes (default) or threads (when forks do not fit) or at once (jobs=1)."""
-    _beside(monkeypatch, where)
-    beside = build(SMALL, tmp_path / where, reasoner="rules", echo=lambda *a: None)
-    serial = build(SMALL, tmp_path / "serial", reasoner="rules", echo=lambda *a: None, jobs=1)
+def test_background_writers_give_the_files_one_process_gives(tmp_path, where):
+    """Pictures and answers in forked processes (default) or threads (when forks do not fit) or at once (serial)."""
+    beside = build(SMALL, tmp_path / where, reasoner="rules", echo=lambda *a: None, parallel=Parallelism(lanes=where))
+    serial = build(SMALL, tmp_path / "serial", reasoner="rules", echo=lambda *a: None,
+                   parallel=Parallelism.of_jobs(1))
     assert {p.name for p in beside.outputs} >= {"network.png", "gapmap.svg", "ipvkg.nt", "dataset.nq", "void.ttl"}
     assert tree_digest(tmp_path / where) == tree_digest(tmp_path / "serial")
     assert [p.name for p in beside.outputs] == [p.name for p in serial.outputs]
@@ -139,8 +131,6 @@ def test_a_failure_in_a_stage_beside_fails_the_build_and_leaves_no_output(tmp_pa
                                                                            where):
     import importlib
 
-    _beside(monkeypatch, where)
-
     def broken(store, where, *args, **kwargs):
         if hasattr(where, "path"):  # a picture half-written before the failure
             where.path("network.png").write_bytes(b"half")
@@ -149,7 +139,7 @@ def test_a_failure_in_a_stage_beside_fails_the_build_and_leaves_no_output(tmp_pa
     monkeypatch.setattr(importlib.import_module(module), name, broken)
     out = tmp_path / "out"
     with pytest.raises(OSError, match=f"disk full in {name}"):
-        build(SMALL, out, reasoner="rules", echo=lambda *a: None)
+        build(SMALL, out, reasoner="rules", echo=lambda *a: None, parallel=Parallelism(lanes=where))
     assert [p for p in out.rglob("*") if p.is_file()] == []
 
 
@@ -191,3 +181,38 @@ def test_fewer_malloc_arenas_caps_the_heaps_threads_allocate_in():
     assert heaps("limit") == ("True", 2)
     _, unlimited = heaps("default")
     assert unlimited > 2, "six threads allocating at once should have had heaps of their own"
+
+
+def test_one_parallelism_setting_says_processes_threads_and_lanes(monkeypatch):
+    import importlib
+
+    serial = Parallelism.of_jobs(1)  # --jobs 1: every step in this process, one after another
+    assert (serial.process_count(large=True), serial.thread_count(), serial.start) == (1, 1, at_once)
+    two = Parallelism.of_jobs(2)
+    assert (two.process_count(large=False), two.thread_count()) == (2, 2)  # asked for: used even for small data
+    auto = Parallelism()
+    assert auto.process_count(large=False) == 1
+    assert auto.process_count(large=True) == auto.thread_count() == (os.cpu_count() or 1)
+    assert Parallelism.of_jobs(1, "thread").start is in_thread
+    background = importlib.import_module("ipvkg.base.background")
+    for fits, start in ((True, in_child), (False, in_thread)):  # auto forks only when the copies fit in memory
+        monkeypatch.setattr(background, "room_to_fork", lambda *a, fits=fits: fits)
+        assert auto.start is start
+        assert Parallelism(lanes="fork").start is in_child
+
+
+@pytest.mark.parametrize("bad", [{"processes": 0}, {"threads": -1}, {"lanes": "forks"}])
+def test_a_parallelism_that_cannot_be_is_refused(bad):
+    with pytest.raises(ValueError, match=str(next(iter(bad.values())))):
+        Parallelism(**bad)
+
+
+@pytest.mark.parametrize("args, says", [(["--jobs", "0"], "must be at least 1, got 0"),
+                                        (["--jobs", "two"], "a whole number is needed, got 'two'"),
+                                        (["--lanes", "forks"], "invalid choice: 'forks'")])
+def test_the_cli_refuses_a_parallelism_that_cannot_be_in_one_line(tmp_path, args, says):
+    run = subprocess.run([sys.executable, "-m", "ipvkg.cli", "build", "--data", str(SMALL), "--out",
+                          str(tmp_path / "out"), *args], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert says in run.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "out").exists()

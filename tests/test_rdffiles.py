@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, SMALL, tree_digest
 from ipvkg.base import namespaces as ns
-from ipvkg.base.background import in_new_process
+from ipvkg.base.background import Parallelism, in_new_process
 from ipvkg.base.errors import IpvkgError
 from ipvkg.rdf.rdffiles import SortedRuns, write_elsewhere, write_rdf_files, write_run
 
@@ -93,7 +93,7 @@ def test_a_full_disk_while_the_workers_write_their_runs_is_one_clear_error(tmp_p
     build_module = importlib.import_module("ipvkg.pipeline.build")  # the workers are forked: they see the patch
     monkeypatch.setattr(build_module, "write_run", lambda path, lines: write_run(Path("/dev/full"), lines))
     with pytest.raises(IpvkgError, match="no space left to write the triples"):
-        load_and_validate(data, jobs=2)
+        load_and_validate(data, parallel=Parallelism.of_jobs(2))
 
 
 def test_a_failed_writer_fails_a_parallel_build_and_leaves_no_output(tmp_path, monkeypatch):
@@ -114,5 +114,5 @@ def test_a_failed_writer_fails_a_parallel_build_and_leaves_no_output(tmp_path, m
     monkeypatch.setattr(build_module, "write_elsewhere", losing_a_run)
     out = tmp_path / "out"
     with pytest.raises(IpvkgError, match="batch-000000.nt"):
-        build(data, out, reasoner="rules", pictures=False, echo=lambda *a: None, jobs=2)
+        build(data, out, reasoner="rules", pictures=False, echo=lambda *a: None, parallel=Parallelism.of_jobs(2))
     assert not out.exists() or [p for p in out.rglob("*") if p.is_file()] == []

@@ -29,6 +29,7 @@ from conftest import ROOT, tree_digest
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import ERROR_KINDS, write_dataset  # noqa: E402
 
+from ipvkg.base.background import Parallelism  # noqa: E402
 from ipvkg.rdf.rdf import records_to_ntriples  # noqa: E402
 from ipvkg.records.records import load_studies  # noqa: E402
 from ipvkg.records.reviews import load_reviews  # noqa: E402
@@ -111,8 +112,8 @@ def test_workers_report_injected_errors_where_one_process_does(invalid_data):
     from ipvkg.pipeline.build import load_and_validate
 
     data, manifest = invalid_data
-    serial = load_and_validate(data, keep_going=True, jobs=1)
-    parallel = load_and_validate(data, keep_going=True, jobs=2)
+    serial = load_and_validate(data, keep_going=True, parallel=Parallelism.of_jobs(1))
+    parallel = load_and_validate(data, keep_going=True, parallel=Parallelism.of_jobs(2))
     assert parallel.problems == serial.problems and parallel.rejected == serial.rejected
     located = [p for p in parallel.rejected if p.line is not None and p.record in manifest["errors"]]
     assert len(located) >= 5 and all(p.file.endswith(".yaml") for p in located)
@@ -315,7 +316,8 @@ def generated_build(tmp_path_factory):
     base = tmp_path_factory.mktemp("generated")
     data = base / "data"
     write_dataset(data, 260, seed=5, max_bytes=200_000)  # several sheets: the workers get several batches
-    result = build(data, base / "out", reasoner="rules", pictures=False, echo=lambda *a: None, jobs=2)
+    result = build(data, base / "out", reasoner="rules", pictures=False, echo=lambda *a: None,
+                   parallel=Parallelism.of_jobs(2))
     result.out_dir = base / "out"
     return result
 
@@ -374,7 +376,8 @@ def test_workers_give_the_files_one_process_gives(generated_build, tmp_path):
     from ipvkg.rdf.rdf import StoredOrigins
 
     data = generated_build.out_dir.parent / "data"
-    serial = build(data, tmp_path / "serial", reasoner="rules", pictures=False, echo=lambda *a: None, jobs=1)
+    serial = build(data, tmp_path / "serial", reasoner="rules", pictures=False, echo=lambda *a: None,
+                   parallel=Parallelism.of_jobs(1))
     assert serial.load.lines == generated_build.load.lines
     assert serial.load.origins == generated_build.load.origins
     assert isinstance(generated_build.load.origins, StoredOrigins)  # left in the workers' files
@@ -395,8 +398,8 @@ def test_workers_find_duplicates_across_batches(tmp_path):
     assert len(sheets) >= 3
     first = sheets[0].read_text().splitlines()
     (data / "studies" / "zz-copy.csv").write_text("\n".join([first[0], first[1]]) + "\n")  # bench000000 again
-    serial = load_and_validate(data, keep_going=True, jobs=1)
-    parallel = load_and_validate(data, keep_going=True, jobs=2)
+    serial = load_and_validate(data, keep_going=True, parallel=Parallelism.of_jobs(1))
+    parallel = load_and_validate(data, keep_going=True, parallel=Parallelism.of_jobs(2))
     assert serial.problems == parallel.problems
     assert any("bench000000" == p.record and "also used" in p.message for p in parallel.problems)
     assert serial.lines == parallel.lines
@@ -417,9 +420,9 @@ def test_records_are_read_in_batches_of_bounded_size(tmp_path, monkeypatch):
     seen: list[int] = []
     batches = build_module._batches
     monkeypatch.setattr(build_module, "_batches", lambda files, n: seen.append(n) or batches(files, n))
-    parallel = build_module.load_and_validate(data, jobs=2)
+    parallel = build_module.load_and_validate(data, parallel=Parallelism.of_jobs(2))
     assert len(sheets) > 8 and seen == [round(sum(sizes) / max(sizes))] and seen[0] > 8
-    serial = build_module.load_and_validate(data, jobs=1)
+    serial = build_module.load_and_validate(data, parallel=Parallelism.of_jobs(1))
     assert parallel.lines == serial.lines and parallel.origins == serial.origins
 
 

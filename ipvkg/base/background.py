@@ -1,163 +1,206 @@
-"""Work done beside the main process: in a forked child, a fresh interpreter, a thread, or at once.
+"""Work done beside the main process (a forked child, a fresh interpreter, a thread, or at once), and the one
+setting that says how much of a build runs at the same time: :class:`Parallelism`.
 
 A build's last stages (drawing, answering, writing files) are largely Python, so threads share one core
 for that part; a forked child sees the parent's memory (the store included) without copying it first.
 Where two more copies of the process do not fit in memory, a thread still gains: Oxigraph evaluates a
-query without holding the GIL, so the questions run while this thread writes files.
+query without holding the GIL, so the questions run while this thread writes files. Each way of starting
+work returns a :class:`Work`, a :class:`concurrent.futures.Future` that can also be stopped.
 
->>> pending = in_child(lambda: sum(range(10)))
->>> pending.result()
+>>> in_child(lambda: sum(range(10))).result()
 45
 >>> in_thread(lambda: sum(range(5))).result()
 10
 >>> at_once(lambda: "done here").result()
 'done here'
+>>> Parallelism.of_jobs(1)
+Parallelism(processes=1, threads=1, lanes='serial')
 """
 
 from __future__ import annotations
 
 import ctypes
 import json
+import multiprocessing
 import os
-import pickle
 import signal
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar, cast
+from typing import Any, Callable, Literal, TypeVar
 
 from .errors import IpvkgError
 
 T = TypeVar("T")
 
+#: where a build's last stages run beside the main process (see :class:`Parallelism`)
+Lanes = Literal["auto", "fork", "thread", "serial"]
 
-class Pending(Generic[T]):
-    """Work started somewhere: ``result()`` waits for it (re-raising its error), ``cancel()`` stops it."""
 
-    def __init__(self, pid: int | None = None, read_end: int | None = None, value: T | None = None,
-                 error: BaseException | None = None):
-        self._pid, self._read_end, self._value, self._error = pid, read_end, value, error
-        self._thread: threading.Thread | None = None  # set by in_thread
-        self._process: subprocess.Popen | None = None  # set by in_new_process
+@dataclass(frozen=True)
+class Parallelism:
+    """How much of a build runs at the same time, and where: the one setting (``ipvkg build --jobs/--lanes``).
 
-    def result(self) -> T:
-        if self._pid is not None:
-            self._collect()
-        if self._process is not None:
-            self._finish()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            raise self._error
-        return cast(T, self._value)  # no error: the value was given, or set by the child or the thread
+    :param processes: worker processes that read and convert the records; None: one per core when the
+        records are large enough to gain from it (``ipvkg.pipeline.build.PARALLEL_MIN_BYTES``), else this process.
+    :param threads: threads that run the SHACL checks (Oxigraph evaluates without the GIL); None: one per core.
+    :param lanes: where the last stages (pictures, answers, synthesis) run beside this process: ``"fork"``
+        forked children, ``"thread"`` threads, ``"serial"`` here one after another, ``"auto"`` forks when their
+        copies fit in memory (:func:`room_to_fork`), else threads.
+    :raises ValueError: a count below 1, or lanes not one of :data:`Lanes`.
 
-    def cancel(self) -> None:
-        """Stop the child if it still runs (so that it writes nothing more), and reap it.
+    >>> Parallelism(processes=2).process_count(large=False)
+    2
+    >>> Parallelism(lanes="thread").start is in_thread
+    True
+    """
+
+    processes: int | None = None
+    threads: int | None = None
+    lanes: Lanes = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("processes", "threads"):
+            n = getattr(self, name)
+            if n is not None and n < 1:
+                raise ValueError(f"{name} must be at least 1, got {n}")
+        if self.lanes not in ("auto", "fork", "thread", "serial"):
+            raise ValueError(f"lanes must be auto, fork, thread or serial, got {self.lanes!r}")
+
+    @classmethod
+    def of_jobs(cls, jobs: int | None, lanes: Lanes | None = None) -> Parallelism:
+        """What ``--jobs N`` means: N processes and N threads; 1: every step in this process, one after another.
+
+        :param lanes: overrides where the last stages run (``--lanes``).
+        """
+        if jobs is None:
+            return cls(lanes=lanes or "auto")
+        return cls(jobs, jobs, lanes or ("serial" if jobs == 1 else "auto"))
+
+    def process_count(self, large: bool) -> int:
+        """Worker processes for reading records; ``large``: the records are large enough to gain from them."""
+        return self.processes if self.processes is not None else _cores() if large else 1
+
+    def thread_count(self) -> int:
+        """Threads for the SHACL checks."""
+        return self.threads if self.threads is not None else _cores()
+
+    @property
+    def start(self) -> Callable[[Callable[[], T]], Work[T]]:
+        """How to start a last stage: :func:`at_once`, :func:`in_child` or :func:`in_thread`.
+
+        ``"auto"`` decides when asked, by the memory free then: three copies (pictures, answers, synthesis).
+        """
+        if self.lanes == "serial":
+            return at_once
+        if self.lanes == "fork" or (self.lanes == "auto" and room_to_fork(3)):
+            return in_child
+        return in_thread
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+class Work(Future[T]):
+    """Work started beside this process: a Future whose :meth:`stop` also ends work that already runs."""
+
+    def __init__(self, kill: Callable[[], None] | None = None):
+        super().__init__()
+        self._kill = kill
+
+    def stop(self) -> None:
+        """Stop the work if it still runs (so that it writes nothing more) and wait until it has ended.
 
         A thread cannot be stopped: this waits until it has finished, so it too writes nothing more.
         """
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._process is not None:
-            self._process.kill()
-            self._finish()
-        if self._pid is None:
-            return
-        try:
-            os.kill(self._pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self._collect()
-
-    def _collect(self) -> None:
-        assert self._pid is not None and self._read_end is not None
-        with os.fdopen(self._read_end, "rb") as fh:
-            data = fh.read()  # before waitpid: a large result must not block the child on a full pipe
-        _, code = os.waitpid(self._pid, 0)
-        self._pid = None
-        if not data:
-            how = f"signal {os.WTERMSIG(code)}" if os.WIFSIGNALED(code) else f"exit status {os.WEXITSTATUS(code)}"
-            self._error = IpvkgError(f"a worker process died ({how}) before it finished; if it ran out of memory, "
-                                     "try --jobs 1")
-            return
-        kind, value = pickle.loads(data)
-        if kind == "error":
-            self._error = value
-        else:
-            self._value = value
-
-    def _finish(self) -> None:
-        assert self._process is not None
-        out, err = self._process.communicate()
-        code, self._process = self._process.returncode, None
-        if code == 0:
-            self._value = json.loads(out)
-            return
-        how = f"signal {-code}" if code < 0 else f"exit status {code}"
-        last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-        self._error = IpvkgError(f"a worker process died ({how}) before it finished: {last[0]}")
+        if not self.done() and self._kill is not None:
+            self._kill()
+        wait_for([self])
 
 
-def at_once(work: Callable[[], T]) -> Pending[T]:
+def at_once(work: Callable[[], T]) -> Work[T]:
     """``work`` done now, in this process."""
+    done: Work[T] = Work()
     try:
-        return Pending(value=work())
+        done.set_result(work())
     except Exception as exc:  # noqa: BLE001 - raised again by result(), as a child's error is
-        return Pending(error=exc)
+        done.set_exception(exc)
+    return done
 
 
-def in_thread(work: Callable[[], T]) -> Pending[T]:
+def in_thread(work: Callable[[], T]) -> Work[T]:
     """Start ``work`` in a thread of this process; its result or error comes back through ``result()``."""
-    pending: Pending[T] = Pending()
+    running: Work[T] = Work()
 
     def run() -> None:
         try:
-            pending._value = work()
+            running.set_result(work())
         except BaseException as exc:  # noqa: BLE001 - raised again by result()
-            pending._error = exc
+            running.set_exception(exc)
 
-    pending._thread = threading.Thread(target=run, name="ipvkg-beside", daemon=True)
-    pending._thread.start()
-    return pending
+    threading.Thread(target=run, name="ipvkg-beside", daemon=True).start()
+    return running
 
 
-def in_child(work: Callable[[], T]) -> Pending[T]:
+def in_child(work: Callable[[], T]) -> Work[T]:
     """Start ``work`` in a forked copy of this process (at once where there is no fork).
 
-    Its result or error comes back pickled; a child that dies (killed, out of memory) is an error. The
-    child dies with the parent and never returns into the caller's code (no cleanup of the parent's files).
+    Forked, not spawned: ``work`` (which may hold the store, which cannot be pickled) is inherited, not sent.
+    Its result or error comes back pickled; a child that dies (killed, out of memory) is an error. The child
+    dies with the parent and never returns into the caller's code (no cleanup of the parent's files).
     """
-    if not hasattr(os, "fork"):
+    if "fork" not in multiprocessing.get_all_start_methods():
         return at_once(work)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        status = 1
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_run_child, args=(work, writer), name="ipvkg-beside", daemon=True)
+    child.start()
+    writer.close()
+    running: Work[T] = Work(kill=child.kill)
+
+    def collect() -> None:
         try:
-            os.close(read_end)
-            _die_with_parent(signal.SIGKILL)
-            message: tuple[str, Any]
-            try:
-                message = ("ok", work())
-            except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent
-                message = ("error", exc)
-            try:
-                data = pickle.dumps(message)
-            except Exception:  # an unpicklable error: its text is enough
-                data = pickle.dumps(("error", IpvkgError(f"{type(message[1]).__name__}: {message[1]}")))
-            with os.fdopen(write_end, "wb") as fh:
-                fh.write(data)
-            status = 0
+            kind, value = reader.recv()  # before join: a large result must not block the child on a full pipe
+        except EOFError:
+            kind, value = None, None
         finally:
-            os._exit(status)
-    os.close(write_end)
-    return Pending(pid=pid, read_end=read_end)
+            reader.close()
+        child.join()
+        if kind == "ok":
+            running.set_result(value)
+        elif kind == "error":
+            running.set_exception(value)
+        else:
+            code = child.exitcode or 0
+            how = f"signal {-code}" if code < 0 else f"exit status {code}"
+            running.set_exception(IpvkgError(f"a worker process died ({how}) before it finished; if it ran out "
+                                             "of memory, try --jobs 1"))
+
+    threading.Thread(target=collect, name="ipvkg-collect", daemon=True).start()
+    return running
 
 
-def in_new_process(module: str, request: object) -> Pending:
+def _run_child(work: Callable[[], Any], writer: Connection) -> None:
+    _die_with_parent(signal.SIGKILL)
+    message: tuple[str, Any]
+    try:
+        message = ("ok", work())
+    except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent
+        message = ("error", exc)
+    try:
+        writer.send(message)
+    except Exception:  # an unpicklable result or error: its text is enough
+        writer.send(("error", IpvkgError(f"{type(message[1]).__name__}: {message[1]}")))
+    writer.close()
+
+
+def in_new_process(module: str, request: object) -> Work[Any]:
     """Start ``python -m module`` in a fresh interpreter, ``request`` as JSON on its standard input.
 
     Its standard output (JSON) is the result; a non-zero exit is an error carrying its last line of
@@ -167,14 +210,26 @@ def in_new_process(module: str, request: object) -> Pending:
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
                IPVKG_PARENT_PID=str(os.getpid()))
-    pending: Pending = Pending()
-    pending._process = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    stdin, pending._process.stdin = pending._process.stdin, None  # communicate() later reads the outputs only
+    process = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    stdin, process.stdin = process.stdin, None  # communicate() later reads the outputs only
     assert stdin is not None
     with stdin:  # read at once by the child: no deadlock on a full pipe
         stdin.write(json.dumps(request).encode())
-    return pending
+    running: Work[Any] = Work(kill=process.kill)
+
+    def collect() -> None:
+        out, err = process.communicate()
+        code = process.returncode
+        if code == 0:
+            running.set_result(json.loads(out))
+            return
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        running.set_exception(IpvkgError(f"a worker process died ({how}) before it finished: {last[0]}"))
+
+    threading.Thread(target=collect, name="ipvkg-collect", daemon=True).start()
+    return running
 
 
 def die_with_parent() -> None:

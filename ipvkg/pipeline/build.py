@@ -11,7 +11,6 @@ import functools
 import gc
 import json
 import multiprocessing
-import os
 import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 from ..base import namespaces as ns
-from ..base.background import at_once, fewer_malloc_arenas, in_child, in_thread, room_to_fork
+from ..base.background import Parallelism, at_once, fewer_malloc_arenas
 from ..classify import Classification, classify
 from ..base.errors import InputError, Problem
 from ..base.output import BuildFolder, build_lock
@@ -128,18 +127,18 @@ class LoadResult:
 
 
 def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab: Vocabulary | None = None,
-                      base: Path | None = None, *, jobs: int | None = None, engine: str = "sparql",
+                      base: Path | None = None, *, parallel: Parallelism = Parallelism(), engine: str = "sparql",
                       ontology: list[str] | Callable[[], list[str]] | None = None,
                       shapes: rdflib.Graph | None = None) -> LoadResult:
     """Load ``data/studies`` and ``data/reviews`` (or the given files), build RDF and validate it.
 
     Without ``keep_going`` any error raises :class:`InputError`; with it, records with errors are
-    left out and their problems returned as ``rejected``. ``jobs`` worker processes read and convert
-    the records (None: all cores when there is enough data to gain from it); ``engine`` is the SHACL
-    engine (see :func:`ipvkg.validate.validate.validate_lines`). The result's ``store`` holds the validated data
-    graph beside the ontology graph (``ontology`` lines, or a function that makes them, called while
-    the workers read; default: the vocabulary's graph). ``shapes``: the SHACL shapes (default: ``shapes/``;
-    see :func:`ipvkg.validate.validate.user_shapes`).
+    left out and their problems returned as ``rejected``. ``parallel``: how many worker processes read and
+    convert the records and how many threads validate them (:class:`ipvkg.base.background.Parallelism`);
+    ``engine`` is the SHACL engine (see :func:`ipvkg.validate.validate.validate_lines`). The result's ``store``
+    holds the validated data graph beside the ontology graph (``ontology`` lines, or a function that makes
+    them, called while the workers read; default: the vocabulary's graph). ``shapes``: the SHACL shapes
+    (default: ``shapes/``; see :func:`ipvkg.validate.validate.user_shapes`).
     """
     vocab = vocab or load_vocabulary()
     data = Path(data)
@@ -153,7 +152,7 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         reviews, review_problems = load_reviews(reviews_dir, base)
         store = OxigraphStore()
         studies, problems, lines, origins, loaded = _load_records(
-            study_paths, reviews, base, vocab, jobs, ontology if callable(ontology) else None, store)
+            study_paths, reviews, base, vocab, parallel, ontology if callable(ontology) else None, store)
         ontology = ontology() if callable(ontology) else ontology
         problems = review_problems + problems
         timings["records"] = time.perf_counter() - t
@@ -161,7 +160,8 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         store = _validation_store(lines, vocab, ontology, store if loaded else None)
         timings["store"] = time.perf_counter() - t
         t = time.perf_counter()
-        shacl = validate_lines(lines, origins, vocab, shapes, engine=engine, jobs=_jobs(jobs), store=store.store)
+        shacl = validate_lines(lines, origins, vocab, shapes, engine=engine, threads=parallel.thread_count(),
+                              store=store.store)
         timings["validate"] = time.perf_counter() - t
     problems += point_at_fields(without_repeats(shacl, problems), base)
     errors = [p for p in problems if p.severity == "error"]
@@ -181,10 +181,6 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
     return LoadResult(studies, reviews, lines, origins, problems, rejected, store, timings)
 
 
-def _jobs(jobs: int | None) -> int:
-    return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-
-
 def _validation_store(lines: list[str] | SortedRuns, vocab: Vocabulary, ontology: list[str] | None,
                       loaded: OxigraphStore | None = None) -> OxigraphStore:
     """A store with the data lines and the ontology, each in its named graph (what SHACL validates).
@@ -200,7 +196,7 @@ def _validation_store(lines: list[str] | SortedRuns, vocab: Vocabulary, ontology
 
 
 def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | None, vocab: Vocabulary,
-                  jobs: int | None, while_waiting: Callable[[], object] | None = None,
+                  parallel: Parallelism, while_waiting: Callable[[], object] | None = None,
                   store: OxigraphStore | None = None
                   ) -> tuple[Sequence[StudyRecord], list[Problem], list[str] | SortedRuns, Mapping[str, Origin], bool]:
     """Study records, their problems, and the RDF of studies + reviews: in worker processes when it pays.
@@ -212,7 +208,7 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     """
     files, problems = find_record_files(paths, base)
     size = sum(f.stat().st_size for f in files if f.exists())
-    workers = _jobs(jobs) if jobs is not None or size >= PARALLEL_MIN_BYTES else 1
+    workers = parallel.process_count(large=size >= PARALLEL_MIN_BYTES)
     studies: Sequence[StudyRecord]
     if workers <= 1 or len(files) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         with stage("reading records", tick=True):
@@ -347,12 +343,13 @@ def summarise(store: OxigraphStore, load: LoadResult, classification: Classifica
 
 def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: bool = False,
           reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] | None = None,
-          jobs: int | None = None, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+          parallel: Parallelism = Parallelism(), wait: bool = True, on_wait: Callable[[str], None] | None = None,
           shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
     """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, then show it as a whole.
 
-    ``jobs``: worker processes for reading records and threads for validation (None: all cores when
-    the data is large enough to gain from them). One build at a time writes ``out`` (``ipvkg.base.output``).
+    ``parallel``: worker processes for reading records, threads for validation, and where the last stages run
+    (:class:`ipvkg.base.background.Parallelism`; the default: all cores when the data is large enough to gain
+    from them). One build at a time writes ``out`` (``ipvkg.base.output``).
     ``shapes``/``engine``: as in :func:`load_and_validate`. The build prints nothing: the summary is
     :func:`format_summary` of the result (what ``ipvkg build`` prints).
 
@@ -361,12 +358,12 @@ def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: b
     :raises ipvkg.base.output.BuildBusy: another build holds ``out`` and ``wait`` is false.
     """
     with build_lock(out, wait, on_wait), gc_paused():
-        return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, jobs, shapes, engine)
+        return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, parallel, shapes, engine)
 
 
 def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: bool,
            echo: Callable[[str], None] | None,
-           jobs: int | None, shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
+           parallel: Parallelism, shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     # before any thread allocates (arenas made earlier stay in use): the last stages' threads then keep their
@@ -375,7 +372,8 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     vocab = load_vocabulary()
     # the canonical ontology (1-2 s of rdflib) is computed while worker processes read the records
     ontology = functools.cache(lambda: ontology_lines(vocab))
-    load = load_and_validate(data, keep_going, vocab, jobs=jobs, ontology=ontology, shapes=shapes, engine=engine)
+    load = load_and_validate(data, keep_going, vocab, parallel=parallel, ontology=ontology, shapes=shapes,
+                             engine=engine)
     timings["load+validate"] = time.perf_counter() - t0
     timings.update({f"load+validate: {k}": v for k, v in load.timings.items()})
 
@@ -402,7 +400,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                      if isinstance(load.lines, SortedRuns) else None)
         # forked processes draw and answer, reading the store (Rust memory, shared as it is) while this one
         # counts the VoID statistics; for a large store, threads (forks would copy its pages as they query it)
-        background = at_once if jobs == 1 else in_child if room_to_fork(3) else in_thread
+        background = parallel.start
         drawn = background(functools.partial(_draw, store, staging)) if pictures else None
         answered = background(functools.partial(_answer, store, staging, load, classification))
         # a lane of its own, files and pictures included: off the answers' and the main process's path
@@ -452,7 +450,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         finally:  # a failure above: stop the children before the staging folder is removed under them
             for pending in (drawn, answered, synthesised, rdf_files):
                 if pending is not None:
-                    pending.cancel()
+                    pending.stop()
         outputs = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
         t = time.perf_counter()
     timings["commit"] = time.perf_counter() - t  # fsync, then show the build as a whole

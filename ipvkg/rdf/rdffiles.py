@@ -155,7 +155,7 @@ def _newline_lines(lines: Iterable[str]) -> Iterator[str]:
 
 
 def write_elsewhere(folder: Path, graphs: Mapping[str, Iterable[str]], scratch: Path):
-    """:func:`write_rdf_files` in a fresh interpreter; returns its :class:`~ipvkg.base.background.Pending` result.
+    """:func:`write_rdf_files` in a fresh interpreter; returns its :class:`~ipvkg.base.background.Work`.
 
     Graphs held as lists are first written as run files into ``scratch``; the new process reads only files.
     """

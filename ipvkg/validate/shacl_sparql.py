@@ -16,7 +16,7 @@ How the queries stay fast on large stores:
 * ``sh:maxCount 1`` on a plain property is skipped when no subject has two values of it (one count);
 * ``FILTER NOT EXISTS`` in SPARQL constraints becomes MINUS where that means the same
   (:func:`rewrite_not_exists`): Oxigraph plans a NOT EXISTS pattern without knowing ``$this`` is bound;
-* checks run on ``jobs`` threads (Oxigraph evaluates without holding the GIL).
+* checks run on several threads (``threads``): Oxigraph evaluates without holding the GIL.
 
 Supported SHACL: node and property shapes, property shapes inside property shapes;
 ``sh:targetClass`` (with ``rdfs:subClassOf*``), implicit class targets, ``sh:targetNode``,
@@ -1017,14 +1017,14 @@ def _n3_of(text: str | None) -> str | None:
     return f"<{text}>" if _is_iri(text) else f"_:{text}"
 
 
-def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, jobs: int = 1,
+def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, threads: int = 1,
                    default_graph: Iterable[str] | None = None,
                    progress: Callable[[int], None] | None = None, terms: Terms | None = None
                    ) -> list[dict[str, str | None]]:
     """Validate everything in ``store`` against ``shapes``; results as :func:`ipvkg.validate.validate.shacl_results`.
 
     ``store`` is a ``pyoxigraph.Store`` (or an object with a ``.store`` attribute holding one). The data
-    is the union of all graphs, or the union of the named graphs in ``default_graph``. With ``jobs`` > 1
+    is the union of all graphs, or the union of the named graphs in ``default_graph``. With ``threads`` > 1
     the checks run on that many threads (Oxigraph evaluates queries without holding the GIL).
     """
     ox_store = getattr(store, "store", store)
@@ -1039,8 +1039,8 @@ def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, jobs: int = 1,
             progress(1)
         return found
 
-    if jobs > 1:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             batches = list(pool.map(run, checks))
     else:
         batches = [run(c) for c in checks]

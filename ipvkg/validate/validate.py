@@ -182,7 +182,7 @@ def validation_store(lines: Iterable[str] | bytes, vocab: Vocabulary) -> ox.Stor
     return store
 
 
-def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, jobs: int = 1,
+def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, threads: int = 1,
                  progress=None, graphs: list[str] | None = None) -> list[dict[str, str | None]]:
     """The SPARQL engine's results for a store holding the data and ontology graphs (see ``validation_store``).
 
@@ -191,22 +191,22 @@ def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, jobs: int 
     bench/README.md, Decisions).
     """
     shapes = shapes if shapes is not None else load_shapes()
-    return sparql_results(store, shapes, jobs=jobs, default_graph=graphs, progress=progress)
+    return sparql_results(store, shapes, threads=threads, default_graph=graphs, progress=progress)
 
 
 def validate_lines(lines: Iterable[str], origins: Mapping[str, Origin], vocab: Vocabulary | None = None,
-                   shapes: rdflib.Graph | None = None, engine: str = "sparql", jobs: int = 1,
+                   shapes: rdflib.Graph | None = None, engine: str = "sparql", threads: int = 1,
                    store: ox.Store | None = None, progress=None) -> list[Problem]:
     """Validate N-Triples lines with the shapes; return the problems in the record's own terms.
 
-    ``engine="sparql"`` (default) runs the compiled shapes on Oxigraph (``jobs`` threads); pass ``store``
+    ``engine="sparql"`` (default) runs the compiled shapes on Oxigraph (on ``threads`` threads); pass ``store``
     when the lines are already loaded (a store holding only the data graph and the ontology graph, see
     :func:`validation_store`) to skip loading them again. ``engine="pyshacl"`` runs pyshacl on an
     rdflib graph of the lines.
     """
     vocab = vocab or load_vocabulary()
     if engine == "sparql":
-        results = fast_results(store if store is not None else validation_store(lines, vocab), shapes, jobs,
+        results = fast_results(store if store is not None else validation_store(lines, vocab), shapes, threads,
                                progress)
     elif engine == "pyshacl":
         data = rdflib.Graph()
