@@ -682,6 +682,7 @@ def child(a: argparse.Namespace) -> int:
         import importlib
 
         from ipvkg.records.reviews import load_reviews
+        from ipvkg.base.background import Parallelism
         from ipvkg.base.vocab import load_vocabulary
 
         b = importlib.import_module("ipvkg.pipeline.build")  # the module (ipvkg.build is the function)
@@ -692,7 +693,7 @@ def child(a: argparse.Namespace) -> int:
             reviews, _ = load_reviews(a.data / "reviews")
             store = OxigraphStore()
             studies, problems, lines, origins, loaded = b._load_records([a.data / "studies"], reviews, None, vocab,
-                                                                         None, None, store)
+                                                                         Parallelism(), None, store)
             store = b._validation_store(lines, vocab, ontology, store if loaded else None)
         answer.update(seconds=time.perf_counter() - t, triples=len(lines), studies=len(studies))
         import pickle
