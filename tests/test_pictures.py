@@ -325,6 +325,61 @@ def test_pages_are_self_contained(ev):
         assert "content-security-policy" in low and "default-src 'none'" in page
 
 
+def _naive_slices(ev, index, units_of) -> dict[str, list[int]]:
+    """Every choice's slice worked out on its own, fact by fact: what the pages' compact slices must give back."""
+    from ipvkg.pictures.network import STUDY_DIRECTIONS, direction_of_sides
+
+    slices: dict[str, dict[tuple[int, int], list[int]]] = {}
+    for f in ev.facts:
+        inv = ev.interventions[f.intervention]
+        group = str(index["group"][inv.group]) if inv.group is not None else "-1"
+        outs = ["", f"o:{index['outcome'][f.outcome]}"] + [f"d:{index['domain'][d]}"
+                                                         for d in ev.outcomes[f.outcome].domains]
+        for key in (f"{g}|{o}" for g in ("", group) for o in outs):
+            for u in units_of(f):
+                slices.setdefault(key, {}).setdefault((u, index["study"][f.study]), [0, 0, 0])[f.favours] += f.findings
+    return {key: [x for (u, s), n in sorted(sides.items())
+                  for x in (u, s, STUDY_DIRECTIONS.index(direction_of_sides(*n)))] for key, sides in slices.items()}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compact_slices_give_each_choices_directions_as_worked_out_alone(seed):
+    """The pages' slices (the whole one, each entry's choices, the directions a choice changes) read back to the
+    directions each review group and outcome choice gives when worked out from its own findings."""
+    import random
+
+    from ipvkg.pictures.html import slice_entries, study_slices
+    from ipvkg.pictures.network import Evidence, Fact, Intervention, Outcome
+
+    rnd = random.Random(seed)
+    ev = Evidence.empty()
+    ev.domains.update({f"d{j}": f"domain {j}" for j in range(3)})
+    ev.groups.update({1: "one", 2: "two"})
+    for o in range(6):
+        domains = tuple(rnd.sample(sorted(ev.domains), rnd.randint(0, 2)))
+        ev.outcomes[f"o{o}"] = Outcome(f"o{o}", f"outcome {o}", domains)
+    for s in range(40):
+        for i in range(rnd.randint(1, 3)):
+            ev.interventions[f"i{s}.{i}"] = Intervention(f"i{s}.{i}", "x", f"s{s}", rnd.choice([1, 2, None]))
+            for o in rnd.sample(sorted(ev.outcomes), rnd.randint(1, 4)):
+                for favours in rnd.sample(range(3), rnd.randint(1, 3)):
+                    ev.facts.append(Fact(f"s{s}", f"i{s}.{i}", o, 0, rnd.randint(1, 4), favours))
+    index = {"study": {f"s{s}": s for s in range(40)}, "group": {1: 0, 2: 1},
+             "outcome": {o: k for k, o in enumerate(sorted(ev.outcomes))},
+             "domain": {d: k for k, d in enumerate(ev.domains)}}
+
+    def units_of(f):  # a fact counts in its outcome's unit and, for some interventions, in a shared one
+        return [int(f.outcome[1:])] + ([9] if int(f.intervention[1:].split(".")[0]) % 3 else [])
+
+    naive = _naive_slices(ev, index, units_of)
+    compact = study_slices(ev, index, units_of)
+    assert sorted(naive) == compact["keys"]
+    assert sum(len(v) for v in compact["changed"].values()) > 0  # some choice changes some study's direction
+    for key, entries in naive.items():
+        assert slice_entries(compact, key) == entries, key
+    assert slice_entries(compact, "7|o:0") == []  # a choice no fact is in: nothing
+
+
 # --------------------------------------------------------------------------------------------- commands
 def test_network_and_gapmap_commands(small_build, tmp_path):
     built = small_build.out
