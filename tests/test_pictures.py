@@ -23,7 +23,7 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDFS
 
-from conftest import base_record, run_cli, write_data
+from conftest import base_record, random_slice_evidence, run_cli, write_data
 
 from ipvkg.base import namespaces as ns
 from ipvkg.pictures.gapmap import csv_text, gap_matrix
@@ -346,31 +346,9 @@ def _naive_slices(ev, index, units_of) -> dict[str, list[int]]:
 def test_compact_slices_give_each_choices_directions_as_worked_out_alone(seed):
     """The pages' slices (the whole one, each entry's choices, the directions a choice changes) read back to the
     directions each review group and outcome choice gives when worked out from its own findings."""
-    import random
-
     from ipvkg.pictures.html import slice_entries, study_slices
-    from ipvkg.pictures.network import Evidence, Fact, Intervention, Outcome
 
-    rnd = random.Random(seed)
-    ev = Evidence.empty()
-    ev.domains.update({f"d{j}": f"domain {j}" for j in range(3)})
-    ev.groups.update({1: "one", 2: "two"})
-    for o in range(6):
-        domains = tuple(rnd.sample(sorted(ev.domains), rnd.randint(0, 2)))
-        ev.outcomes[f"o{o}"] = Outcome(f"o{o}", f"outcome {o}", domains)
-    for s in range(40):
-        for i in range(rnd.randint(1, 3)):
-            ev.interventions[f"i{s}.{i}"] = Intervention(f"i{s}.{i}", "x", f"s{s}", rnd.choice([1, 2, None]))
-            for o in rnd.sample(sorted(ev.outcomes), rnd.randint(1, 4)):
-                for favours in rnd.sample(range(3), rnd.randint(1, 3)):
-                    ev.facts.append(Fact(f"s{s}", f"i{s}.{i}", o, 0, rnd.randint(1, 4), favours))
-    index = {"study": {f"s{s}": s for s in range(40)}, "group": {1: 0, 2: 1},
-             "outcome": {o: k for k, o in enumerate(sorted(ev.outcomes))},
-             "domain": {d: k for k, d in enumerate(ev.domains)}}
-
-    def units_of(f):  # a fact counts in its outcome's unit and, for some interventions, in a shared one
-        return [int(f.outcome[1:])] + ([9] if int(f.intervention[1:].split(".")[0]) % 3 else [])
-
+    ev, index, units_of = random_slice_evidence(seed)
     naive = _naive_slices(ev, index, units_of)
     compact = study_slices(ev, index, units_of)
     assert sorted(naive) == compact["keys"]

@@ -63,17 +63,29 @@ const anyFilter = () => Object.values(F).some((v) => v !== "");
 // the chosen group and outcome's slice, flat [unit, study, direction, ...], read back from Python's form
 // (html.study_slices: the whole slice, each entry's set of choices, the directions a choice changes); once each
 const sliceCache = new Map();
+let wholeSlice = null;
 function sliceEntries() {
   const key = F.group + "|" + F.outcome;
   if (sliceCache.has(key)) return sliceCache.get(key);
   const S = D.slices, k = S.keys.indexOf(key), out = [];
+  if (wholeSlice === null) {  // [unit, study, direction] per entry, from the runs of units and the study steps
+    wholeSlice = new Int32Array(3 * S.sets.length);
+    let p = 0;
+    for (let r = 0; r < S.units.length; r += 2) {
+      let s = 0;  // a unit's first study is its own number, the others add to the one before
+      for (let n = 0; n < S.units[r + 1]; n++, p++) {
+        s += S.studies[p];
+        wholeSlice[3 * p] = S.units[r]; wholeSlice[3 * p + 1] = s; wholeSlice[3 * p + 2] = S.directions.charCodeAt(p) - 48;
+      }
+    }
+  }
   if (k >= 0) {
     const kept = S.setKeys.map((m) => m.indexOf(k) >= 0);
     const changed = new Map(), c = S.changed[String(k)] || [];
-    for (let i = 0; i < c.length; i += 2) changed.set(c[i], c[i + 1]);
+    for (let i = 0, p = -1; i < c.length; i += 2) { p += c[i]; changed.set(p, c[i + 1]); }
     for (let p = 0; p < S.sets.length; p++) {
       if (!kept[S.sets[p]]) continue;
-      out.push(S.all[3 * p], S.all[3 * p + 1], changed.has(p) ? changed.get(p) : S.all[3 * p + 2]);
+      out.push(wholeSlice[3 * p], wholeSlice[3 * p + 1], changed.has(p) ? changed.get(p) : wholeSlice[3 * p + 2]);
     }
   }
   sliceCache.set(key, out);

@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any, Callable
 
@@ -186,11 +186,12 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     where the choice keeps some of its findings there and not others, so the slices are handed over as:
 
     * ``keys``: every choice, sorted;
-    * ``all``: the whole slice, flat ``[unit, study, direction, ...]``;
-    * ``sets``: for each entry of ``all``, the index of its set of choices in ``setKeys``;
+    * the whole slice's entries: ``units`` (runs ``[unit, entries, ...]``), ``studies`` (each entry's study less the
+      one before it in the same unit; the first one's own) and ``directions`` (a digit per entry);
+    * ``sets``: for each entry, the index of its set of choices in ``setKeys``;
     * ``setKeys``: each set of choices (indices into ``keys``) an entry is in;
     * ``changed``: for a choice (its index, as a string), flat ``[entry, direction, ...]`` where its direction is
-      not the one in ``all``.
+      not the whole slice's, each entry less the one before it (the first less -1).
 
     :func:`slice_entries` (and ``sliceEntries`` of the page) reads one choice's slice back.
 
@@ -225,10 +226,13 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     kidx = {k: i for i, k in enumerate(keys)}
     combo_keys = {c: [kidx[k] for k in ks] for c, ks in keys_of.items()}
     combo_member = {c: tuple(sorted(set(ks))) for c, ks in combo_keys.items()}
-    flat: list[int] = []
-    sets: list[int] = []
-    set_ids: dict[tuple[int, ...], int] = {}
+    units: list[int] = []  # runs: unit, how many entries
+    studies: list[int] = []  # each entry's study, less the one before it in the same unit
+    directions: list[str] = []
+    members: list[tuple[int, ...]] = []
     changed: dict[int, list[int]] = defaultdict(list)
+    last: dict[int, int] = defaultdict(lambda: -1)  # choice -> its last changed entry
+    prev = 0
     for p, (u, s) in enumerate(sorted(pairs)):
         by = pairs[(u, s)]
         if len(by) == 1:  # one group and outcome: every choice that keeps the entry keeps all its findings
@@ -244,32 +248,51 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
                     a[1] += sides[1]
                     a[2] += sides[2]
             whole = code[direction_of_sides(*acc[kidx["|"]])]
-            for k, a in acc.items():
+            for k, a in sorted(acc.items()):
                 d = code[direction_of_sides(*a)]
                 if d != whole:
-                    changed[k] += (p, d)
+                    changed[k] += (p - last[k], d)
+                    last[k] = p
             member = tuple(sorted(acc))
-        flat += (u, s, whole)
-        sid = set_ids.get(member)
-        if sid is None:
-            sid = set_ids[member] = len(set_ids)
-        sets.append(sid)
-    return {"keys": keys, "all": flat, "sets": sets, "setKeys": [list(m) for m in set_ids],
+        if units and units[-2] == u:
+            units[-1] += 1
+            studies.append(s - prev)
+        else:
+            units += (u, 1)
+            studies.append(s)
+        prev = s
+        directions.append(str(whole))
+        members.append(member)
+    # the commonest sets of choices get the shortest numbers
+    ranked = {m: i for i, (m, _) in enumerate(Counter(members).most_common())}
+    return {"keys": keys, "units": units, "studies": studies, "directions": "".join(directions),
+            "sets": [ranked[m] for m in members], "setKeys": [list(m) for m in ranked],
             "changed": {str(k): v for k, v in sorted(changed.items())}}
 
 
 def slice_entries(slices: dict[str, Any], key: str) -> list[int]:
     """One choice's slice, flat ``[unit, study, direction, ...]``, read back from :func:`study_slices`' form (as the
     page's ``sliceEntries`` reads it)."""
+    whole: list[tuple[int, int, int]] = []
+    runs = slices["units"]
+    for r in range(0, len(runs), 2):
+        s = 0  # the first study of a unit is its own number, the others add to the one before
+        for _ in range(runs[r + 1]):
+            s += slices["studies"][len(whole)]
+            whole.append((runs[r], s, int(slices["directions"][len(whole)])))
     k = slices["keys"].index(key) if key in slices["keys"] else -1
     kept = {i for i, m in enumerate(slices["setKeys"]) if k in m}
     changed = slices["changed"].get(str(k), [])
-    direction = dict(zip(changed[::2], changed[1::2]))
-    flat = slices["all"]
+    direction: dict[int, int] = {}
+    p = -1
+    for i in range(0, len(changed), 2):
+        p += changed[i]
+        direction[p] = changed[i + 1]
     out: list[int] = []
     for p, sid in enumerate(slices["sets"]):
         if sid in kept:
-            out += (flat[3 * p], flat[3 * p + 1], direction.get(p, flat[3 * p + 2]))
+            u, s, d = whole[p]
+            out += (u, s, direction.get(p, d))
     return out
 
 
