@@ -226,7 +226,7 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     kidx = {k: i for i, k in enumerate(keys)}
     combo_keys = {c: [kidx[k] for k in ks] for c, ks in keys_of.items()}
     combo_member = {c: tuple(sorted(set(ks))) for c, ks in combo_keys.items()}
-    units: list[int] = []  # runs: unit, how many entries
+    runs: list[int] = []  # unit, how many entries, ...
     studies: list[int] = []  # each entry's study, less the one before it in the same unit
     directions: list[str] = []
     members: list[tuple[int, ...]] = []
@@ -254,18 +254,18 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
                     changed[k] += (p - last[k], d)
                     last[k] = p
             member = tuple(sorted(acc))
-        if units and units[-2] == u:
-            units[-1] += 1
+        if runs and runs[-2] == u:
+            runs[-1] += 1
             studies.append(s - prev)
         else:
-            units += (u, 1)
+            runs += (u, 1)
             studies.append(s)
         prev = s
         directions.append(str(whole))
         members.append(member)
     # the commonest sets of choices get the shortest numbers
     ranked = {m: i for i, (m, _) in enumerate(Counter(members).most_common())}
-    return {"keys": keys, "units": units, "studies": studies, "directions": "".join(directions),
+    return {"keys": keys, "units": runs, "studies": studies, "directions": "".join(directions),
             "sets": [ranked[m] for m in members], "setKeys": [list(m) for m in ranked],
             "changed": {str(k): v for k, v in sorted(changed.items())}}
 
