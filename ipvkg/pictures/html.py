@@ -196,13 +196,13 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     :func:`slice_entries` (and ``sliceEntries`` of the page) reads one choice's slice back.
 
     :param index: the payload's ``_index`` (study, group, outcome and domain indices).
-    :param units_of: the units one fact counts in (the same for every fact of one intervention and outcome).
+    :param units_of: the units one fact counts in.
     """
     code = {d: i for i, d in enumerate(STUDY_DIRECTIONS)}
-    units: dict[tuple[str, str], list[int]] = {}  # once per intervention and outcome, not once per fact
     keys_of: dict[tuple[str, str], list[str]] = {}  # a fact's group and outcome -> the choices that keep it
-    # (unit, study) -> its findings by side under each group and outcome of its facts there
-    pairs: dict[tuple[int, int], dict[tuple[str, str], list[int]]] = {}
+    n_studies = max(index["study"].values(), default=0) + 1
+    # unit * n_studies + study -> its findings by side under each group and outcome of its facts there
+    pairs: dict[int, dict[tuple[str, str], list[int]]] = {}
     for f in ev.facts:
         inv = ev.interventions.get(f.intervention)
         group = str(index["group"][inv.group]) if inv and inv.group is not None else "-1"
@@ -213,15 +213,15 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
                 f"d:{index['domain'][d]}" for d in (outcome.domains if outcome else ()) if d in index["domain"]]
             keys_of[combo] = [f"{g}|{o}" for g in ("", group) for o in outs]
         s = index["study"][f.study]
-        where = units.get((f.intervention, f.outcome))
-        if where is None:
-            where = units[(f.intervention, f.outcome)] = list(units_of(f))
-        for u in where:
-            by = pairs.setdefault((u, s), {})
+        side, n = f.favours, f.findings
+        for u in units_of(f):
+            by = pairs.get(u * n_studies + s)
+            if by is None:
+                pairs[u * n_studies + s] = by = {}
             sides = by.get(combo)
             if sides is None:
                 sides = by[combo] = [0, 0, 0]
-            sides[f.favours] += f.findings
+            sides[side] += n
     keys = sorted({k for ks in keys_of.values() for k in ks})
     kidx = {k: i for i, k in enumerate(keys)}
     combo_keys = {c: [kidx[k] for k in ks] for c, ks in keys_of.items()}
@@ -233,8 +233,9 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     changed: dict[int, list[int]] = defaultdict(list)
     last: dict[int, int] = defaultdict(lambda: -1)  # choice -> its last changed entry
     prev = 0
-    for p, (u, s) in enumerate(sorted(pairs)):
-        by = pairs[(u, s)]
+    for p, pair in enumerate(sorted(pairs)):
+        by = pairs[pair]
+        u, s = divmod(pair, n_studies)
         if len(by) == 1:  # one group and outcome: every choice that keeps the entry keeps all its findings
             (combo, sides), = by.items()
             whole = code[direction_of_sides(*sides)]
