@@ -121,6 +121,37 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300,
                           timeout=timeout, env=env)
 
 
+def random_slice_evidence(seed: int):
+    """Random evidence for the pages' slices (40 studies, two review groups and none, six outcomes in up to two of
+    three domains, findings favouring each side), its payload index and a ``units_of``: some studies' directions
+    differ from one group or outcome choice to another."""
+    import random
+
+    from ipvkg.pictures.network import Evidence, Fact, Intervention, Outcome
+
+    rnd = random.Random(seed)
+    ev = Evidence.empty()
+    ev.domains.update({f"d{j}": f"domain {j}" for j in range(3)})
+    ev.groups.update({1: "one", 2: "two"})
+    for o in range(6):
+        domains = tuple(rnd.sample(sorted(ev.domains), rnd.randint(0, 2)))
+        ev.outcomes[f"o{o}"] = Outcome(f"o{o}", f"outcome {o}", domains)
+    for s in range(40):
+        for i in range(rnd.randint(1, 3)):
+            ev.interventions[f"i{s}.{i}"] = Intervention(f"i{s}.{i}", "x", f"s{s}", rnd.choice([1, 2, None]))
+            for o in rnd.sample(sorted(ev.outcomes), rnd.randint(1, 4)):
+                for favours in rnd.sample(range(3), rnd.randint(1, 3)):
+                    ev.facts.append(Fact(f"s{s}", f"i{s}.{i}", o, 0, rnd.randint(1, 4), favours))
+    index = {"study": {f"s{s}": s for s in range(40)}, "group": {1: 0, 2: 1},
+             "outcome": {o: k for k, o in enumerate(sorted(ev.outcomes))},
+             "domain": {d: k for k, d in enumerate(ev.domains)}}
+
+    def units_of(f):  # a fact counts in its outcome's unit and, for some interventions, in a shared one
+        return [int(f.outcome[1:])] + ([9] if int(f.intervention[1:].split(".")[0]) % 3 else [])
+
+    return ev, index, units_of
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import base_record, write_data
+from conftest import base_record, random_slice_evidence, write_data
 
 from ipvkg.base import namespaces as ns
 from ipvkg.pictures.gapmap import gap_matrix
+from ipvkg.pictures.html import slice_entries, study_slices
 from ipvkg.pictures.network import load_evidence, network
 from ipvkg.pictures.pictures import GAPMAP_FORMATS, NETWORK_FORMATS, gapmap_files, network_files
 
@@ -159,6 +160,22 @@ def test_network_filters_recount(browser, small_pages):
 
 
 # --------------------------------------------------------------------------------------------- gap map page
+def test_the_page_reads_the_compact_slices_back_as_python_does(browser, small_pages):
+    """sliceEntries (the page) gives every choice's slice as slice_entries (Python, checked against each choice
+    worked out alone in test_pictures), where choices change studies' directions too."""
+    d = browser
+    open_page(d, small_pages[0] / "gapmap.html")
+    for seed in range(3):
+        compact = study_slices(*random_slice_evidence(seed))
+        keys = compact["keys"] + ["7|o:0"]
+        got = d.execute_script(
+            "D.slices = arguments[0]; sliceCache.clear(); wholeSlice = null; const out = {};"
+            "for (const key of arguments[1]) { [F.group, F.outcome] = key.split('|'); out[key] = sliceEntries(); }"
+            "F.group = ''; F.outcome = ''; return out;", compact, keys)
+        assert got == {key: slice_entries(compact, key) for key in keys}
+    assert errors(d) == []
+
+
 def test_gapmap_page_draws_every_cell_and_lists_studies_on_click(browser, small_pages):
     out, ev = small_pages
     d = browser

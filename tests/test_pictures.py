@@ -23,7 +23,7 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDFS
 
-from conftest import base_record, run_cli, write_data
+from conftest import base_record, random_slice_evidence, run_cli, write_data
 
 from ipvkg.base import namespaces as ns
 from ipvkg.pictures.gapmap import csv_text, gap_matrix
@@ -323,6 +323,39 @@ def test_pages_are_self_contained(ev):
         for ref in ("src=", "<link", "@import", "url("):
             assert ref not in low, ref
         assert "content-security-policy" in low and "default-src 'none'" in page
+
+
+def _naive_slices(ev, index, units_of) -> dict[str, list[int]]:
+    """Every choice's slice worked out on its own, fact by fact: what the pages' compact slices must give back."""
+    from ipvkg.pictures.network import STUDY_DIRECTIONS, direction_of_sides
+
+    slices: dict[str, dict[tuple[int, int], list[int]]] = {}
+    for f in ev.facts:
+        inv = ev.interventions[f.intervention]
+        group = str(index["group"][inv.group]) if inv.group is not None else "-1"
+        outs = ["", f"o:{index['outcome'][f.outcome]}"] + [f"d:{index['domain'][d]}"
+                                                         for d in ev.outcomes[f.outcome].domains]
+        for key in (f"{g}|{o}" for g in ("", group) for o in outs):
+            for u in units_of(f):
+                slices.setdefault(key, {}).setdefault((u, index["study"][f.study]), [0, 0, 0])[f.favours] += f.findings
+    return {key: [x for (u, s), n in sorted(sides.items())
+                  for x in (u, s, STUDY_DIRECTIONS.index(direction_of_sides(*n)))] for key, sides in slices.items()}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compact_slices_give_each_choices_directions_as_worked_out_alone(seed):
+    """The pages' slices (the whole one, each entry's choices, the directions a choice changes) read back to the
+    directions each review group and outcome choice gives when worked out from its own findings."""
+    from ipvkg.pictures.html import slice_entries, study_slices
+
+    ev, index, units_of = random_slice_evidence(seed)
+    naive = _naive_slices(ev, index, units_of)
+    compact = study_slices(ev, index, units_of)
+    assert sorted(naive) == compact["keys"]
+    assert sum(len(v) for v in compact["changed"].values()) > 0  # some choice changes some study's direction
+    for key, entries in naive.items():
+        assert slice_entries(compact, key) == entries, key
+    assert slice_entries(compact, "7|o:0") == []  # a choice no fact is in: nothing
 
 
 # --------------------------------------------------------------------------------------------- commands

@@ -60,9 +60,40 @@ function passes(f) {  // a fact, for the panel's list: the study passes and the 
   return true;
 }
 const anyFilter = () => Object.values(F).some((v) => v !== "");
+// the chosen group and outcome's slice, flat [unit, study, direction, ...], read back from Python's form
+// (html.study_slices: the whole slice, each entry's set of choices, the directions a choice changes); once each
+const sliceCache = new Map();
+let wholeSlice = null;
+function sliceEntries() {
+  const key = F.group + "|" + F.outcome;
+  if (sliceCache.has(key)) return sliceCache.get(key);
+  const S = D.slices, k = S.keys.indexOf(key), out = [];
+  if (wholeSlice === null) {  // [unit, study, direction] per entry, from the runs of units and the study steps
+    wholeSlice = new Int32Array(3 * S.sets.length);
+    let p = 0;
+    for (let r = 0; r < S.units.length; r += 2) {
+      let s = 0;  // a unit's first study is its own number, the others add to the one before
+      for (let n = 0; n < S.units[r + 1]; n++, p++) {
+        s += S.studies[p];
+        wholeSlice[3 * p] = S.units[r]; wholeSlice[3 * p + 1] = s; wholeSlice[3 * p + 2] = S.directions.charCodeAt(p) - 48;
+      }
+    }
+  }
+  if (k >= 0) {
+    const kept = S.setKeys.map((m) => m.indexOf(k) >= 0);
+    const changed = new Map(), c = S.changed[String(k)] || [];
+    for (let i = 0, p = -1; i < c.length; i += 2) { p += c[i]; changed.set(p, c[i + 1]); }
+    for (let p = 0; p < S.sets.length; p++) {
+      if (!kept[S.sets[p]]) continue;
+      out.push(wholeSlice[3 * p], wholeSlice[3 * p + 1], changed.has(p) ? changed.get(p) : wholeSlice[3 * p + 2]);
+    }
+  }
+  sliceCache.set(key, out);
+  return out;
+}
 // each unit's studies by direction under the filters: counts[u * NDIR + d], and the studies that pass at all
 function countUnits(nUnits) {
-  const entries = D.slices[F.group + "|" + F.outcome] || [];
+  const entries = sliceEntries();
   const ok = new Int8Array(D.studies.length).fill(-1);
   const counts = new Int32Array(nUnits * NDIR), shown = new Set();
   const dir = F.direction === "" ? -1 : +F.direction;
@@ -77,7 +108,7 @@ function countUnits(nUnits) {
   return { counts, studies: shown };
 }
 function unitStudies(units) {  // study -> its direction, over the entries of the given units that pass
-  const entries = D.slices[F.group + "|" + F.outcome] || [], out = new Map();
+  const entries = sliceEntries(), out = new Map();
   const dir = F.direction === "" ? -1 : +F.direction;
   for (let k = 0; k < entries.length; k += 3) {
     const s = entries[k + 1], d = entries[k + 2];

@@ -79,7 +79,7 @@
   refresh = function () {
     const { counts, studies: matching } = countUnits(nr * nc);
     // totals: the distinct studies of a row or column (a study counts once however many cells it is in)
-    const entries = D.slices[F.group + "|" + F.outcome] || [];
+    const entries = sliceEntries();
     const rt = [...Array(nr)].map(() => new Set()), ct = [...Array(nc)].map(() => new Set());
     const dir = F.direction === "" ? -1 : +F.direction;
     for (let k = 0; k < entries.length; k += 3) {

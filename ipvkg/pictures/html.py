@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any, Callable
 
@@ -170,46 +170,131 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
 
 
 def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact], Iterable[int]]
-                 ) -> dict[str, list[int]]:
+                 ) -> dict[str, Any]:
     """Each study's direction in each unit of a page (cell, node or line), worked out in Python for every choice
     of the filters that change which of a study's findings a unit holds: review group and outcome.
 
     The rule is :func:`ipvkg.pictures.network.direction_of_sides`
     (:func:`ipvkg.questions.synthesis.study_direction`, as the pictures and ``ipvkg synthesis`` apply it) and is
     applied here only; the page filters whole studies (design, country,
-    population, setting, risk of bias, their direction) and adds them up. Keys are ``"group|outcome"`` as the
-    page's selects give them (``""`` for all; a group's index or ``-1``; ``o:`` an outcome's index, ``d:`` a
-    domain's); values are flat ``[unit, study, direction, ...]`` with directions indexed as in
-    :data:`ipvkg.pictures.network.STUDY_DIRECTIONS`.
+    population, setting, risk of bias, their direction) and adds them up. A choice is a key ``"group|outcome"`` as
+    the page's selects give it (``""`` for all; a group's index or ``-1``; ``o:`` an outcome's index, ``d:`` a
+    domain's); its slice is flat ``[unit, study, direction, ...]``, sorted by unit and study, with directions
+    indexed as in :data:`ipvkg.pictures.network.STUDY_DIRECTIONS`.
+
+    Every choice's slice is a part of the whole one (key ``"|"``), and a study's direction in a unit changes only
+    where the choice keeps some of its findings there and not others, so the slices are handed over as:
+
+    * ``keys``: every choice, sorted;
+    * the whole slice's entries: ``units`` (runs ``[unit, entries, ...]``), ``studies`` (each entry's study less the
+      one before it in the same unit; the first one's own) and ``directions`` (a digit per entry);
+    * ``sets``: for each entry, the index of its set of choices in ``setKeys``;
+    * ``setKeys``: each set of choices (indices into ``keys``) an entry is in;
+    * ``changed``: for a choice (its index, as a string), flat ``[entry, direction, ...]`` where its direction is
+      not the whole slice's, each entry less the one before it (the first less -1).
+
+    :func:`slice_entries` (and ``sliceEntries`` of the page) reads one choice's slice back.
 
     :param index: the payload's ``_index`` (study, group, outcome and domain indices).
     :param units_of: the units one fact counts in.
     """
     code = {d: i for i, d in enumerate(STUDY_DIRECTIONS)}
-    subsets: dict[str, list[int]] = defaultdict(list)
-    for k, f in enumerate(ev.facts):
+    keys_of: dict[tuple[str, str], list[str]] = {}  # a fact's group and outcome -> the choices that keep it
+    n_studies = max(index["study"].values(), default=0) + 1
+    # unit * n_studies + study -> its findings by side under each group and outcome of its facts there
+    pairs: dict[int, dict[tuple[str, str], list[int]]] = {}
+    for f in ev.facts:
         inv = ev.interventions.get(f.intervention)
         group = str(index["group"][inv.group]) if inv and inv.group is not None else "-1"
-        outcome = ev.outcomes.get(f.outcome)
-        outs = ["", f"o:{index['outcome'][f.outcome]}"] + [f"d:{index['domain'][d]}" for d in
-                                                         (outcome.domains if outcome else ()) if d in index["domain"]]
-        for g in ("", group):
-            for o in outs:
-                subsets[f"{g}|{o}"].append(k)
-    units = [list(units_of(f)) for f in ev.facts]  # once per fact, not once per slice
-    study = [index["study"][f.study] for f in ev.facts]
-    slices = {}
-    for key, members in sorted(subsets.items()):
-        sides: dict[tuple[int, int], list[int]] = {}
-        for k in members:
-            f = ev.facts[k]
-            for u in units[k]:
-                sides.setdefault((u, study[k]), [0, 0, 0])[f.favours] += f.findings
-        flat: list[int] = []
-        for (u, s), n in sorted(sides.items()):
-            flat += (u, s, code[direction_of_sides(*n)])
-        slices[key] = flat
-    return slices
+        combo = (group, f.outcome)
+        if combo not in keys_of:
+            outcome = ev.outcomes.get(f.outcome)
+            outs = ["", f"o:{index['outcome'][f.outcome]}"] + [
+                f"d:{index['domain'][d]}" for d in (outcome.domains if outcome else ()) if d in index["domain"]]
+            keys_of[combo] = [f"{g}|{o}" for g in ("", group) for o in outs]
+        s = index["study"][f.study]
+        side, n = f.favours, f.findings
+        for u in units_of(f):
+            by = pairs.get(u * n_studies + s)
+            if by is None:
+                pairs[u * n_studies + s] = by = {}
+            sides = by.get(combo)
+            if sides is None:
+                sides = by[combo] = [0, 0, 0]
+            sides[side] += n
+    keys = sorted({k for ks in keys_of.values() for k in ks})
+    kidx = {k: i for i, k in enumerate(keys)}
+    combo_keys = {c: [kidx[k] for k in ks] for c, ks in keys_of.items()}
+    combo_member = {c: tuple(sorted(set(ks))) for c, ks in combo_keys.items()}
+    runs: list[int] = []  # unit, how many entries, ...
+    studies: list[int] = []  # each entry's study, less the one before it in the same unit
+    directions: list[str] = []
+    members: list[tuple[int, ...]] = []
+    changed: dict[int, list[int]] = defaultdict(list)
+    last: dict[int, int] = defaultdict(lambda: -1)  # choice -> its last changed entry
+    prev = 0
+    for p, pair in enumerate(sorted(pairs)):
+        by = pairs[pair]
+        u, s = divmod(pair, n_studies)
+        if len(by) == 1:  # one group and outcome: every choice that keeps the entry keeps all its findings
+            (combo, sides), = by.items()
+            whole = code[direction_of_sides(*sides)]
+            member = combo_member[combo]
+        else:
+            acc: dict[int, list[int]] = {}
+            for combo, sides in by.items():
+                for k in combo_keys[combo]:
+                    a = acc.setdefault(k, [0, 0, 0])
+                    a[0] += sides[0]
+                    a[1] += sides[1]
+                    a[2] += sides[2]
+            whole = code[direction_of_sides(*acc[kidx["|"]])]
+            for k, a in sorted(acc.items()):
+                d = code[direction_of_sides(*a)]
+                if d != whole:
+                    changed[k] += (p - last[k], d)
+                    last[k] = p
+            member = tuple(sorted(acc))
+        if runs and runs[-2] == u:
+            runs[-1] += 1
+            studies.append(s - prev)
+        else:
+            runs += (u, 1)
+            studies.append(s)
+        prev = s
+        directions.append(str(whole))
+        members.append(member)
+    # the commonest sets of choices get the shortest numbers
+    ranked = {m: i for i, (m, _) in enumerate(Counter(members).most_common())}
+    return {"keys": keys, "units": runs, "studies": studies, "directions": "".join(directions),
+            "sets": [ranked[m] for m in members], "setKeys": [list(m) for m in ranked],
+            "changed": {str(k): v for k, v in sorted(changed.items())}}
+
+
+def slice_entries(slices: dict[str, Any], key: str) -> list[int]:
+    """One choice's slice, flat ``[unit, study, direction, ...]``, read back from :func:`study_slices`' form (as the
+    page's ``sliceEntries`` reads it)."""
+    whole: list[tuple[int, int, int]] = []
+    runs = slices["units"]
+    for r in range(0, len(runs), 2):
+        s = 0  # the first study of a unit is its own number, the others add to the one before
+        for _ in range(runs[r + 1]):
+            s += slices["studies"][len(whole)]
+            whole.append((runs[r], s, int(slices["directions"][len(whole)])))
+    k = slices["keys"].index(key) if key in slices["keys"] else -1
+    kept = {i for i, m in enumerate(slices["setKeys"]) if k in m}
+    changed = slices["changed"].get(str(k), [])
+    direction: dict[int, int] = {}
+    p = -1
+    for i in range(0, len(changed), 2):
+        p += changed[i]
+        direction[p] = changed[i + 1]
+    out: list[int] = []
+    for p, sid in enumerate(slices["sets"]):
+        if sid in kept:
+            u, s, d = whole[p]
+            out += (u, s, direction.get(p, d))
+    return out
 
 
 # The network page's geometry (pixels).
