@@ -22,9 +22,11 @@ system-deps:
 run: system-deps $(VENV)/.installed
 	$(VENV)/bin/ipvkg build
 
-# ruff (pyflakes and pycodestyle rules, 120 columns) and mypy over ipvkg/, as configured in pyproject.toml
+# ruff (pyflakes and pycodestyle rules, 120 columns; the formatter's layout) and mypy over ipvkg/, as configured in
+# pyproject.toml
 lint: $(VENV)/.installed
 	$(PY) -m ruff check ipvkg
+	$(PY) -m ruff format --check ipvkg
 	$(PY) -m mypy
 
 # one worker per core (pytest-xdist); a file's tests stay together, so its module fixtures (servers, builds)

@@ -17,5 +17,18 @@ from .base.version import __version__
 from .base.vocab import load_vocabulary
 
 
-__all__ = ["build", "load_and_validate", "classify", "explain", "open_store", "run_question", "list_questions",
-           "load_vocabulary", "Parallelism", "Problem", "InputError", "IpvkgError", "__version__"]
+__all__ = [
+    "build",
+    "load_and_validate",
+    "classify",
+    "explain",
+    "open_store",
+    "run_question",
+    "list_questions",
+    "load_vocabulary",
+    "Parallelism",
+    "Problem",
+    "InputError",
+    "IpvkgError",
+    "__version__",
+]

@@ -47,11 +47,14 @@ class InterventionFacts:
     targets: dict[str, set[str]] = field(default_factory=dict)
 
 
-FACTS_QUERY = ns.sparql_prologue("ipv", "rdfs") + """SELECT ?study ?i ?label ?prop ?part ?class WHERE {
+FACTS_QUERY = (
+    ns.sparql_prologue("ipv", "rdfs")
+    + """SELECT ?study ?i ?label ?prop ?part ?class WHERE {
   ?study ipv:evaluates ?i . ?i a ipv:Intervention .
   OPTIONAL { ?i rdfs:label ?label }
   OPTIONAL { VALUES ?prop { ipv:hasComponent ipv:targets } ?i ?prop ?part . ?part a ?class }
 }"""
+)
 
 
 def intervention_facts(store: OxigraphStore) -> list[InterventionFacts]:
@@ -128,8 +131,11 @@ class Definitions:
 def definitions(vocab: Vocabulary | None = None) -> Definitions:
     vocab = vocab or load_vocabulary()
     g = vocab.graph
-    eq = {str(s): _expr(g, o) for s, o in g.subject_objects(OWL.equivalentClass)
-          if isinstance(s, rdflib.URIRef) and (o, OWL.oneOf, None) not in g}
+    eq = {
+        str(s): _expr(g, o)
+        for s, o in g.subject_objects(OWL.equivalentClass)
+        if isinstance(s, rdflib.URIRef) and (o, OWL.oneOf, None) not in g
+    }
     sup: dict[str, set[str]] = {}
     for s, o in g.subject_objects(RDFS.subClassOf):
         if isinstance(o, rdflib.URIRef):
@@ -139,8 +145,9 @@ def definitions(vocab: Vocabulary | None = None) -> Definitions:
 
 
 # --- closed-world evaluation with reasons ------------------------------------------------------------
-def evaluate(expr, facts: InterventionFacts, d: Definitions, own_types: set[str] | None = None
-             ) -> tuple[bool, list[str]]:
+def evaluate(
+    expr, facts: InterventionFacts, d: Definitions, own_types: set[str] | None = None
+) -> tuple[bool, list[str]]:
     """Does the (closed) intervention satisfy ``expr``? Returns the answer and the reasons for it."""
     own_types = own_types if own_types is not None else {ns.IPV + "Intervention"}
     if isinstance(expr, Named):
@@ -196,8 +203,11 @@ def _describe(expr, d: Definitions) -> str:
 
 def defined_types(facts: InterventionFacts, d: Definitions) -> set[str]:
     """The defined classes (groups and their building blocks) the closed intervention belongs to."""
-    return {iri for iri, e in d.equivalents.items() if ns.IPV + "Intervention" in _conjuncts(e, d)
-            and evaluate(e, facts, d)[0]}
+    return {
+        iri
+        for iri, e in d.equivalents.items()
+        if ns.IPV + "Intervention" in _conjuncts(e, d) and evaluate(e, facts, d)[0]
+    }
 
 
 def _conjuncts(e, d: Definitions) -> set[str]:
@@ -243,8 +253,9 @@ def java_available() -> bool:
 HERMIT_BATCH = 100
 
 
-def hermit_types(facts: list[InterventionFacts], vocab: Vocabulary | None = None, memory_mb: int = 2000,
-                 batch: int = HERMIT_BATCH) -> dict[str, set[str]]:
+def hermit_types(
+    facts: list[InterventionFacts], vocab: Vocabulary | None = None, memory_mb: int = 2000, batch: int = HERMIT_BATCH
+) -> dict[str, set[str]]:
     """Run HermiT over the ontology + closed interventions; return each intervention's defined types.
 
     The interventions go to HermiT ``batch`` at a time (see ``HERMIT_BATCH``), each batch in its own world.
@@ -256,12 +267,13 @@ def hermit_types(facts: list[InterventionFacts], vocab: Vocabulary | None = None
     out: dict[str, set[str]] = {}
     size = max(1, batch)
     for start in range(0, len(facts), size) or [0]:  # no facts: one run checks the ontology alone
-        out.update(_hermit_batch(facts[start:start + size], vocab, onto_data, memory_mb))
+        out.update(_hermit_batch(facts[start : start + size], vocab, onto_data, memory_mb))
     return out
 
 
-def _hermit_batch(facts: list[InterventionFacts], vocab: Vocabulary, onto_data: bytes, memory_mb: int
-                  ) -> dict[str, set[str]]:
+def _hermit_batch(
+    facts: list[InterventionFacts], vocab: Vocabulary, onto_data: bytes, memory_mb: int
+) -> dict[str, set[str]]:
     import owlready2
     from owlready2 import OwlReadyInconsistentOntologyError, World
 
@@ -280,8 +292,9 @@ def _hermit_batch(facts: list[InterventionFacts], vocab: Vocabulary, onto_data: 
             for prop, parts in ((has_component, f.components), (targets, f.targets)):
                 classes = set()
                 for part_iri, part_classes in parts.items():
-                    part = world[ns.IPV + "InterventionComponent" if prop is has_component else
-                                 ns.IPV + "TargetGroup"](name=None, namespace=data)
+                    part = world[ns.IPV + "InterventionComponent" if prop is has_component else ns.IPV + "TargetGroup"](
+                        name=None, namespace=data
+                    )
                     part.iri = part_iri
                     part.is_a = [world[c] for c in sorted(part_classes)]
                     getattr(ind, prop.name).append(part)
@@ -326,11 +339,14 @@ def _inconsistency_report(facts: list[InterventionFacts], vocab: Vocabulary) -> 
             for members in disjoint_sets:
                 hit = sorted({m for a in anc for m in a if m in members})
                 if len(hit) > 1:
-                    lines.append(f"study {f.study}, intervention {f.label}: {part} is typed "
-                                 f"{' and '.join(vocab.label(h) for h in hit)}, which the ontology declares disjoint "
-                                 f"(owl:AllDisjointClasses {', '.join(ns.local_name(m) for m in members)})")
-    return "the data is inconsistent with the ontology:\n  " + ("\n  ".join(lines) or "(no single intervention "
-                                                                  "explains it; check the ontology's axioms)")
+                    lines.append(
+                        f"study {f.study}, intervention {f.label}: {part} is typed "
+                        f"{' and '.join(vocab.label(h) for h in hit)}, which the ontology declares disjoint "
+                        f"(owl:AllDisjointClasses {', '.join(ns.local_name(m) for m in members)})"
+                    )
+    return "the data is inconsistent with the ontology:\n  " + (
+        "\n  ".join(lines) or "(no single intervention explains it; check the ontology's axioms)"
+    )
 
 
 @dataclass
@@ -349,8 +365,9 @@ class Classification:
 HERMIT_LIMIT = 200
 
 
-def classify(store: OxigraphStore, reasoner: str = "auto", vocab: Vocabulary | None = None,
-             hermit_limit: int = HERMIT_LIMIT) -> Classification:
+def classify(
+    store: OxigraphStore, reasoner: str = "auto", vocab: Vocabulary | None = None, hermit_limit: int = HERMIT_LIMIT
+) -> Classification:
     """Classify the store's interventions. ``reasoner``: hermit, rules, or auto (HermiT up to
     ``hermit_limit`` interventions, then the closed-world rules, which agree with HermiT)."""
     vocab = vocab or load_vocabulary()
@@ -379,8 +396,10 @@ def classify(store: OxigraphStore, reasoner: str = "auto", vocab: Vocabulary | N
 
 def _signature(f: InterventionFacts) -> tuple:
     """The classes of an intervention's components and targets, as a hashable key (part IRIs left out)."""
-    return (tuple(sorted(tuple(sorted(c)) for c in f.components.values())),
-            tuple(sorted(tuple(sorted(c)) for c in f.targets.values())))
+    return (
+        tuple(sorted(tuple(sorted(c)) for c in f.components.values())),
+        tuple(sorted(tuple(sorted(c)) for c in f.targets.values())),
+    )
 
 
 def group_of(types: Iterable[str], d: Definitions) -> int | None:

@@ -33,10 +33,13 @@ from .linking.linking import MAPPINGS_FILE, RESPECT, expand, read_mappings, see_
 from .base.output import Staging
 from .base.vocab import ONTOLOGY_FILE
 
-KINDS = [(OWL.Class, "Classes", "class"), (OWL.ObjectProperty, "Object properties", "object property"),
-         (OWL.DatatypeProperty, "Datatype properties", "datatype property"),
-         (OWL.AnnotationProperty, "Annotation properties", "annotation property"),
-         (OWL.NamedIndividual, "Named individuals", "individual")]
+KINDS = [
+    (OWL.Class, "Classes", "class"),
+    (OWL.ObjectProperty, "Object properties", "object property"),
+    (OWL.DatatypeProperty, "Datatype properties", "datatype property"),
+    (OWL.AnnotationProperty, "Annotation properties", "annotation property"),
+    (OWL.NamedIndividual, "Named individuals", "individual"),
+]
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
 h2{border-bottom:1px solid #ccc;margin-top:2.5rem}
 section.term{margin:1.2rem 0;padding:.6rem .9rem;border-left:4px solid #4a78b0;background:#f7f9fc}
@@ -79,7 +82,7 @@ def _inline(text: str, folder: Path) -> str:
     """One line of Markdown text as HTML: `code`, **bold**, links (http(s) only) and images (inlined SVG files)."""
     out, at = [], 0
     for m in _INLINE.finditer(text):
-        out.append(esc(text[at:m.start()]))
+        out.append(esc(text[at : m.start()]))
         code, bold, alt, src, words, target = m.groups()
         if code is not None:
             out.append(f"<code>{esc(code)}</code>")
@@ -114,7 +117,9 @@ def markdown_html(markdown: str, folder: Path, shift: int = 1) -> str:
         if line.startswith("```"):
             end = lines.index("```", i + 1)
             lang = line[3:].strip()
-            out.append(f'<pre><code class="language-{esc(lang)}">' + esc("\n".join(lines[i + 1:end])) + "</code></pre>")
+            out.append(
+                f'<pre><code class="language-{esc(lang)}">' + esc("\n".join(lines[i + 1 : end])) + "</code></pre>"
+            )
             i = end + 1
         elif m := re.match(r"(#{1,5}) (.*)", line):
             level = min(len(m.group(1)) + shift, 6)
@@ -126,8 +131,13 @@ def markdown_html(markdown: str, folder: Path, shift: int = 1) -> str:
                 rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
                 i += 1
             body = [r for r in rows[2:]] if len(rows) > 1 and set("".join(rows[1])) <= set("-: ") else rows[1:]
-            out.append("<table><tr>" + "".join(f"<th>{_inline(c, folder)}</th>" for c in rows[0]) + "</tr>" + "".join(
-                "<tr>" + "".join(f"<td>{_inline(c, folder)}</td>" for c in r) + "</tr>" for r in body) + "</table>")
+            out.append(
+                "<table><tr>"
+                + "".join(f"<th>{_inline(c, folder)}</th>" for c in rows[0])
+                + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{_inline(c, folder)}</td>" for c in r) + "</tr>" for r in body)
+                + "</table>"
+            )
         elif line.startswith("- "):
             items = []
             while i < len(lines) and (lines[i].startswith("- ") or lines[i].startswith("  ")):
@@ -148,8 +158,9 @@ def markdown_html(markdown: str, folder: Path, shift: int = 1) -> str:
     return "\n".join(out)
 
 
-def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPINGS_FILE,
-              guide_file: Path = GUIDE_FILE) -> str:
+def html_page(
+    ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPINGS_FILE, guide_file: Path = GUIDE_FILE
+) -> str:
     """The documentation page for an ontology file and its SSSOM mappings, opening with the querying guide.
 
     :param guide_file: the querying guide (Markdown); its pictures are read from the same folder.
@@ -177,24 +188,48 @@ def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPING
 
     onto = rdflib.URIRef(ns.ONTOLOGY_IRI)
     title = (lit(ns.ONTOLOGY_IRI, DCTERMS.title) or ["ipvkg ontology"])[0]
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{esc(title)}</title><style>{CSS}</style></head><body>", f"<h1>{esc(title)}</h1>"]
-    out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in [
-        ("IRI", f"<code>{esc(ns.ONTOLOGY_IRI)}</code>"),
-        ("Version", esc(", ".join(lit(ns.ONTOLOGY_IRI, OWL.versionInfo)))),
-        ("License", ", ".join(_link(i) for i in iris(onto, DCTERMS.license))),
-        ("Terms", esc(f"{len(terms)} ({sum(len(v) for k, v in mappings.items() if k in terms)} external mappings)")),
-    ]) + "</dl>")
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    out.append(
+        "<dl>"
+        + "".join(
+            f"<dt>{esc(k)}</dt><dd>{v}</dd>"
+            for k, v in [
+                ("IRI", f"<code>{esc(ns.ONTOLOGY_IRI)}</code>"),
+                ("Version", esc(", ".join(lit(ns.ONTOLOGY_IRI, OWL.versionInfo)))),
+                ("License", ", ".join(_link(i) for i in iris(onto, DCTERMS.license))),
+                (
+                    "Terms",
+                    esc(f"{len(terms)} ({sum(len(v) for k, v in mappings.items() if k in terms)} external mappings)"),
+                ),
+            ]
+        )
+        + "</dl>"
+    )
     for text in lit(ns.ONTOLOGY_IRI, DCTERMS.description):
         out.append(f"<p>{esc(text)}</p>")
-    sections = [(section, sorted((i for i, (_, s) in terms.items() if s == section),
-                                 key=lambda i: ns.local_name(i).lower())) for _, section, _ in KINDS]
-    out.append('<nav><h2>Contents</h2><ul><li><a href="#section-querying">Writing your own questions</a></li>'
-               + "".join(f'<li><a href="#section-{esc(name.split()[0].lower())}">{esc(name)}</a> ({len(items)})</li>'
-                         for name, items in sections) + "</ul></nav>")
-    out.append('<section class="guide" id="section-querying">'
-               + markdown_html(guide_file.read_text(encoding="utf-8"), guide_file.parent) + "</section>")
+    sections = [
+        (section, sorted((i for i, (_, s) in terms.items() if s == section), key=lambda i: ns.local_name(i).lower()))
+        for _, section, _ in KINDS
+    ]
+    out.append(
+        '<nav><h2>Contents</h2><ul><li><a href="#section-querying">Writing your own questions</a></li>'
+        + "".join(
+            f'<li><a href="#section-{esc(name.split()[0].lower())}">{esc(name)}</a> ({len(items)})</li>'
+            for name, items in sections
+        )
+        + "</ul></nav>"
+    )
+    out.append(
+        '<section class="guide" id="section-querying">'
+        + markdown_html(guide_file.read_text(encoding="utf-8"), guide_file.parent)
+        + "</section>"
+    )
     for section, items in sections:
         out.append(f'<h2 id="section-{esc(section.split()[0].lower())}">{esc(section)}</h2>')
         for iri in items:
@@ -221,24 +256,40 @@ def html_page(ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPING
                 rows.append(("Note", esc(text)))
             maps = sorted(mappings.get(iri, []), key=lambda r: (r["predicate_id"], r["object_id"]))
             if maps:
-                rows.append(("Mappings", "<ul>" + "".join(
-                    f'<li>{esc(r["predicate_id"])} '
-                    f'{_link(_browse(expand(r["object_id"]), see_also(r)[0]), r["object_id"])} '
-                    f'{esc(r["object_label"])} (read on '
-                    + ", ".join(_link(url, "source") for url in see_also(r))
-                    + (f" {esc(r['object_source_version'])}" if r.get("object_source_version") else "") + ")"
-                    + (f"<br><small>{esc(r['comment'])}</small>" if r.get("comment") else "") + "</li>"
-                    for r in maps) + "</ul>"))
-            out.append(f'<section class="term" id="{esc(ns.local_name(iri))}"><h3>{esc(label)} '
-                       f'<small>({esc(term_kind)})</small></h3><dl>'
-                       + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl></section>")
-    out.append("<p><small>Generated by <code>ipvkg docs</code> from docs/querying.md, ontology/ipvkg.ttl and "
-               "ontology/mappings.sssom.tsv.</small></p></body></html>")
+                rows.append(
+                    (
+                        "Mappings",
+                        "<ul>"
+                        + "".join(
+                            f"<li>{esc(r['predicate_id'])} "
+                            f"{_link(_browse(expand(r['object_id']), see_also(r)[0]), r['object_id'])} "
+                            f"{esc(r['object_label'])} (read on "
+                            + ", ".join(_link(url, "source") for url in see_also(r))
+                            + (f" {esc(r['object_source_version'])}" if r.get("object_source_version") else "")
+                            + ")"
+                            + (f"<br><small>{esc(r['comment'])}</small>" if r.get("comment") else "")
+                            + "</li>"
+                            for r in maps
+                        )
+                        + "</ul>",
+                    )
+                )
+            out.append(
+                f'<section class="term" id="{esc(ns.local_name(iri))}"><h3>{esc(label)} '
+                f"<small>({esc(term_kind)})</small></h3><dl>"
+                + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in rows)
+                + "</dl></section>"
+            )
+    out.append(
+        "<p><small>Generated by <code>ipvkg docs</code> from docs/querying.md, ontology/ipvkg.ttl and "
+        "ontology/mappings.sssom.tsv.</small></p></body></html>"
+    )
     return "\n".join(out) + "\n"
 
 
-def write_docs(out: Path | str = "build/docs", ontology_file: Path = ONTOLOGY_FILE,
-               mappings_file: Path = MAPPINGS_FILE) -> Path:
+def write_docs(
+    out: Path | str = "build/docs", ontology_file: Path = ONTOLOGY_FILE, mappings_file: Path = MAPPINGS_FILE
+) -> Path:
     """Write ``index.html`` into ``out`` atomically; returns its path."""
     page = html_page(ontology_file, mappings_file)
     with Staging(out) as staging:

@@ -78,8 +78,9 @@ class Endpoints:
     password: str | None = None
 
     @classmethod
-    def from_base(cls, base: str, store: str | None = None, query: str | None = None,
-                  update: str | None = None) -> "Endpoints":
+    def from_base(
+        cls, base: str, store: str | None = None, query: str | None = None, update: str | None = None
+    ) -> "Endpoints":
         """Oxigraph's layout under ``base`` (``/store``, ``/query``, ``/update``) unless a URL is given.
 
         Fuseki: ``--store-url http://host:3030/ds/data --query-url .../ds/query --update-url .../ds/update``.
@@ -105,11 +106,13 @@ def _check_urls(*urls: str | None) -> None:
         if url is None:
             continue
         if not url.startswith(("http://", "https://")):
-            raise PublishError(f"{url!r} is not an http(s) URL; give the server's base URL, "
-                               "e.g. --endpoint http://127.0.0.1:7878")
+            raise PublishError(
+                f"{url!r} is not an http(s) URL; give the server's base URL, e.g. --endpoint http://127.0.0.1:7878"
+            )
         if "@" in urllib.parse.urlsplit(url).netloc:  # messages name URLs: a password in one would be shown
-            raise PublishError("the URL carries a user name or password; give them with --user and "
-                               f"{PASSWORD_VARIABLE} instead")
+            raise PublishError(
+                f"the URL carries a user name or password; give them with --user and {PASSWORD_VARIABLE} instead"
+            )
 
 
 @dataclass
@@ -136,8 +139,14 @@ def union_ntriples(dataset: Path) -> tuple[bytes, int]:
     return ox.serialize(ordered, format=ox.RdfFormat.N_TRIPLES) or b"", len(ordered)
 
 
-def _request(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
-             timeout: float = 60.0, endpoints: Endpoints | None = None) -> bytes:
+def _request(
+    method: str,
+    url: str,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    endpoints: Endpoints | None = None,
+) -> bytes:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     opener = urllib.request.build_opener()
     if endpoints is not None and endpoints.user is not None:
@@ -170,8 +179,9 @@ def _request(method: str, url: str, data: bytes | None = None, headers: dict[str
         raise _Transient(f"the connection to {url} was lost during {method} ({type(exc).__name__})") from None
 
 
-def _authorization(request: urllib.request.Request, digest: urllib.request.HTTPDigestAuthHandler,
-                   endpoints: Endpoints, timeout: float) -> str | None:
+def _authorization(
+    request: urllib.request.Request, digest: urllib.request.HTTPDigestAuthHandler, endpoints: Endpoints, timeout: float
+) -> str | None:
     """The Authorization header for ``request``, from the challenge of a bodiless probe, checked by a second
     one: a server that answers 401 before reading the body (Virtuoso) would otherwise break a large upload's
     pipe, hiding a wrong password behind "connection lost".
@@ -179,6 +189,7 @@ def _authorization(request: urllib.request.Request, digest: urllib.request.HTTPD
     None when the probe gets no challenge; the request itself then reports what the server says.
     :raises _Refused: the server refuses the user name and password.
     """
+
     def probe(authorization: str | None = None) -> str:
         """The challenge the server answers a HEAD with ("" if none)."""
         head = urllib.request.Request(request.full_url, method="HEAD")
@@ -205,26 +216,40 @@ def _authorization(request: urllib.request.Request, digest: urllib.request.HTTPD
         return None
     if probe(answer(urllib.request.Request(request.full_url, method="HEAD"))):
         shown = urllib.parse.urlsplit(request.full_url)._replace(query="").geturl()
-        raise _Refused(f"{request.get_method()} {shown} answered HTTP 401 Unauthorized (the server refused the "
-                       "user name and password)")
+        raise _Refused(
+            f"{request.get_method()} {shown} answered HTTP 401 Unauthorized (the server refused the "
+            "user name and password)"
+        )
     return answer(request)
 
 
 def _count(endpoints: Endpoints, graph: str, timeout: float) -> int:
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
     # form-encoded: the one POST form every SPARQL 1.1 server takes (Virtuoso 7 ignores a sparql-query body)
-    body = _request("POST", endpoints.query, urllib.parse.urlencode({"query": query}).encode(),
-                    {"Content-Type": "application/x-www-form-urlencoded",
-                     "Accept": "application/sparql-results+json"}, timeout)
+    body = _request(
+        "POST",
+        endpoints.query,
+        urllib.parse.urlencode({"query": query}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"},
+        timeout,
+    )
     try:
         return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
     except (ValueError, KeyError, IndexError) as exc:
         raise _Refused(f"{endpoints.query} did not return a count as SPARQL JSON results ({exc})") from None
 
 
-def publish(build: Path | str, endpoint: str, graph: str = DEFAULT_GRAPH, *, retries: int = 3,
-            timeout: float = 60.0, backoff: float = 0.5, endpoints: Endpoints | None = None,
-            echo: Callable[[str], None] = lambda line: None) -> PublishResult:
+def publish(
+    build: Path | str,
+    endpoint: str,
+    graph: str = DEFAULT_GRAPH,
+    *,
+    retries: int = 3,
+    timeout: float = 60.0,
+    backoff: float = 0.5,
+    endpoints: Endpoints | None = None,
+    echo: Callable[[str], None] = lambda line: None,
+) -> PublishResult:
     """Replace ``graph`` on the server with the triples of ``build/dataset.nq`` (see the module docstring)."""
     t0 = time.perf_counter()
     dataset = Path(build) / "dataset.nq"
@@ -250,12 +275,20 @@ def publish(build: Path | str, endpoint: str, graph: str = DEFAULT_GRAPH, *, ret
             if staged != n:  # an upload cut short must never reach the target
                 raise _Transient(f"the staging graph holds {staged} of {n} triples (upload cut short)")
             move_sent = True
-            _request("POST", eps.update, f"MOVE GRAPH {staging} TO GRAPH {target}".encode(),
-                     {"Content-Type": "application/sparql-update"}, timeout, eps)
+            _request(
+                "POST",
+                eps.update,
+                f"MOVE GRAPH {staging} TO GRAPH {target}".encode(),
+                {"Content-Type": "application/sparql-update"},
+                timeout,
+                eps,
+            )
             final = _count(eps, graph, timeout)
             if final != n:
-                raise PublishError(f"after MOVE the graph <{graph}> holds {final} triples, expected {n}; "
-                                   "another client may be writing to it")
+                raise PublishError(
+                    f"after MOVE the graph <{graph}> holds {final} triples, expected {n}; "
+                    "another client may be writing to it"
+                )
             return PublishResult(graph, n, attempt, time.perf_counter() - t0)
         except _Refused as exc:
             _drop_quietly(eps, staging, timeout)
@@ -273,16 +306,24 @@ def publish(build: Path | str, endpoint: str, graph: str = DEFAULT_GRAPH, *, ret
 
 def _state(graph: str, move_sent: bool) -> str:
     if move_sent:
-        return (f"the graph <{graph}> on the server is either unchanged or fully replaced "
-                "(MOVE is one transaction); run publish again to be sure")
+        return (
+            f"the graph <{graph}> on the server is either unchanged or fully replaced "
+            "(MOVE is one transaction); run publish again to be sure"
+        )
     return f"the graph <{graph}> on the server is unchanged"
 
 
 def _drop_quietly(eps: Endpoints, staging: ox.NamedNode, timeout: float) -> None:
     """Best effort: remove the staging graph (the server may be gone; the next publish replaces it anyway)."""
     try:
-        _request("POST", eps.update, f"DROP SILENT GRAPH {staging}".encode(),
-                 {"Content-Type": "application/sparql-update"}, min(timeout, 5.0), eps)
+        _request(
+            "POST",
+            eps.update,
+            f"DROP SILENT GRAPH {staging}".encode(),
+            {"Content-Type": "application/sparql-update"},
+            min(timeout, 5.0),
+            eps,
+        )
     except (_Transient, _Refused):
         pass
 
@@ -299,19 +340,26 @@ def credentials(user: str | None, password_file: str | None) -> tuple[str | None
         try:
             password = Path(password_file).read_text(encoding="utf-8").splitlines()[0]
         except (OSError, UnicodeDecodeError, IndexError):
-            raise PublishError(f"--password-file {password_file}: cannot read a password from its first line") \
-                from None
+            raise PublishError(f"--password-file {password_file}: cannot read a password from its first line") from None
     else:
         password = os.environ.get(PASSWORD_VARIABLE) or None
     if (user is None) != (password is None):
-        raise PublishError("give both a user (--user or IPVKG_PUBLISH_USER) and a password "
-                           f"({PASSWORD_VARIABLE} or --password-file), or neither")
+        raise PublishError(
+            "give both a user (--user or IPVKG_PUBLISH_USER) and a password "
+            f"({PASSWORD_VARIABLE} or --password-file), or neither"
+        )
     return user, password
 
 
-def endpoints_for(endpoint: str, server: str | None = None, user: str | None = None, password: str | None = None,
-                  store_url: str | None = None, query_url: str | None = None,
-                  update_url: str | None = None) -> Endpoints:
+def endpoints_for(
+    endpoint: str,
+    server: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    store_url: str | None = None,
+    query_url: str | None = None,
+    update_url: str | None = None,
+) -> Endpoints:
     """The URLs ``ipvkg publish`` talks to: Virtuoso's own, or ENDPOINT/store, /query, /update unless given.
 
     :raises PublishError: Virtuoso with URLs of its own or without a user and password.
@@ -319,16 +367,20 @@ def endpoints_for(endpoint: str, server: str | None = None, user: str | None = N
     layout = (store_url, query_url, update_url)
     if server == "virtuoso":
         if any(layout):
-            raise PublishError("--server virtuoso knows Virtuoso's URLs: leave out --store-url, --query-url and "
-                               "--update-url")
+            raise PublishError(
+                "--server virtuoso knows Virtuoso's URLs: leave out --store-url, --query-url and --update-url"
+            )
         if user is None or password is None:
-            raise PublishError("Virtuoso writes only for a known user: give --user (e.g. dba) and set "
-                               f"{PASSWORD_VARIABLE} (or --password-file)")
+            raise PublishError(
+                "Virtuoso writes only for a known user: give --user (e.g. dba) and set "
+                f"{PASSWORD_VARIABLE} (or --password-file)"
+            )
         return Endpoints.virtuoso(endpoint, user, password)
     return dataclasses.replace(Endpoints.from_base(endpoint, *layout), user=user, password=password)
 
 
 # --- serve -------------------------------------------------------------------------------------
+
 
 def oxigraph_exe() -> str:
     """The ``oxigraph`` server binary (PyPI package ``oxigraph``), next to this Python or on PATH."""
@@ -350,9 +402,11 @@ def parse_bind(bind: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise PublishError(f"--bind {bind!r}: give host:port, e.g. 127.0.0.1:7878")
     if host not in LOOPBACK:
-        raise PublishError(f"--bind {bind!r}: ipvkg serve binds loopback only (127.0.0.1, localhost or [::1]); "
-                           "put a reverse proxy in front of it, or load build/dataset.nq into your own server "
-                           "(docs/large-servers.md)")
+        raise PublishError(
+            f"--bind {bind!r}: ipvkg serve binds loopback only (127.0.0.1, localhost or [::1]); "
+            "put a reverse proxy in front of it, or load build/dataset.nq into your own server "
+            "(docs/large-servers.md)"
+        )
     return host, int(port)
 
 
@@ -383,8 +437,9 @@ def _prepare_store(dataset: Path, shown: Path, location: Path) -> bool:
     location.parent.mkdir(parents=True, exist_ok=True)
     fresh = location.with_name(f".{location.name}.loading-{os.getpid()}")
     shutil.rmtree(fresh, ignore_errors=True)
-    proc = subprocess.run([oxigraph_exe(), "load", "--location", str(fresh), "--file", str(dataset)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [oxigraph_exe(), "load", "--location", str(fresh), "--file", str(dataset)], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         shutil.rmtree(fresh, ignore_errors=True)
         detail = (proc.stderr.strip().splitlines() or ["no message"])[-1]
@@ -401,8 +456,7 @@ def _prepare_store(dataset: Path, shown: Path, location: Path) -> bool:
 def serve_argv(location: Path | str, host: str, port: int) -> list[str]:
     """The Oxigraph command ``ipvkg serve`` runs: read-only, union default graph, loopback only."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return [oxigraph_exe(), "serve-read-only", "--location", str(location), "--bind", bind,
-            "--union-default-graph"]
+    return [oxigraph_exe(), "serve-read-only", "--location", str(location), "--bind", bind, "--union-default-graph"]
 
 
 def prepare_serving(build: Path | str, bind: str, location: Path | str | None = None) -> tuple[list[str], str]:
@@ -425,4 +479,5 @@ def prepare_serving(build: Path | str, bind: str, location: Path | str | None = 
     return serve_argv(location, host, port), (
         f"ipvkg serve: {'loaded' if loaded else 'reusing'} {location}; serving {Path(build) / 'dataset.nq'} "
         f"read-only at http://{shown}:{port}/query (union default graph; updates refused). "
-        f"Ask it: ipvkg query NAME --store sparql:http://{shown}:{port}/query")
+        f"Ask it: ipvkg query NAME --store sparql:http://{shown}:{port}/query"
+    )

@@ -47,5 +47,7 @@ def asset_dir(name: str) -> Path:
     for place in (_PACKAGE / INSTALLED_NAME.get(name, name), _PACKAGE.parent / CHECKOUT_NAME.get(name, name)):
         if place.is_dir():
             return place
-    raise IpvkgError(f"the installed ipvkg has no {name}/ folder (looked in {_PACKAGE}); reinstall it with "
-                     "`pip install .` from a checkout or a wheel built from one")
+    raise IpvkgError(
+        f"the installed ipvkg has no {name}/ folder (looked in {_PACKAGE}); reinstall it with "
+        "`pip install .` from a checkout or a wheel built from one"
+    )

@@ -179,8 +179,9 @@ def in_child(work: Callable[[], T]) -> Work[T]:
         else:
             code = child.exitcode or 0
             how = f"signal {-code}" if code < 0 else f"exit status {code}"
-            running.set_exception(IpvkgError(f"a worker process died ({how}) before it finished; if it ran out "
-                                             "of memory, try --jobs 1"))
+            running.set_exception(
+                IpvkgError(f"a worker process died ({how}) before it finished; if it ran out of memory, try --jobs 1")
+            )
 
     threading.Thread(target=collect, name="ipvkg-collect", daemon=True).start()
     return running
@@ -208,10 +209,14 @@ def in_new_process(module: str, request: object) -> Work[Any]:
     pages; it imports ``module`` from the same ipvkg this process runs, installed or not.
     """
     package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
-               IPVKG_PARENT_PID=str(os.getpid()))
-    process = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+        IPVKG_PARENT_PID=str(os.getpid()),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     stdin, process.stdin = process.stdin, None  # communicate() later reads the outputs only
     assert stdin is not None
     with stdin:  # read at once by the child: no deadlock on a full pipe

@@ -31,8 +31,15 @@ BUILDS = ".builds"  # OUT/.builds/<id>/: one folder per build, hidden from a rea
 CURRENT = "current"  # OUT/.builds/current -> <id>: the build readers see
 KEPT_BESIDE = frozenset({"store", "docs", "linked"})  # folders other commands keep in OUT; a build leaves them
 # what a build of the layout before BuildFolder wrote beside the names the new build writes (adopted once)
-EARLIER_OUTPUTS = ("rejected.json", "ipvkg.jsonld", "network.*", "gapmap.*", "effect_direction.*", "forest-*",
-                   "synthesis.*")
+EARLIER_OUTPUTS = (
+    "rejected.json",
+    "ipvkg.jsonld",
+    "network.*",
+    "gapmap.*",
+    "effect_direction.*",
+    "forest-*",
+    "synthesis.*",
+)
 
 
 class BuildBusy(IpvkgError):
@@ -67,8 +74,10 @@ def build_lock(out: Path | str, wait: bool = True, on_wait: Callable[[str], None
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not wait:
-                raise BuildBusy(f"another ipvkg build is writing {out}; wait for it to finish, or run again "
-                                "without --no-wait to wait for it") from None
+                raise BuildBusy(
+                    f"another ipvkg build is writing {out}; wait for it to finish, or run again "
+                    "without --no-wait to wait for it"
+                ) from None
             if on_wait is not None:
                 on_wait(f"ipvkg build: another build is writing {out}; waiting for it to finish")
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -262,8 +271,12 @@ class BuildFolder(OutputFolder):
         through ``current``, without changing what a reader sees (hard links to the same files)."""
         if not (self.out / "answers" / "graph.json").is_file() or (self.out / "answers").is_symlink():
             return
-        earlier = {p for pattern in (*names, *EARLIER_OUTPUTS) for p in self.out.glob(pattern)
-                   if not p.is_symlink() and p.name not in KEPT_BESIDE and not p.name.startswith(".")}
+        earlier = {
+            p
+            for pattern in (*names, *EARLIER_OUTPUTS)
+            for p in self.out.glob(pattern)
+            if not p.is_symlink() and p.name not in KEPT_BESIDE and not p.name.startswith(".")
+        }
         if not earlier:
             return
         adopted = _new_build_dir(self.builds)

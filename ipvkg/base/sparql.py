@@ -24,7 +24,7 @@ def mask_sparql(query: str, comments_only: bool = False) -> str:
             j = query.find("\n", i)
             j = n if j < 0 else j
         elif c in "\"'":
-            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
+            quote = query[i : i + 3] if query[i : i + 3] in ('"""', "'''") else c
             j = query.find(quote, i + len(quote))
             while j > 0 and query[j - 1] == "\\":
                 j = query.find(quote, j + 1)

@@ -109,7 +109,8 @@ def vocabulary_from_graph(graph: rdflib.Graph) -> Vocabulary:
         fld = str(field_literal)
         individuals = [i for i in graph.subjects(RDF.type, root) if (i, RDF.type, OWL.NamedIndividual) in graph]
         members: list[rdflib.term.Node] = individuals or [
-            c for c in graph.transitive_subjects(RDFS.subClassOf, root) if c is not None and c != root]
+            c for c in graph.transitive_subjects(RDFS.subClassOf, root) if c is not None and c != root
+        ]
         table: dict[str, str] = {}
         preferred: dict[str, str] = {}
         for term in sorted(members, key=str):

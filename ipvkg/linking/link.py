@@ -41,15 +41,21 @@ LINKED_GRAPH = ns.GRAPH + "linked/"
 S = ns.SCHEMA
 RDF_TYPE = ox.NamedNode(ns.RDF + "type")
 OWL_SAME_AS = ox.NamedNode(ns.OWL + "sameAs")
-ARTICLE_TYPES = {S + t for t in ("ScholarlyArticle", "MedicalScholarlyArticle", "Article", "CreativeWork",
-                                 "Report")} | {"http://purl.org/ontology/bibo/Article",
-                                               "http://purl.org/ontology/bibo/AcademicArticle",
-                                               "http://purl.org/spar/fabio/JournalArticle", ns.IPV + "Publication"}
+ARTICLE_TYPES = {
+    S + t for t in ("ScholarlyArticle", "MedicalScholarlyArticle", "Article", "CreativeWork", "Report")
+} | {
+    "http://purl.org/ontology/bibo/Article",
+    "http://purl.org/ontology/bibo/AcademicArticle",
+    "http://purl.org/spar/fabio/JournalArticle",
+    ns.IPV + "Publication",
+}
 STUDY_TYPES = {S + t for t in ("MedicalStudy", "MedicalTrial", "MedicalObservationalStudy")} | {ns.IPV + "Study"}
 AUX_TYPES = {S + "PropertyValue", S + "MedicalCode"}
 LABEL_PREDICATES = (S + "name", ns.RDFS + "label", ns.DCTERMS + "title", ns.SKOS + "prefLabel")
-_MESH = re.compile(r"(?:id\.nlm\.nih\.gov/mesh/|purl\.bioontology\.org/ontology/MESH/|identifiers\.org/mesh:|"
-                   r"meshb(?:-prev)?\.nlm\.nih\.gov/record/ui\?ui=|ncbi\.nlm\.nih\.gov/mesh/\?term=)([DCQ]\d{6,9})$")
+_MESH = re.compile(
+    r"(?:id\.nlm\.nih\.gov/mesh/|purl\.bioontology\.org/ontology/MESH/|identifiers\.org/mesh:|"
+    r"meshb(?:-prev)?\.nlm\.nih\.gov/record/ui\?ui=|ncbi\.nlm\.nih\.gov/mesh/\?term=)([DCQ]\d{6,9})$"
+)
 
 
 class LinkError(IpvkgError):
@@ -62,7 +68,7 @@ def canonical_term(iri: str) -> str:
     if m:
         return "http://id.nlm.nih.gov/mesh/" + m.group(1)
     if iri.startswith("http://schema.org/"):
-        return S + iri[len("http://schema.org/"):]
+        return S + iri[len("http://schema.org/") :]
     return iri
 
 
@@ -93,6 +99,7 @@ class LinkReport:
 
     def sections(self) -> list[tuple[str, list[str]]]:
         """Each list of the report: its heading (with the count) and one line per item."""
+
         def ids(item: dict[str, Any]) -> str:
             return ", ".join(item["via"])
 
@@ -100,28 +107,49 @@ class LinkReport:
             return f" {item['name']!r}" if item.get("name") else ""
 
         return [
-            (f"studies matched through shared identifiers: {len(self.matched)}",
-             [f"{m['ours_key']} ({m['ours_label']}) = <{m['theirs']}>{name(m)} via {ids(m)}" for m in self.matched]),
-            (f"publications matched: {len(self.publications)}",
-             [f"{p['ours_key']}: <{p['ours']}> = <{p['theirs']}>{name(p)} via {ids(p)}" for p in self.publications]),
-            (f"ambiguous (identifiers of several of our studies or publications; not linked): {len(self.ambiguous)}",
-             [f"<{a['theirs']}> via {ids(a)} -> {', '.join(a['ours_keys'])}" for a in self.ambiguous]),
-            (f"foreign records with identifiers we do not have: {len(self.unmatched)}",
-             [f"<{u['theirs']}>{name(u)} ({ids(u)})" for u in self.unmatched]),
-            (f"foreign study records without any PMID/DOI/PMC ID/trial registration: {len(self.without_identifiers)}",
-             [f"<{w['theirs']}>{name(w)}" for w in self.without_identifiers]),
-            (f"blank nodes with identifiers (never linked; counted for the record next to them): "
-             f"{len(self.blank_nodes)}",
-             [f"{b['theirs']}{name(b)} ({ids(b)}) -> " + (", ".join(f"<{c}>" for c in b["counted_for"])
-                                                         or "no study or publication next to it")
-              for b in self.blank_nodes]),
-            (f"nodes with identifiers of ours not typed as a study, trial or publication (not linked; "
-             f"--study-type CLASS links such a class): {len(self.not_a_study)}",
-             [f"<{n['theirs']}>{name(n)} ({ids(n)}) -> {', '.join(n['ours_keys'])}" for n in self.not_a_study]),
-            (f"terms aligned through ontology/mappings.sssom.tsv: {len(self.terms_aligned)}",
-             [f"<{t['theirs']}>{name(t)} -> {t['ours']} ({t['predicate']})" for t in self.terms_aligned]),
-            (f"foreign terms without a mapping: {len(self.terms_unaligned)}",
-             [f"<{t['theirs']}>{name(t)}" for t in self.terms_unaligned]),
+            (
+                f"studies matched through shared identifiers: {len(self.matched)}",
+                [f"{m['ours_key']} ({m['ours_label']}) = <{m['theirs']}>{name(m)} via {ids(m)}" for m in self.matched],
+            ),
+            (
+                f"publications matched: {len(self.publications)}",
+                [f"{p['ours_key']}: <{p['ours']}> = <{p['theirs']}>{name(p)} via {ids(p)}" for p in self.publications],
+            ),
+            (
+                f"ambiguous (identifiers of several of our studies or publications; not linked): {len(self.ambiguous)}",
+                [f"<{a['theirs']}> via {ids(a)} -> {', '.join(a['ours_keys'])}" for a in self.ambiguous],
+            ),
+            (
+                f"foreign records with identifiers we do not have: {len(self.unmatched)}",
+                [f"<{u['theirs']}>{name(u)} ({ids(u)})" for u in self.unmatched],
+            ),
+            (
+                "foreign study records without any PMID/DOI/PMC ID/trial registration: "
+                f"{len(self.without_identifiers)}",
+                [f"<{w['theirs']}>{name(w)}" for w in self.without_identifiers],
+            ),
+            (
+                f"blank nodes with identifiers (never linked; counted for the record next to them): "
+                f"{len(self.blank_nodes)}",
+                [
+                    f"{b['theirs']}{name(b)} ({ids(b)}) -> "
+                    + (", ".join(f"<{c}>" for c in b["counted_for"]) or "no study or publication next to it")
+                    for b in self.blank_nodes
+                ],
+            ),
+            (
+                f"nodes with identifiers of ours not typed as a study, trial or publication (not linked; "
+                f"--study-type CLASS links such a class): {len(self.not_a_study)}",
+                [f"<{n['theirs']}>{name(n)} ({ids(n)}) -> {', '.join(n['ours_keys'])}" for n in self.not_a_study],
+            ),
+            (
+                f"terms aligned through ontology/mappings.sssom.tsv: {len(self.terms_aligned)}",
+                [f"<{t['theirs']}>{name(t)} -> {t['ours']} ({t['predicate']})" for t in self.terms_aligned],
+            ),
+            (
+                f"foreign terms without a mapping: {len(self.terms_unaligned)}",
+                [f"<{t['theirs']}>{name(t)}" for t in self.terms_unaligned],
+            ),
         ]
 
     def text(self, limit: int | None = SHOWN) -> str:
@@ -138,10 +166,13 @@ class LinkReport:
             if len(shown) < len(items):
                 lines.append(f"  ... and {len(items) - len(shown)} more")
                 cut = True
-        lines.append(f"wrote {self.out}/dataset.nq ({self.sameas_triples} links in <{ns.SAMEAS_GRAPH}>), "
-                     f"{self.out}/link-report.txt" + (" (every item)" if cut else "")
-                     + f" and {self.out}/link-report.json; ask across both: "
-                     f"ipvkg query NAME --store memory:{self.out}")
+        lines.append(
+            f"wrote {self.out}/dataset.nq ({self.sameas_triples} links in <{ns.SAMEAS_GRAPH}>), "
+            f"{self.out}/link-report.txt"
+            + (" (every item)" if cut else "")
+            + f" and {self.out}/link-report.json; ask across both: "
+            f"ipvkg query NAME --store memory:{self.out}"
+        )
         return "\n".join(lines)
 
 
@@ -149,8 +180,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "other"
 
 
-def read_other(other: str | Path, timeout: float = 60.0, contexts: dict[str, Path] | None = None,
-               lenient: bool = False) -> tuple[list[ox.Quad], str, int]:
+def read_other(
+    other: str | Path, timeout: float = 60.0, contexts: dict[str, Path] | None = None, lenient: bool = False
+) -> tuple[list[ox.Quad], str, int]:
     """The triples of the other graph (file of any RDF syntax, or ``sparql:URL``), a name for its graph, and
     how many triples were skipped for invalid IRIs (``lenient``; otherwise such a file is refused).
 
@@ -159,12 +191,15 @@ def read_other(other: str | Path, timeout: float = 60.0, contexts: dict[str, Pat
     """
     other = str(other)
     if other.startswith("sparql:"):
-        url = other[len("sparql:"):]
+        url = other[len("sparql:") :]
         if not url.startswith(("http://", "https://")):
             raise LinkError(f"sparql: needs an http(s) endpoint URL, got {url!r}")
         body = urllib.parse.urlencode({"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"}).encode()
-        request = urllib.request.Request(url, data=body, headers={
-            "Accept": "application/n-triples", "Content-Type": "application/x-www-form-urlencoded"})
+        request = urllib.request.Request(
+            url,
+            data=body,
+            headers={"Accept": "application/n-triples", "Content-Type": "application/x-www-form-urlencoded"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 data = response.read()
@@ -176,14 +211,17 @@ def read_other(other: str | Path, timeout: float = 60.0, contexts: dict[str, Pat
         return quads, _slug(urllib.parse.urlsplit(url).netloc + urllib.parse.urlsplit(url).path), skipped
     path = Path(other)
     if not path.is_file():
-        raise LinkError(f"{other}: no such file; give an RDF file (.ttl, .nt, .nq, .trig, .rdf, .owl, .jsonld) "
-                        "or sparql:URL")
+        raise LinkError(
+            f"{other}: no such file; give an RDF file (.ttl, .nt, .nq, .trig, .rdf, .owl, .jsonld) or sparql:URL"
+        )
     suffix = path.suffix.lower().lstrip(".")
-    fmt = {"owl": ox.RdfFormat.RDF_XML, "xml": ox.RdfFormat.RDF_XML, "json": ox.RdfFormat.JSON_LD}.get(suffix) \
-        or ox.RdfFormat.from_extension(suffix)
+    fmt = {"owl": ox.RdfFormat.RDF_XML, "xml": ox.RdfFormat.RDF_XML, "json": ox.RdfFormat.JSON_LD}.get(
+        suffix
+    ) or ox.RdfFormat.from_extension(suffix)
     if fmt is None:
-        raise LinkError(f"{other}: unknown RDF syntax {path.suffix!r}; use .ttl, .nt, .nq, .trig, .rdf, .owl, "
-                        ".n3 or .jsonld")
+        raise LinkError(
+            f"{other}: unknown RDF syntax {path.suffix!r}; use .ttl, .nt, .nq, .trig, .rdf, .owl, .n3 or .jsonld"
+        )
     data = path.read_bytes()
     if fmt == ox.RdfFormat.JSON_LD:
         data = _local_contexts(path, data, contexts or {})
@@ -198,12 +236,15 @@ def _parse(data: bytes, fmt: ox.RdfFormat, where: str, base: str | None, lenient
     except (SyntaxError, ValueError, OSError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "LoadDocumentCallback" in message:
-            raise LinkError(f"{where}: its JSON-LD loads a remote context, which ipvkg does not fetch; save a copy "
-                            "and pass --context URL=FILE") from None
+            raise LinkError(
+                f"{where}: its JSON-LD loads a remote context, which ipvkg does not fetch; save a copy "
+                "and pass --context URL=FILE"
+            ) from None
         line = getattr(exc, "lineno", None)
         hint = "; fix it, or pass --lenient to skip and count such triples" if "IRI" in message else ""
-        raise LinkError(f"{where}" + (f":{line}" if line else "") + f": cannot parse as {fmt.name}: {message}{hint}") \
-            from None
+        raise LinkError(
+            f"{where}" + (f":{line}" if line else "") + f": cannot parse as {fmt.name}: {message}{hint}"
+        ) from None
     if not lenient:
         return quads, 0
     valid: dict[str, bool] = {}
@@ -219,8 +260,14 @@ def _parse(data: bytes, fmt: ox.RdfFormat, where: str, base: str | None, lenient
             return valid[term.value]
         return not isinstance(term, ox.Triple)
 
-    kept = [q for q in quads if ok(q.subject) and ok(q.predicate) and ok(q.object)
-            and (isinstance(q.graph_name, ox.DefaultGraph) or ok(q.graph_name))]
+    kept = [
+        q
+        for q in quads
+        if ok(q.subject)
+        and ok(q.predicate)
+        and ok(q.object)
+        and (isinstance(q.graph_name, ox.DefaultGraph) or ok(q.graph_name))
+    ]
     return kept, len(quads) - len(kept)
 
 
@@ -239,8 +286,10 @@ def _local_contexts(path: Path, data: bytes, contexts: dict[str, Path]) -> bytes
         elif "://" not in ref:  # a relative reference: a file next to the document
             local = path.parent / ref
         else:
-            raise LinkError(f"{path}: its JSON-LD @context {ref} is remote and ipvkg does not fetch it; save a copy "
-                            f"and pass --context {ref}=FILE")
+            raise LinkError(
+                f"{path}: its JSON-LD @context {ref} is remote and ipvkg does not fetch it; save a copy "
+                f"and pass --context {ref}=FILE"
+            )
         try:
             ctx = json.loads(local.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -268,9 +317,15 @@ def _value(term: Any) -> str:
     return term.value
 
 
-def link(other: str | Path, build: Path | str = "build", out: Path | str = "build/linked",
-         timeout: float = 60.0, contexts: dict[str, Path] | None = None, lenient: bool = False,
-         study_type: tuple[str, ...] | list[str] = ()) -> LinkReport:
+def link(
+    other: str | Path,
+    build: Path | str = "build",
+    out: Path | str = "build/linked",
+    timeout: float = 60.0,
+    contexts: dict[str, Path] | None = None,
+    lenient: bool = False,
+    study_type: tuple[str, ...] | list[str] = (),
+) -> LinkReport:
     """Merge ``other`` with the graph built in ``build`` and write the linked dataset to ``out``.
 
     :param contexts: local copies of remote JSON-LD contexts (URL -> file).
@@ -291,9 +346,14 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
             quoted += 1  # a statement about a quoted triple (RDF-star) names no study or publication
         else:
             triples.add((q.subject, q.predicate, q.object))
-    report = LinkReport(other=other, graph=graph, foreign_triples=len(triples) + quoted, skipped_triples=skipped,
-                        quoted_triples=quoted,
-                        out=str(out))
+    report = LinkReport(
+        other=other,
+        graph=graph,
+        foreign_triples=len(triples) + quoted,
+        skipped_triples=skipped,
+        quoted_triples=quoted,
+        out=str(out),
+    )
 
     types: dict[Node, set[str]] = {}
     refs: dict[Any, set[Node]] = {}
@@ -323,8 +383,11 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
 
     # identifier nodes (PropertyValue, MedicalCode, ...) carry a value for the node that points at them
     aux = {n for n, ts in types.items() if ts & AUX_TYPES}
-    aux |= {n for n, props in outgoing.items() if not (is_study(n) or is_article(n))
-            and any(p in (S + "propertyID", S + "codeValue") for p, _ in props)}
+    aux |= {
+        n
+        for n, props in outgoing.items()
+        if not (is_study(n) or is_article(n)) and any(p in (S + "propertyID", S + "codeValue") for p, _ in props)
+    }
 
     def aux_identifier(node: Any) -> tuple[str, str] | None:
         value = first(node, (S + "value", S + "codeValue", ns.SKOS + "notation"))
@@ -348,11 +411,14 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
     index: dict[tuple[str, str], set[str]] = {}
     pub_index: dict[tuple[str, str], set[str]] = {}
     our_label: dict[str, tuple[str, str]] = {}
-    for row in ours.select(ns.sparql_prologue("ipv", "rdfs") + f"""
+    for row in ours.select(
+        ns.sparql_prologue("ipv", "rdfs")
+        + f"""
         SELECT ?study ?key ?label ?pub ?id WHERE {{ GRAPH <{ns.DATA_GRAPH}> {{ ?study a ipv:Study ;
           ipv:recordKey ?key ; rdfs:label ?label .
           {{ ?study ipv:reportedIn ?pub . ?pub ipv:pmid|ipv:doi|ipv:pmcid ?id }}
-          UNION {{ ?study ipv:trialRegistration ?id }} }} }}""").rows:
+          UNION {{ ?study ipv:trialRegistration ?id }} }} }}"""
+    ).rows:
         key = parse_identifier(row["id"])
         if key:
             index.setdefault(key, set()).add(row["study"])
@@ -368,19 +434,27 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
 
     # only a named node typed as a study/trial or a publication is linked; a blank node's identifiers count
     # for the named study or publication next to it (reported), an article's for the study next to it
-    records: dict[Node, set[tuple[str, str]]] = {n: set(own.get(n, ())) for n in outgoing
-                                                 if isinstance(n, ox.NamedNode) and n not in aux and is_study(n)}
-    articles: dict[Node, set[tuple[str, str]]] = {n: set(own.get(n, ())) for n in outgoing
-                                                  if isinstance(n, ox.NamedNode) and n not in aux and is_article(n)
-                                                  and n not in records}
+    records: dict[Node, set[tuple[str, str]]] = {
+        n: set(own.get(n, ())) for n in outgoing if isinstance(n, ox.NamedNode) and n not in aux and is_study(n)
+    }
+    articles: dict[Node, set[tuple[str, str]]] = {
+        n: set(own.get(n, ()))
+        for n in outgoing
+        if isinstance(n, ox.NamedNode) and n not in aux and is_article(n) and n not in records
+    }
     for blank in sorted((n for n in own if isinstance(n, ox.BlankNode) and n not in aux), key=_value):
         keys = own[blank]
         parents = sorted((n for n in neighbours(blank) if n in records or n in articles), key=_value)
         for parent in parents:
             (records if parent in records else articles)[parent].update(keys)
-        report.blank_nodes.append({"theirs": "_:" + blank.value, "name": label(blank),
-                                   "via": sorted(shown(k) for k in keys),
-                                   "counted_for": [p.value for p in parents]})
+        report.blank_nodes.append(
+            {
+                "theirs": "_:" + blank.value,
+                "name": label(blank),
+                "via": sorted(shown(k) for k in keys),
+                "counted_for": [p.value for p in parents],
+            }
+        )
     standalone: list[Node] = []
     for article in sorted(articles, key=_value):
         parents = [n for n in neighbours(article) if n in records]
@@ -388,12 +462,20 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
             records[parent].update(articles[article])
         if not parents:
             standalone.append(article)
-    for other_node in sorted((n for n in own if isinstance(n, ox.NamedNode) and n not in aux and n not in records
-                              and n not in articles), key=_value):
+    for other_node in sorted(
+        (n for n in own if isinstance(n, ox.NamedNode) and n not in aux and n not in records and n not in articles),
+        key=_value,
+    ):
         hits = sorted({our_label[st][0] for k in own[other_node] for st in index.get(k, ())})
         if hits:  # identifiers of ours on a node that is not said to be a study or a publication
-            report.not_a_study.append({"theirs": other_node.value, "name": label(other_node), "ours_keys": hits,
-                                       "via": sorted(shown(k) for k in own[other_node] if index.get(k))})
+            report.not_a_study.append(
+                {
+                    "theirs": other_node.value,
+                    "name": label(other_node),
+                    "ours_keys": hits,
+                    "via": sorted(shown(k) for k in own[other_node] if index.get(k)),
+                }
+            )
 
     links: list[tuple[ox.NamedNode, Node]] = []
     for record in sorted(records, key=_value):
@@ -406,8 +488,15 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
         via = sorted(shown(k) for k in keys if index.get(k))
         if len(hits) == 1:
             links.append((ox.NamedNode(hits[0]), record))
-            report.matched.append({**item, "ours": hits[0], "ours_key": our_label[hits[0]][0],
-                                   "ours_label": our_label[hits[0]][1], "via": via})
+            report.matched.append(
+                {
+                    **item,
+                    "ours": hits[0],
+                    "ours_key": our_label[hits[0]][0],
+                    "ours_label": our_label[hits[0]][1],
+                    "via": via,
+                }
+            )
         elif hits:
             report.ambiguous.append({**item, "ours": hits, "ours_keys": [our_label[h][0] for h in hits], "via": via})
         else:
@@ -416,15 +505,15 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
         keys = articles[article]
         studies = sorted({study for k in keys for study in index.get(k, ())})
         pubs = sorted({pub for k in keys for pub in pub_index.get(k, ())})
-        item = {"theirs": article.value, "name": label(article),
-                "via": sorted(shown(k) for k in keys if index.get(k))}
+        item = {"theirs": article.value, "name": label(article), "via": sorted(shown(k) for k in keys if index.get(k))}
         if len(pubs) == 1 and len(studies) == 1:
             links.append((ox.NamedNode(pubs[0]), article))
             report.publications_matched += 1
             report.publications.append({**item, "ours": pubs[0], "ours_key": our_label[studies[0]][0]})
         elif pubs or len(studies) > 1:
-            report.ambiguous.append({**item, "ours": pubs or studies,
-                                     "ours_keys": sorted({our_label[st][0] for st in studies})})
+            report.ambiguous.append(
+                {**item, "ours": pubs or studies, "ours_keys": sorted({our_label[st][0] for st in studies})}
+            )
         elif article in standalone and keys:
             report.unmatched.append({**item, "via": sorted(shown(k) for k in keys)})
     report.ambiguous.sort(key=lambda a: a["theirs"])
@@ -455,19 +544,24 @@ def link(other: str | Path, build: Path | str = "build", out: Path | str = "buil
     for node, canonical, is_type in candidates:
         if canonical.startswith(ns.IPV):
             aligned.add(node)
-            report.terms_aligned.append({"theirs": node.value, "name": label(node), "ours": canonical,
-                                         "predicate": "same IRI"})
+            report.terms_aligned.append(
+                {"theirs": node.value, "name": label(node), "ours": canonical, "predicate": "same IRI"}
+            )
             continue
         matches = by_object.get(canonical, [])
         if matches:
             aligned.add(node)
         for ours_term, predicate in sorted(matches):
-            report.terms_aligned.append({"theirs": node.value, "name": label(node),
-                                         "ours": "ipv:" + ours_term[len(ns.IPV):] if ours_term.startswith(ns.IPV)
-                                         else ours_term, "predicate": predicate})
+            report.terms_aligned.append(
+                {
+                    "theirs": node.value,
+                    "name": label(node),
+                    "ours": "ipv:" + ours_term[len(ns.IPV) :] if ours_term.startswith(ns.IPV) else ours_term,
+                    "predicate": predicate,
+                }
+            )
             if node.value != canonical:  # the mappings graph already links the canonical IRI
-                term_links.append((ox.NamedNode(ours_term),
-                                   ox.NamedNode(ns.SKOS + predicate.split(":", 1)[1]), node))
+                term_links.append((ox.NamedNode(ours_term), ox.NamedNode(ns.SKOS + predicate.split(":", 1)[1]), node))
     for node, _, is_type in candidates:
         if node not in aligned and not is_type and node.value not in {t["theirs"] for t in report.terms_unaligned}:
             report.terms_unaligned.append({"theirs": node.value, "name": label(node)})

@@ -42,17 +42,29 @@ ONTOLOGY_DIR = asset_dir("ontology")
 MAPPINGS_FILE = ONTOLOGY_DIR / "mappings.sssom.tsv"
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
 RESPECT = ns.RESPECT
-SSSOM_PREFIXES = ns.prefixes("ipv", "skos", "mesh", "schema", "semapv", "owl", "rdfs", "BCIO", "respect", "ipvkg",
-                             "bioregistry")
-MAPPING_PREDICATES = {"skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
-                      "skos:relatedMatch"}
-MAPPING_COLUMNS = ["subject_id", "subject_label", "predicate_id", "object_id", "object_label",
-                   "mapping_justification", "author_id", "mapping_date", "subject_source", "object_source",
-                   "see_also", "comment"]
+SSSOM_PREFIXES = ns.prefixes(
+    "ipv", "skos", "mesh", "schema", "semapv", "owl", "rdfs", "BCIO", "respect", "ipvkg", "bioregistry"
+)
+MAPPING_PREDICATES = {"skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch", "skos:relatedMatch"}
+MAPPING_COLUMNS = [
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "author_id",
+    "mapping_date",
+    "subject_source",
+    "object_source",
+    "see_also",
+    "comment",
+]
 DATASET_IRI = "https://w3id.org/ipvkg/dataset"
 
 
 # --- SSSOM ------------------------------------------------------------------------------------
+
 
 def expand(curie: str) -> str:
     """A full IRI for a CURIE of the SSSOM prefix map (or a full IRI as it is).
@@ -66,8 +78,9 @@ def expand(curie: str) -> str:
         return curie
     prefix = curie.partition(":")[0]
     if prefix not in SSSOM_PREFIXES:
-        raise IpvkgError(f"{MAPPINGS_FILE.name}: unknown prefix {prefix!r} in {curie!r}; "
-                         f"known: {', '.join(sorted(SSSOM_PREFIXES))}")
+        raise IpvkgError(
+            f"{MAPPINGS_FILE.name}: unknown prefix {prefix!r} in {curie!r}; known: {', '.join(sorted(SSSOM_PREFIXES))}"
+        )
     return ns.CONVERTER.expand_strict(curie)
 
 
@@ -101,20 +114,24 @@ def read_mappings(path: Path = MAPPINGS_FILE) -> list[dict[str, str]]:
     reader = csv.DictReader(lines, delimiter="\t")
     missing = [c for c in MAPPING_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise IpvkgError(f"{path.name}: missing SSSOM column(s) {', '.join(missing)}; the header must include "
-                         + "\t".join(MAPPING_COLUMNS))
+        raise IpvkgError(
+            f"{path.name}: missing SSSOM column(s) {', '.join(missing)}; the header must include "
+            + "\t".join(MAPPING_COLUMNS)
+        )
     rows = list(reader)
     for i, row in enumerate(rows, start=1):
         where = f"{path.name}: row {i} ({row.get('subject_id')} -> {row.get('object_id')})"
         if row.get("predicate_id") not in MAPPING_PREDICATES:
             raise IpvkgError(f"{where}: predicate {row.get('predicate_id')!r} is not a SKOS mapping predicate")
         if not str(row.get("mapping_justification", "")).startswith("semapv:"):
-            raise IpvkgError(f"{where}: mapping_justification must be a semapv: term, e.g. "
-                             "semapv:ManualMappingCuration")
+            raise IpvkgError(
+                f"{where}: mapping_justification must be a semapv: term, e.g. semapv:ManualMappingCuration"
+            )
         urls = see_also(row)
         if not urls or not all(url.startswith(("http://", "https://")) for url in urls):
-            raise IpvkgError(f"{where}: see_also must be the URL(s) of the page(s) the external ID was read on, "
-                             "separated by |")
+            raise IpvkgError(
+                f"{where}: see_also must be the URL(s) of the page(s) the external ID was read on, separated by |"
+            )
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(row.get("mapping_date") or "")):
             raise IpvkgError(f"{where}: mapping_date must be the date the mapping was made, as YYYY-MM-DD")
         for column in ("author_id", "subject_source", "object_source"):
@@ -154,8 +171,14 @@ def mappings_by_subject(path: Path = MAPPINGS_FILE) -> dict[str, list[dict[str, 
 
 PREFIXES_FILE = ONTOLOGY_DIR / "identifier-prefixes.json"
 #: the registry's prefix -> ipvkg's kind of identifier
-_KIND_OF_PREFIX = {"pubmed": "pmid", "pmc": "pmcid", "doi": "doi", "clinicaltrials": "nct", "isrctn": "isrctn",
-                   "anzctr": "actrn"}
+_KIND_OF_PREFIX = {
+    "pubmed": "pmid",
+    "pmc": "pmcid",
+    "doi": "doi",
+    "clinicaltrials": "nct",
+    "isrctn": "isrctn",
+    "anzctr": "actrn",
+}
 # what an IRI adds around the local part: a trailing slash, a query, a fragment
 _TAIL = r"/?(?:[?#&].*)?"
 # the local part a prefix leaves, read into ipvkg's normal form (which the registry's pattern then checks)
@@ -168,9 +191,14 @@ _LOCAL: dict[str, tuple[re.Pattern[str], str]] = {
     "doi": (re.compile(r"(10\.\d{4,9}/\S+)"), "{}"),
 }
 # ipvkg's own IRIs (namespaces.py), read without the registry: the schema.org view parses every one of them
-_OWN_PREFIXES = (("https://identifiers.org/pubmed:", "pmid"), ("https://identifiers.org/pmc:", "pmcid"),
-                 ("https://doi.org/", "doi"), ("https://identifiers.org/clinicaltrials:", "nct"),
-                 ("https://identifiers.org/isrctn:", "isrctn"), ("https://identifiers.org/anzctr:", "actrn"))
+_OWN_PREFIXES = (
+    ("https://identifiers.org/pubmed:", "pmid"),
+    ("https://identifiers.org/pmc:", "pmcid"),
+    ("https://doi.org/", "doi"),
+    ("https://identifiers.org/clinicaltrials:", "nct"),
+    ("https://identifiers.org/isrctn:", "isrctn"),
+    ("https://identifiers.org/anzctr:", "actrn"),
+)
 _CURIE = re.compile(r"([A-Za-z][A-Za-z0-9 ._-]{0,30}?)\s*[:=]\s*(\S.*)")
 
 
@@ -182,14 +210,19 @@ class _Registry:
         records = []
         for record in doc["records"]:
             extra = doc.get("additions", {}).get(record["prefix"], {})
-            records.append({**record,
-                            "uri_prefix_synonyms": record["uri_prefix_synonyms"] + extra.get("uri_prefix_synonyms", []),
-                            "prefix_synonyms": record["prefix_synonyms"] + extra.get("prefix_synonyms", [])})
+            records.append(
+                {
+                    **record,
+                    "uri_prefix_synonyms": record["uri_prefix_synonyms"] + extra.get("uri_prefix_synonyms", []),
+                    "prefix_synonyms": record["prefix_synonyms"] + extra.get("prefix_synonyms", []),
+                }
+            )
         self.converter = curies.Converter.from_extended_prefix_map(records)
         self.patterns = {_KIND_OF_PREFIX[r["prefix"]]: re.compile(r["pattern"]) for r in records}
         # CURIE prefixes and propertyIDs compare case-insensitively ("Pmid: 1", "PubMed ID")
-        self.names = {name.lower(): _KIND_OF_PREFIX[r["prefix"]]
-                      for r in records for name in [r["prefix"], *r["prefix_synonyms"]]}
+        self.names = {
+            name.lower(): _KIND_OF_PREFIX[r["prefix"]] for r in records for name in [r["prefix"], *r["prefix_synonyms"]]
+        }
 
     def local(self, kind: str, local: str) -> tuple[str, str] | None:
         """``(kind, value)`` for the local part of an identifier, or None when it is not one of that kind."""
@@ -247,7 +280,7 @@ def parse_identifier(text: str, kind_hint: str | None = None) -> tuple[str, str]
     if not kind_hint:
         for prefix, kind in _OWN_PREFIXES:
             if text.startswith(prefix):
-                own = _normal(kind, text[len(prefix):])
+                own = _normal(kind, text[len(prefix) :])
                 # the registry reads ISRCTN's own DOIs (10.1186/ISRCTN...) as the registration
                 if own and not own[1].startswith("10.1186/isrctn"):
                     return own
@@ -307,11 +340,18 @@ def identifier_iri(kind: str, value: str) -> str:
     return ns.registration_iri(value)
 
 
-_ID_LABELS = {"pmid": "PMID", "pmcid": "PMCID", "doi": "DOI", "nct": "ClinicalTrials.gov", "isrctn": "ISRCTN",
-              "actrn": "ANZCTR"}
+_ID_LABELS = {
+    "pmid": "PMID",
+    "pmcid": "PMCID",
+    "doi": "DOI",
+    "nct": "ClinicalTrials.gov",
+    "isrctn": "ISRCTN",
+    "actrn": "ANZCTR",
+}
 
 
 # --- JSON-LD of the data graph ------------------------------------------------------------------
+
 
 def jsonld(lines: Iterable[str], context_file: Path = CONTEXT_FILE) -> str:
     """Compact JSON-LD of N-Triples lines with the project's documented context, sorted for stable output."""
@@ -326,8 +366,7 @@ def jsonld(lines: Iterable[str], context_file: Path = CONTEXT_FILE) -> str:
             if isinstance(value, list):
                 node[key] = sorted(value, key=lambda v: json.dumps(v, sort_keys=True))
     nodes.sort(key=lambda n: str(n.get("id", n.get("@id", ""))))
-    return json.dumps({"@context": context, "@graph": nodes}, indent=1,
-                      sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps({"@context": context, "@graph": nodes}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 # --- exports: the schema.org view and the VoID/DCAT description --------------------------------
@@ -354,7 +393,7 @@ def _id_nodes(iris: Iterable[str]) -> tuple[list[dict[str, str]], list[dict[str,
         parsed = parse_identifier(iri)
         same.append({"@id": iri})
         if parsed:  # the value as written in the IRI (DOIs keep their case; parse_identifier lowercases them)
-            value = unquote(iri[len("https://doi.org/"):]) if iri.startswith("https://doi.org/") else parsed[1]
+            value = unquote(iri[len("https://doi.org/") :]) if iri.startswith("https://doi.org/") else parsed[1]
             values.append({"@type": "PropertyValue", "propertyID": _ID_LABELS[parsed[0]], "value": value})
     return values, same
 
@@ -374,17 +413,29 @@ def schema_view(store: "OxigraphStore") -> dict[str, Any]:
 def schema_nodes(store: "OxigraphStore") -> Iterator[dict[str, Any]]:
     """The nodes of :func:`schema_view`, one study at a time in IRI order (written as they come, since the
     whole view of a large build held in memory is a large part of its peak: bench/README.md, Decisions)."""
-    studies = _rows(store, """SELECT ?s ?label ?title ?design WHERE { ?s a ipv:Study ; rdfs:label ?label .
-        OPTIONAL { ?s ipv:title ?title } OPTIONAL { ?s ipv:hasDesign ?design } }""")
-    kinds = {r["d"]: r["kind"] for r in _rows(store, """SELECT ?d ?kind WHERE { ?s ipv:hasDesign ?d .
+    studies = _rows(
+        store,
+        """SELECT ?s ?label ?title ?design WHERE { ?s a ipv:Study ; rdfs:label ?label .
+        OPTIONAL { ?s ipv:title ?title } OPTIONAL { ?s ipv:hasDesign ?design } }""",
+    )
+    kinds = {
+        r["d"]: r["kind"]
+        for r in _rows(
+            store,
+            """SELECT ?d ?kind WHERE { ?s ipv:hasDesign ?d .
         VALUES (?root ?kind) { (ipv:RandomisedControlledTrial "rct") (ipv:QuasiExperimentalStudy "trial")
                                (ipv:CohortStudy "observational") }
-        ?d rdfs:subClassOf* ?root }""")}
+        ?d rdfs:subClassOf* ?root }""",
+        )
+    }
     countries = _group(_rows(store, "SELECT ?s ?c WHERE { ?s a ipv:Study ; ipv:countryCode ?c }"), "s", "c")
     registrations = _group(_rows(store, "SELECT ?s ?r WHERE { ?s ipv:trialRegistration ?r }"), "s", "r")
     subjects = _rows(store, "SELECT ?s ?i ?label WHERE { ?s ipv:evaluates ?i . ?i rdfs:label ?label }")
-    pubs = _rows(store, """SELECT ?s ?p ?title ?year ?journal WHERE { ?s a ipv:Study ; ipv:reportedIn ?p .
-        OPTIONAL { ?p ipv:title ?title } OPTIONAL { ?p ipv:year ?year } OPTIONAL { ?p ipv:journal ?journal } }""")
+    pubs = _rows(
+        store,
+        """SELECT ?s ?p ?title ?year ?journal WHERE { ?s a ipv:Study ; ipv:reportedIn ?p .
+        OPTIONAL { ?p ipv:title ?title } OPTIONAL { ?p ipv:year ?year } OPTIONAL { ?p ipv:journal ?journal } }""",
+    )
     pub_ids = _group(_rows(store, "SELECT ?p ?id WHERE { ?p ipv:pmid|ipv:doi|ipv:pmcid ?id }"), "p", "id")
     # grouped by study once: a scan per study is quadratic
     pubs_of: dict[str, dict[str, dict[str, Any]]] = {}
@@ -400,8 +451,9 @@ def schema_nodes(store: "OxigraphStore") -> Iterator[dict[str, Any]]:
         kind = kinds.get(row.get("design"))
         node: dict[str, Any] = {
             "@id": s,
-            "@type": {"rct": "MedicalTrial", "trial": "MedicalTrial",
-                      "observational": "MedicalObservationalStudy"}.get(kind or "", "MedicalStudy"),
+            "@type": {"rct": "MedicalTrial", "trial": "MedicalTrial", "observational": "MedicalObservationalStudy"}.get(
+                kind or "", "MedicalStudy"
+            ),
             "alternateName": row["label"],
             "healthCondition": {"@type": "MedicalCondition", "name": "intimate partner violence"},
         }
@@ -410,8 +462,7 @@ def schema_nodes(store: "OxigraphStore") -> Iterator[dict[str, Any]]:
         if kind == "rct":
             node["trialDesign"] = {"@id": ns.SCHEMA + "RandomizedTrial"}
         if s in countries:
-            node["studyLocation"] = [{"@type": "AdministrativeArea", "identifier": c, "name": c}
-                                     for c in countries[s]]
+            node["studyLocation"] = [{"@type": "AdministrativeArea", "identifier": c, "name": c} for c in countries[s]]
         study_pubs = sorted(pubs_of.get(s, {}).values(), key=lambda r: r["p"])
         all_ids = list(registrations.get(s, [])) + [i for p in study_pubs for i in pub_ids.get(p["p"], [])]
         node["identifier"], node["sameAs"] = _id_nodes(all_ids)
@@ -435,12 +486,17 @@ def schema_nodes(store: "OxigraphStore") -> Iterator[dict[str, Any]]:
         yield node
 
 
-_MEDIA_TYPES = {".nq": "application/n-quads", ".nt": "application/n-triples", ".ttl": "text/turtle",
-                ".jsonld": "application/ld+json"}
+_MEDIA_TYPES = {
+    ".nq": "application/n-quads",
+    ".nt": "application/n-triples",
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+}
 
 
-def void_lines(store: "OxigraphStore", files: dict[str, int] | None = None,
-               description: list[str] | None = None) -> list[str]:
+def void_lines(
+    store: "OxigraphStore", files: dict[str, int] | None = None, description: list[str] | None = None
+) -> list[str]:
     """A VoID/DCAT description of the built dataset as sorted N-Triples: version, license, triples, sources.
 
     ``files`` maps the RDF files of the build (name -> size in bytes) to describe as DCAT distributions;
@@ -466,17 +522,30 @@ def dataset_description(store: "OxigraphStore") -> list[str]:
     def add(s: Any, p: str, o: Any) -> None:
         triples.append((s, p, o))
 
-    onto = _rows(store, f"""SELECT ?license ?version ?versionIRI WHERE {{ GRAPH <{ns.ONTOLOGY_GRAPH}> {{
+    onto = _rows(
+        store,
+        f"""SELECT ?license ?version ?versionIRI WHERE {{ GRAPH <{ns.ONTOLOGY_GRAPH}> {{
         <{ns.ONTOLOGY_IRI}> <{T}license> ?license . OPTIONAL {{ <{ns.ONTOLOGY_IRI}> <{ns.OWL}versionInfo> ?version }}
-        OPTIONAL {{ <{ns.ONTOLOGY_IRI}> <{ns.OWL}versionIRI> ?versionIRI }} }} }}""")
+        OPTIONAL {{ <{ns.ONTOLOGY_IRI}> <{ns.OWL}versionIRI> ?versionIRI }} }} }}""",
+    )
     add(d, ns.RDF + "type", ox.NamedNode(V + "Dataset"))
     add(d, ns.RDF + "type", ox.NamedNode(DC + "Dataset"))
-    add(d, T + "title", lit("ipvkg: a knowledge graph of interventions for survivors of intimate partner violence",
-                            language="en"))
-    add(d, T + "description", lit("Studies of interventions for survivors of intimate partner violence, their "
-                                  "designs, populations, intervention components, outcomes and findings as "
-                                  "reported, with the ipvkg ontology, inferred review groups and mappings to "
-                                  "external vocabularies, in named graphs.", language="en"))
+    add(
+        d,
+        T + "title",
+        lit("ipvkg: a knowledge graph of interventions for survivors of intimate partner violence", language="en"),
+    )
+    add(
+        d,
+        T + "description",
+        lit(
+            "Studies of interventions for survivors of intimate partner violence, their "
+            "designs, populations, intervention components, outcomes and findings as "
+            "reported, with the ipvkg ontology, inferred review groups and mappings to "
+            "external vocabularies, in named graphs.",
+            language="en",
+        ),
+    )
     add(d, DC + "version", lit(__version__))
     add(d, ns.OWL + "versionInfo", lit(__version__))
     for row in onto[:1]:
@@ -495,10 +564,16 @@ def dataset_description(store: "OxigraphStore") -> list[str]:
         add(g, ns.RDF + "type", ox.NamedNode(V + "Dataset"))
         add(g, V + "triples", lit(str(row["n"]), datatype=integer))
         add(g, T + "title", lit("named graph " + ns.local_name(row["g"]), language="en"))
-    stats = _rows(store, f"""SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
-        (COUNT(DISTINCT ?o) AS ?objects) WHERE {{ GRAPH <{ns.DATA_GRAPH}> {{ ?s ?p ?o }} }}""")[0]
-    entity = _rows(store, f"""SELECT (COUNT(DISTINCT ?s) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes) WHERE {{
-        GRAPH <{ns.DATA_GRAPH}> {{ ?s a ?c }} }}""")[0]
+    stats = _rows(
+        store,
+        f"""SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
+        (COUNT(DISTINCT ?o) AS ?objects) WHERE {{ GRAPH <{ns.DATA_GRAPH}> {{ ?s ?p ?o }} }}""",
+    )[0]
+    entity = _rows(
+        store,
+        f"""SELECT (COUNT(DISTINCT ?s) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes) WHERE {{
+        GRAPH <{ns.DATA_GRAPH}> {{ ?s a ?c }} }}""",
+    )[0]
     for key, prop in (("subjects", "distinctSubjects"), ("properties", "properties"), ("objects", "distinctObjects")):
         add(d, V + prop, lit(str(stats[key]), datatype=integer))
     add(d, V + "entities", lit(str(entity["entities"]), datatype=integer))
@@ -508,8 +583,11 @@ def dataset_description(store: "OxigraphStore") -> list[str]:
         add(d, V + "exampleResource", ox.NamedNode(example[0]["s"]))
     for row in _rows(store, f"SELECT DISTINCT ?src WHERE {{ ?x <{ns.PROV}hadPrimarySource> ?src }}"):
         add(d, T + "source", ox.NamedNode(row["src"]))
-    dates = [r["d"] for r in _rows(store, "SELECT DISTINCT ?d WHERE { ?x ipv:curationDate ?d }")
-             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(r["d"]))]
+    dates = [
+        r["d"]
+        for r in _rows(store, "SELECT DISTINCT ?d WHERE { ?x ipv:curationDate ?d }")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(r["d"]))
+    ]
     if dates:
         add(d, T + "modified", lit(max(dates), datatype=ox.NamedNode(ns.XSD + "date")))
     return [f"{s} {ox.NamedNode(p)} {o} ." for s, p, o in triples]
@@ -524,12 +602,14 @@ def distribution_lines(files: dict[str, int]) -> list[str]:
         triples.append((d, DC + "distribution", dist))
         triples.append((dist, ns.RDF + "type", ox.NamedNode(DC + "Distribution")))
         triples.append((dist, T + "title", ox.Literal(name)))
-        triples.append((dist, DC + "byteSize",
-                        ox.Literal(str(size), datatype=ox.NamedNode(ns.XSD + "nonNegativeInteger"))))
+        triples.append(
+            (dist, DC + "byteSize", ox.Literal(str(size), datatype=ox.NamedNode(ns.XSD + "nonNegativeInteger")))
+        )
         media = _MEDIA_TYPES.get(Path(name).suffix)
         if media:
-            triples.append((dist, DC + "mediaType",
-                            ox.NamedNode("https://www.iana.org/assignments/media-types/" + media)))
+            triples.append(
+                (dist, DC + "mediaType", ox.NamedNode("https://www.iana.org/assignments/media-types/" + media))
+            )
     return [f"{s} {ox.NamedNode(p)} {o} ." for s, p, o in triples]
 
 
@@ -556,6 +636,7 @@ def write_one_node_per_line(out: IO[str], head: dict[str, Any], nodes: Iterable[
      ]
     }
     """
+
     def dump(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
@@ -578,9 +659,11 @@ def write_void(store: "OxigraphStore", staging: "OutputFolder", description: lis
 
     ``description``: :func:`dataset_description` of ``store``, if already counted.
     """
-    files = {p.name: p.stat().st_size for p in sorted(staging.dir.iterdir())
-             if p.is_file() and p.suffix in _MEDIA_TYPES}
+    files = {
+        p.name: p.stat().st_size for p in sorted(staging.dir.iterdir()) if p.is_file() and p.suffix in _MEDIA_TYPES
+    }
     lines = void_lines(store, files, description)
     quads = ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
-    staging.path("void.ttl").write_bytes(ox.serialize(quads, format=ox.RdfFormat.TURTLE,
-                                                      prefixes=EXPORT_PREFIXES) or b"")
+    staging.path("void.ttl").write_bytes(
+        ox.serialize(quads, format=ox.RdfFormat.TURTLE, prefixes=EXPORT_PREFIXES) or b""
+    )

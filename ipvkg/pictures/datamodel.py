@@ -31,12 +31,23 @@ from ..base.output import write_atomic
 
 # class local name -> (x, y) centre of its box; the classes a worked question of the guide meets
 LAYOUT: dict[str, tuple[int, int]] = {
-    "Publication": (150, 70), "StudyDesign": (800, 70), "ReviewCategory": (1250, 70),
-    "Comparator": (150, 430), "Study": (800, 330), "Population": (1350, 330),
-    "PopulationCharacteristic": (1580, 220), "Setting": (1580, 440),
-    "Finding": (420, 600), "Intervention": (1200, 600),
-    "Outcome": (105, 870), "Instrument": (310, 870), "EffectDirection": (515, 870), "EstimateType": (720, 870),
-    "InterventionComponent": (960, 870), "TargetGroup": (1185, 870), "Provider": (1400, 870),
+    "Publication": (150, 70),
+    "StudyDesign": (800, 70),
+    "ReviewCategory": (1250, 70),
+    "Comparator": (150, 430),
+    "Study": (800, 330),
+    "Population": (1350, 330),
+    "PopulationCharacteristic": (1580, 220),
+    "Setting": (1580, 440),
+    "Finding": (420, 600),
+    "Intervention": (1200, 600),
+    "Outcome": (105, 870),
+    "Instrument": (310, 870),
+    "EffectDirection": (515, 870),
+    "EstimateType": (720, 870),
+    "InterventionComponent": (960, 870),
+    "TargetGroup": (1185, 870),
+    "Provider": (1400, 870),
     "DeliveryMode": (1615, 870),
 }
 WIDTH, HEIGHT, BOX_WIDTH = 1730, 1020, 200
@@ -49,8 +60,12 @@ POINTER_KINDS = {
     "class": "the class IRI itself (e.g. ipv:Depression): find broader ones with rdfs:subClassOf*",
     "named": "a named individual of the ontology (e.g. ipv:Improved)",
 }
-STYLE = {"individual": ("#333333", ""), "typed": ("#1f6fb2", ""), "class": ("#b2561f", "8 5"),
-         "named": ("#4f8a3a", "2 4")}
+STYLE = {
+    "individual": ("#333333", ""),
+    "typed": ("#1f6fb2", ""),
+    "class": ("#b2561f", "8 5"),
+    "named": ("#4f8a3a", "2 4"),
+}
 
 
 @dataclass
@@ -167,14 +182,19 @@ def _border(centre: tuple[int, int], size: tuple[float, float], towards: tuple[f
 def data_model_svg(model: DataModel) -> str:
     """The picture as an SVG document (text kept as text, so it can be searched and checked)."""
     sizes = {name: (_box_width(name), _box_height(attrs)) for name, attrs in model.classes.items()}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-           f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif">',
-           "<title>ipvkg data model: classes, the properties between them, and what each property points at</title>",
-           "<defs>" + "".join(
-               f'<marker id="arrow-{kind}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-               f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
-               for kind, (colour, _) in STYLE.items()) + "</defs>",
-           f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif">',
+        "<title>ipvkg data model: classes, the properties between them, and what each property points at</title>",
+        "<defs>"
+        + "".join(
+            f'<marker id="arrow-{kind}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+            f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+            for kind, (colour, _) in STYLE.items()
+        )
+        + "</defs>",
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
+    ]
     pairs: dict[frozenset[str], list[Link]] = {}
     for link in model.links:
         pairs.setdefault(frozenset((link.source, link.target)), []).append(link)
@@ -186,40 +206,60 @@ def data_model_svg(model: DataModel) -> str:
         kind = first.kinds[0]
         colour, dash = STYLE[kind]
         both_ways = any(link.source != first.source for link in group)
-        out.append(f'<line x1="{start[0]:.1f}" y1="{start[1]:.1f}" x2="{end[0]:.1f}" y2="{end[1]:.1f}" '
-                   f'stroke="{colour}" stroke-width="1.6"' + (f' stroke-dasharray="{dash}"' if dash else "")
-                   + (f' marker-start="url(#arrow-{kind})"' if both_ways else "")
-                   + f' marker-end="url(#arrow-{kind})"/>')
+        out.append(
+            f'<line x1="{start[0]:.1f}" y1="{start[1]:.1f}" x2="{end[0]:.1f}" y2="{end[1]:.1f}" '
+            f'stroke="{colour}" stroke-width="1.6"'
+            + (f' stroke-dasharray="{dash}"' if dash else "")
+            + (f' marker-start="url(#arrow-{kind})"' if both_ways else "")
+            + f' marker-end="url(#arrow-{kind})"/>'
+        )
         mx, my = start[0] + LABEL_AT * (end[0] - start[0]), start[1] + LABEL_AT * (end[1] - start[1])
         # a property whose values are mostly data nodes but sometimes one of the ontology's (ipv:Baseline)
-        label = " / ".join(dict.fromkeys(link.prop + (f" (or {', '.join(link.named)})"
-                                                      if link.named and link.kinds[0] != "named" else "")
-                                         for link in group))
+        label = " / ".join(
+            dict.fromkeys(
+                link.prop + (f" (or {', '.join(link.named)})" if link.named and link.kinds[0] != "named" else "")
+                for link in group
+            )
+        )
         width = 7 * len(label) + 8
-        out.append(f'<rect x="{mx - width / 2:.1f}" y="{my - 10:.1f}" width="{width}" height="16" fill="white" '
-                   'opacity="0.85"/>')
-        out.append(f'<text x="{mx:.1f}" y="{my + 2:.1f}" font-size="12" text-anchor="middle" '
-                   f'fill="{colour}">{_esc(label)}</text>')
+        out.append(
+            f'<rect x="{mx - width / 2:.1f}" y="{my - 10:.1f}" width="{width}" height="16" fill="white" '
+            'opacity="0.85"/>'
+        )
+        out.append(
+            f'<text x="{mx:.1f}" y="{my + 2:.1f}" font-size="12" text-anchor="middle" '
+            f'fill="{colour}">{_esc(label)}</text>'
+        )
     for name, (x, y) in LAYOUT.items():
         w, h = sizes[name]
-        out.append(f'<rect x="{x - w / 2:.1f}" y="{y - h / 2}" width="{w:.1f}" height="{h}" rx="6" '
-                   'fill="#eef3fa" stroke="#4a78b0" stroke-width="1.4"/>')
-        out.append(f'<text x="{x}" y="{y - h / 2 + 20}" font-size="14" font-weight="bold" text-anchor="middle">'
-                   f'ipv:{_esc(name)}</text>')
+        out.append(
+            f'<rect x="{x - w / 2:.1f}" y="{y - h / 2}" width="{w:.1f}" height="{h}" rx="6" '
+            'fill="#eef3fa" stroke="#4a78b0" stroke-width="1.4"/>'
+        )
+        out.append(
+            f'<text x="{x}" y="{y - h / 2 + 20}" font-size="14" font-weight="bold" text-anchor="middle">'
+            f"ipv:{_esc(name)}</text>"
+        )
         for i, line in enumerate(_attribute_lines(model.classes[name])):
-            out.append(f'<text x="{x}" y="{y - h / 2 + 36 + 13 * i}" font-size="10.5" text-anchor="middle" '
-                       f'fill="#555555">{_esc(line)}</text>')
+            out.append(
+                f'<text x="{x}" y="{y - h / 2 + 36 + 13 * i}" font-size="10.5" text-anchor="middle" '
+                f'fill="#555555">{_esc(line)}</text>'
+            )
     legend_x, legend_y = 40, 930
     out.append(f'<text x="{legend_x}" y="{legend_y}" font-size="12" font-weight="bold">A property points at:</text>')
     for i, (kind, words) in enumerate(POINTER_KINDS.items()):
         colour, dash = STYLE[kind]
         y = legend_y + 16 * (i + 1)
-        out.append(f'<line x1="{legend_x}" y1="{y - 4}" x2="{legend_x + 40}" y2="{y - 4}" stroke="{colour}" '
-                   'stroke-width="1.6"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+        out.append(
+            f'<line x1="{legend_x}" y1="{y - 4}" x2="{legend_x + 40}" y2="{y - 4}" stroke="{colour}" '
+            'stroke-width="1.6"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>"
+        )
         out.append(f'<text x="{legend_x + 48}" y="{y}" font-size="11.5" fill="{colour}">{_esc(words)}</text>')
-    out.append(f'<text x="{WIDTH - 10}" y="{HEIGHT - 8}" font-size="10" text-anchor="end" fill="#777777">'
-               "small grey text: the literal-valued properties of the class's nodes; "
-               "drawn by python -m ipvkg.pictures.datamodel from build/dataset.nq</text>")
+    out.append(
+        f'<text x="{WIDTH - 10}" y="{HEIGHT - 8}" font-size="10" text-anchor="end" fill="#777777">'
+        "small grey text: the literal-valued properties of the class's nodes; "
+        "drawn by python -m ipvkg.pictures.datamodel from build/dataset.nq</text>"
+    )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -23,8 +23,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .network import (COLOUR_MEANING, COMPARATOR_COLOUR, COMPARATOR_MARK, MARK_MEANING, Evidence, Fact, Tally,
-                      share_colour, text_colour)
+from .network import (
+    COLOUR_MEANING,
+    COMPARATOR_COLOUR,
+    COMPARATOR_MARK,
+    MARK_MEANING,
+    Evidence,
+    Fact,
+    Tally,
+    share_colour,
+    text_colour,
+)
 from .style import DPI, PNG_META, SVG_META, _n, empty_picture, share_colourbar, shorten, styled
 
 
@@ -32,26 +41,27 @@ from .style import DPI, PNG_META, SVG_META, _n, empty_picture, share_colourbar, 
 class Row:
     iri: str
     label: str
-    depth: int          # 0 = a top-level component, 1 = a kind of a top-level one, ...
-    narrower: bool      # has narrower components (its row includes theirs)
+    depth: int  # 0 = a top-level component, 1 = a kind of a top-level one, ...
+    narrower: bool  # has narrower components (its row includes theirs)
 
 
 @dataclass
 class GapMap:
     rows: list[Row]
-    columns: list[tuple[str, str]]                       # (domain IRI, label)
+    columns: list[tuple[str, str]]  # (domain IRI, label)
     cells: dict[tuple[int, int], Tally] = field(default_factory=dict)
     row_totals: dict[int, Tally] = field(default_factory=dict)
     column_totals: dict[int, Tally] = field(default_factory=dict)
     total: Tally = field(default_factory=Tally)
-    rows_of: dict[str, list[int]] = field(default_factory=dict)     # intervention -> the row indices it counts in
+    rows_of: dict[str, list[int]] = field(default_factory=dict)  # intervention -> the row indices it counts in
     columns_of: dict[str, list[int]] = field(default_factory=dict)  # outcome -> the column indices it counts in
 
     def cell(self, r: int, c: int) -> Tally | None:
         return self.cells.get((r, c))
 
-    def tally(self, facts: Iterable[Fact]
-              ) -> tuple[dict[tuple[int, int], Tally], dict[int, Tally], dict[int, Tally], Tally]:
+    def tally(
+        self, facts: Iterable[Fact]
+    ) -> tuple[dict[tuple[int, int], Tally], dict[int, Tally], dict[int, Tally], Tally]:
         """The cells, row totals, column totals and grand total of this map's rows and columns over ``facts``."""
         cells: dict[tuple[int, int], Tally] = defaultdict(Tally)
         row_totals: dict[int, Tally] = defaultdict(Tally)
@@ -88,7 +98,7 @@ def gap_matrix(ev: Evidence) -> GapMap:
     for iri, c in ev.components.items():
         parents = [b for b in c.broader if b in ev.components]
         children[parents[0] if parents else None].append(iri)
-    rows_of: dict[str, set[str]] = {}            # intervention -> the row IRIs its components fall in
+    rows_of: dict[str, set[str]] = {}  # intervention -> the row IRIs its components fall in
     for inv in ev.interventions.values():
         rows_of[inv.iri] = {a for c in inv.components for a in ev.ancestors(c)}
 
@@ -152,8 +162,11 @@ def csv_text(gm: GapMap) -> str:
         cells = [(gm.cells[(i, j)].n_studies if (i, j) in gm.cells else 0) for j in range(len(gm.columns))]
         total = gm.row_totals.get(i)
         w.writerow([r.label, "yes" if r.narrower else "no"] + cells + [total.n_studies if total else 0])
-    w.writerow(["any component", ""] + [(gm.column_totals[j].n_studies if j in gm.column_totals else 0)
-                                        for j in range(len(gm.columns))] + [gm.total.n_studies])
+    w.writerow(
+        ["any component", ""]
+        + [(gm.column_totals[j].n_studies if j in gm.column_totals else 0) for j in range(len(gm.columns))]
+        + [gm.total.n_studies]
+    )
     return buf.getvalue()
 
 
@@ -171,11 +184,11 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
     if not nr or not nc:
         empty_picture("Evidence-and-gap map", outputs)
         return
-    cell = 0.44                    # inches
-    label_w = 3.0                  # row labels
-    head_h = 2.0                   # rotated column labels
-    top = 0.95                     # title and subtitle
-    right = 2.4                    # totals column, colour bar
+    cell = 0.44  # inches
+    label_w = 3.0  # row labels
+    head_h = 2.0  # rotated column labels
+    top = 0.95  # title and subtitle
+    right = 2.4  # totals column, colour bar
     bottom = 0.95
     width = max(label_w + (nc + 1) * cell + right, 8.5)
     height = top + head_h + (nr + 1.3) * cell + bottom
@@ -203,47 +216,129 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
                 colour, ink, against = cell_paint(t)
                 cells.append(Rectangle((x, y), size, size))
                 colours.append(colour)
-                ax.text(j + 0.5, i + (0.42 if against else 0.52), str(t.n_studies), ha="center", va="center",
-                        fontsize=8.5, fontweight="bold", color=ink, zorder=2, gid=f"studies-{i}-{j}")
+                ax.text(
+                    j + 0.5,
+                    i + (0.42 if against else 0.52),
+                    str(t.n_studies),
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    fontweight="bold",
+                    color=ink,
+                    zorder=2,
+                    gid=f"studies-{i}-{j}",
+                )
                 if against:  # studies favouring the comparator: a mark of their own, not a shade
-                    ax.text(j + 0.5, i + 0.8, f"{COMPARATOR_MARK}{against}", ha="center", va="center",
-                            fontsize=6, fontweight="bold", color=ink if ink == "#ffffff" else COMPARATOR_COLOUR,
-                            zorder=2, gid=f"against-{i}-{j}")
+                    ax.text(
+                        j + 0.5,
+                        i + 0.8,
+                        f"{COMPARATOR_MARK}{against}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        fontweight="bold",
+                        color=ink if ink == "#ffffff" else COMPARATOR_COLOUR,
+                        zorder=2,
+                        gid=f"against-{i}-{j}",
+                    )
             total = gm.row_totals.get(i)
-            ax.text(nc + 0.5, i + 0.52, str(total.n_studies) if total else "0", ha="center", va="center",
-                    fontsize=8, color="#444444")
+            ax.text(
+                nc + 0.5,
+                i + 0.52,
+                str(total.n_studies) if total else "0",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="#444444",
+            )
             indent = 0.22 * row.depth / cell
-            ax.text(-label_w / cell + 0.15 + indent, i + 0.52, shorten(row.label, 40 - 3 * row.depth),
-                    ha="left", va="center", fontsize=8.5,
-                    fontweight="bold" if row.narrower else "normal",
-                    color="#111111" if row.depth == 0 else "#444444", clip_on=False)
+            ax.text(
+                -label_w / cell + 0.15 + indent,
+                i + 0.52,
+                shorten(row.label, 40 - 3 * row.depth),
+                ha="left",
+                va="center",
+                fontsize=8.5,
+                fontweight="bold" if row.narrower else "normal",
+                color="#111111" if row.depth == 0 else "#444444",
+                clip_on=False,
+            )
         ax.add_collection(PatchCollection(cells, facecolors=colours, edgecolors="none", zorder=1, gid="cells"))
-        ax.add_collection(PatchCollection(gaps, facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0,
-                                          zorder=1))
+        ax.add_collection(PatchCollection(gaps, facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0, zorder=1))
         # totals row
         ty = nr + 0.3
         ax.plot([-label_w / cell + 0.1, nc + 1], [nr + 0.15, nr + 0.15], color="#888888", lw=0.8, clip_on=False)
-        ax.text(-label_w / cell + 0.15, ty + 0.5, "Any component (studies)", ha="left", va="center", fontsize=8.5,
-                style="italic", clip_on=False)
+        ax.text(
+            -label_w / cell + 0.15,
+            ty + 0.5,
+            "Any component (studies)",
+            ha="left",
+            va="center",
+            fontsize=8.5,
+            style="italic",
+            clip_on=False,
+        )
         for j in range(nc):
             t = gm.column_totals.get(j)
-            ax.text(j + 0.5, ty + 0.5, str(t.n_studies) if t else "0", ha="center", va="center", fontsize=8,
-                    color="#444444")
-        ax.text(nc + 0.5, ty + 0.5, str(gm.total.n_studies), ha="center", va="center", fontsize=8,
-                fontweight="bold", color="#222222")
+            ax.text(
+                j + 0.5, ty + 0.5, str(t.n_studies) if t else "0", ha="center", va="center", fontsize=8, color="#444444"
+            )
+        ax.text(
+            nc + 0.5,
+            ty + 0.5,
+            str(gm.total.n_studies),
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color="#222222",
+        )
         for j, (_, label) in enumerate(gm.columns):
-            ax.text(j + 0.5, -0.15, shorten(label, 34), rotation=55, ha="left", va="bottom",
-                    rotation_mode="anchor", fontsize=8.5, clip_on=False)
-        ax.text(nc + 0.5, -0.15, "Any domain (studies)", rotation=55, ha="left", va="bottom",
-                rotation_mode="anchor", fontsize=8.5, style="italic", clip_on=False)
+            ax.text(
+                j + 0.5,
+                -0.15,
+                shorten(label, 34),
+                rotation=55,
+                ha="left",
+                va="bottom",
+                rotation_mode="anchor",
+                fontsize=8.5,
+                clip_on=False,
+            )
+        ax.text(
+            nc + 0.5,
+            -0.15,
+            "Any domain (studies)",
+            rotation=55,
+            ha="left",
+            va="bottom",
+            rotation_mode="anchor",
+            fontsize=8.5,
+            style="italic",
+            clip_on=False,
+        )
 
-        fig.text(0.25 / width, 1 - 0.3 / height, "Evidence-and-gap map: intervention components \u00d7 outcome "
-                 "domains", fontsize=14, fontweight="bold", ha="left", va="center")
-        fig.text(0.25 / width, 1 - 0.7 / height,
-                 f"{_n(gm.total.n_studies, 'study')}, {_n(gm.total.n_findings, 'finding')}. Number: studies, "
-                 "each once; hatched: no study (a gap). Bold rows include their indented narrower components.\n"
-                 f"Colour: {COLOUR_MEANING}; {MARK_MEANING}.",
-                 fontsize=8.5, ha="left", va="center", color="#333333", linespacing=1.4)
+        fig.text(
+            0.25 / width,
+            1 - 0.3 / height,
+            "Evidence-and-gap map: intervention components \u00d7 outcome domains",
+            fontsize=14,
+            fontweight="bold",
+            ha="left",
+            va="center",
+        )
+        fig.text(
+            0.25 / width,
+            1 - 0.7 / height,
+            f"{_n(gm.total.n_studies, 'study')}, {_n(gm.total.n_findings, 'finding')}. Number: studies, "
+            "each once; hatched: no study (a gap). Bold rows include their indented narrower components.\n"
+            f"Colour: {COLOUR_MEANING}; {MARK_MEANING}.",
+            fontsize=8.5,
+            ha="left",
+            va="center",
+            color="#333333",
+            linespacing=1.4,
+        )
 
         cx = (label_w + (nc + 1) * cell + 0.45) / width
         grid_top = bottom + (nr + 1.3) * cell
@@ -253,15 +348,38 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
         cb.set_label("Share of studies favouring\nthe intervention (70 % rule)", fontsize=8.5)
         lax = fig.add_axes((cx - 0.1 / width, (grid_top - bar_h - 0.9) / height, 1.9 / width, 0.5 / height))
         lax.set_axis_off()
-        lax.legend([Patch(facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0)], ["no study (gap)"],
-                   loc="center left", frameon=False, fontsize=8, handlelength=1.6, handleheight=1.6)
-        fig.text(cx - 0.05 / width, (grid_top - bar_h - 1.3) / height, MARK_MEANING.replace(" favour", "\nfavour"),
-                 fontsize=8, color=COMPARATOR_COLOUR, ha="left", va="center")
-        fig.text(0.25 / width, 0.35 / height, textwrap.fill(
-                 "A study counts once in a cell when it tested an intervention with the component on an outcome of "
-                 "the domain; it favours a side when at least 70 % of its findings there favour that side "
-                 "(Thomson & Thomas 2013), else it is conflicting or unclear (pale, never a colour of harm).",
-                 int(width * 15)), fontsize=7.5, ha="left", va="center", color="#555555")
+        lax.legend(
+            [Patch(facecolor="#f5f5f5", edgecolor="#c8c8c8", hatch="////", lw=0)],
+            ["no study (gap)"],
+            loc="center left",
+            frameon=False,
+            fontsize=8,
+            handlelength=1.6,
+            handleheight=1.6,
+        )
+        fig.text(
+            cx - 0.05 / width,
+            (grid_top - bar_h - 1.3) / height,
+            MARK_MEANING.replace(" favour", "\nfavour"),
+            fontsize=8,
+            color=COMPARATOR_COLOUR,
+            ha="left",
+            va="center",
+        )
+        fig.text(
+            0.25 / width,
+            0.35 / height,
+            textwrap.fill(
+                "A study counts once in a cell when it tested an intervention with the component on an outcome of "
+                "the domain; it favours a side when at least 70 % of its findings there favour that side "
+                "(Thomson & Thomas 2013), else it is conflicting or unclear (pale, never a colour of harm).",
+                int(width * 15),
+            ),
+            fontsize=7.5,
+            ha="left",
+            va="center",
+            color="#555555",
+        )
         for fmt, path in outputs.items():
             fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
         plt.close(fig)

@@ -32,9 +32,23 @@ from typing import Any, Callable
 import networkx as nx
 
 from ..base.assets import asset_dir
-from .network import (COLOUR_MEANING, COMPARATOR_COLOUR, COMPARATOR_MARK, DETAIL_LIMIT, DIRECTIONS, FACETS,
-                      MARK_MEANING, STUDY_DIRECTION_WORDS, STUDY_DIRECTIONS, Evidence, Fact, Layout, colour_table,
-                      direction_of_sides, fact_places)
+from .network import (
+    COLOUR_MEANING,
+    COMPARATOR_COLOUR,
+    COMPARATOR_MARK,
+    DETAIL_LIMIT,
+    DIRECTIONS,
+    FACETS,
+    MARK_MEANING,
+    STUDY_DIRECTION_WORDS,
+    STUDY_DIRECTIONS,
+    Evidence,
+    Fact,
+    Layout,
+    colour_table,
+    direction_of_sides,
+    fact_places,
+)
 from .style import text_width
 
 STUDY_LIST_LIMIT = 400  # studies listed at once in the side panel
@@ -56,8 +70,7 @@ GAPMAP_JS = _page_file("gapmap.js")
 def safe_json(data: Any) -> str:
     """JSON that can sit inside a <script> element: no '<', '>' or '&' characters, no line separators."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, esc)
     return text
 
@@ -103,13 +116,19 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
     # every design a study has and every broader one, so that the RCT filter keeps the cluster RCTs (as
     # the questions' within_design does)
     used = {st.design for st in (ev.studies[s] for s in study_ids if s in ev.studies) if st.design}
-    design_ids = sorted({a for d in used for a in ev.design_ancestors(d)},
-                        key=lambda d: (_design_label(ev, d).lower(), d))
+    design_ids = sorted(
+        {a for d in used for a in ev.design_ancestors(d)}, key=lambda d: (_design_label(ev, d).lower(), d)
+    )
     didx = {d: i for i, d in enumerate(design_ids)}
     designs = [[_design_label(ev, d), [didx[a] for a in ev.design_ancestors(d)]] for d in design_ids]
-    facet_values = {k: sorted({v for s in study_ids for v in ev.facets.get(s, {}).get(k, ())}
-                              | (set(ev.risk_of_bias_levels) if k == "risk_of_bias" else set()), key=str.lower)
-                    for k in FACETS}
+    facet_values = {
+        k: sorted(
+            {v for s in study_ids for v in ev.facets.get(s, {}).get(k, ())}
+            | (set(ev.risk_of_bias_levels) if k == "risk_of_bias" else set()),
+            key=str.lower,
+        )
+        for k in FACETS
+    }
     fidx = {k: {v: i for i, v in enumerate(vs)} for k, vs in facet_values.items()}
     studies: list[list[object]] = []  # one JSON array per study
     for s in study_ids:
@@ -118,12 +137,22 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
         if st is None:
             studies.append([ev.study_label(s), "", None, -1, "", None, None, [], None, facets])
             continue
-        studies.append([st.label, st.title, st.year, didx.get(st.design, -1) if st.design else -1,
-                        st.citation if detailed else "", st.link.href if st.link else None,
-                        st.link.text if st.link else None,
-                        [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""]
-                         for x in st.secondary] if detailed else [],
-                        st.sample_size, facets])
+        studies.append(
+            [
+                st.label,
+                st.title,
+                st.year,
+                didx.get(st.design, -1) if st.design else -1,
+                st.citation if detailed else "",
+                st.link.href if st.link else None,
+                st.link.text if st.link else None,
+                [[x.role, x.link.href if x.link else None, x.link.text if x.link else ""] for x in st.secondary]
+                if detailed
+                else [],
+                st.sample_size,
+                facets,
+            ]
+        )
     domains = list(ev.domains.items())
     domidx = {iri: i for i, (iri, _) in enumerate(domains)}
     outcome_ids = sorted(ev.outcomes, key=lambda o: (ev.outcome_label(o).lower(), o))
@@ -132,45 +161,73 @@ def _payload(ev: Evidence, facts_studies: set[str], detailed: bool, intervention
     cidx = {c: i for i, c in enumerate(comp_ids)}
     groups = list(ev.groups.items())
     gidx = {n: i for i, (n, _) in enumerate(groups)}
-    inv_ids = sorted({f.intervention for f in ev.facts},
-                     key=lambda i: (ev.study_label(ev.interventions[i].study).lower(), ev.interventions[i].label, i))
+    inv_ids = sorted(
+        {f.intervention for f in ev.facts},
+        key=lambda i: (ev.study_label(ev.interventions[i].study).lower(), ev.interventions[i].label, i),
+    )
     iidx = {i: k for k, i in enumerate(inv_ids)}
     interventions = []
     for i in inv_ids:
         inv = ev.interventions[i]
-        interventions.append([inv.label if intervention_labels else "", sidx.get(inv.study, -1),
-                              gidx.get(inv.group, -1) if inv.group is not None else -1,
-                              [cidx[c] for c in inv.components if c in cidx]])
-    facts = [[sidx[f.study], iidx[f.intervention], oidx[f.outcome], f.direction, f.findings, f.favours]
-             for f in ev.facts]
-    details = [[sidx[x.study], iidx[x.intervention], oidx[x.outcome], x.direction, x.text] for x in ev.details
-               if detailed and x.study in sidx and x.intervention in iidx and x.outcome in oidx]
+        interventions.append(
+            [
+                inv.label if intervention_labels else "",
+                sidx.get(inv.study, -1),
+                gidx.get(inv.group, -1) if inv.group is not None else -1,
+                [cidx[c] for c in inv.components if c in cidx],
+            ]
+        )
+    facts = [
+        [sidx[f.study], iidx[f.intervention], oidx[f.outcome], f.direction, f.findings, f.favours] for f in ev.facts
+    ]
+    details = [
+        [sidx[x.study], iidx[x.intervention], oidx[x.outcome], x.direction, x.text]
+        for x in ev.details
+        if detailed and x.study in sidx and x.intervention in iidx and x.outcome in oidx
+    ]
     return {
         "directions": [label for _, label in DIRECTIONS] + ["other"],
         # the colour rule, worked out here once: the page only adds studies up and looks colours up
-        "studyDirections": list(STUDY_DIRECTION_WORDS), "scale": colour_table(), "meaning": COLOUR_MEANING,
-        "mark": COMPARATOR_MARK, "markMeaning": MARK_MEANING, "markColour": COMPARATOR_COLOUR,
-        "facetNames": list(FACETS), "facets": [facet_values[k] for k in FACETS],
+        "studyDirections": list(STUDY_DIRECTION_WORDS),
+        "scale": colour_table(),
+        "meaning": COLOUR_MEANING,
+        "mark": COMPARATOR_MARK,
+        "markMeaning": MARK_MEANING,
+        "markColour": COMPARATOR_COLOUR,
+        "facetNames": list(FACETS),
+        "facets": [facet_values[k] for k in FACETS],
         "designs": designs,
         "groups": [[n, label] for n, label in groups],
         "domains": [label for _, label in domains],
-        "outcomes": [[ev.outcome_label(o), [domidx[d] for d in ev.outcomes[o].domains if d in domidx]]
-                     for o in outcome_ids],
+        "outcomes": [
+            [ev.outcome_label(o), [domidx[d] for d in ev.outcomes[o].domains if d in domidx]] for o in outcome_ids
+        ],
         "components": [[ev.component_label(c), [cidx[a] for a in ev.ancestors(c) if a in cidx]] for c in comp_ids],
-        "studies": studies, "interventions": interventions, "facts": facts, "details": details,
+        "studies": studies,
+        "interventions": interventions,
+        "facts": facts,
+        "details": details,
         "listLimit": STUDY_LIST_LIMIT,
         # the page says what it leaves out, so that a missing citation is not read as none
-        "leftOut": "" if detailed else (
+        "leftOut": ""
+        if detailed
+        else (
             f"With more than {DETAIL_LIMIT:,} studies the panels leave out citations, secondary reports and each "
             "finding's estimate, instrument and time point; `ipvkg query effect_estimates` and `ipvkg explain KEY` "
-            "give them."),
-        "_index": {"outcome": oidx, "component": cidx, "intervention": iidx, "domain": domidx, "study": sidx,
-                   "group": gidx},
+            "give them."
+        ),
+        "_index": {
+            "outcome": oidx,
+            "component": cidx,
+            "intervention": iidx,
+            "domain": domidx,
+            "study": sidx,
+            "group": gidx,
+        },
     }
 
 
-def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact], Iterable[int]]
-                 ) -> dict[str, Any]:
+def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact], Iterable[int]]) -> dict[str, Any]:
     """Each study's direction in each unit of a page (cell, node or line), worked out in Python for every choice
     of the filters that change which of a study's findings a unit holds: review group and outcome.
 
@@ -210,7 +267,8 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
         if combo not in keys_of:
             outcome = ev.outcomes.get(f.outcome)
             outs = ["", f"o:{index['outcome'][f.outcome]}"] + [
-                f"d:{index['domain'][d]}" for d in (outcome.domains if outcome else ()) if d in index["domain"]]
+                f"d:{index['domain'][d]}" for d in (outcome.domains if outcome else ()) if d in index["domain"]
+            ]
             keys_of[combo] = [f"{g}|{o}" for g in ("", group) for o in outs]
         s = index["study"][f.study]
         side, n = f.favours, f.findings
@@ -237,7 +295,7 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
         by = pairs[pair]
         u, s = divmod(pair, n_studies)
         if len(by) == 1:  # one group and outcome: every choice that keeps the entry keeps all its findings
-            (combo, sides), = by.items()
+            ((combo, sides),) = by.items()
             whole = code[direction_of_sides(*sides)]
             member = combo_member[combo]
         else:
@@ -266,9 +324,15 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
         members.append(member)
     # the commonest sets of choices get the shortest numbers
     ranked = {m: i for i, (m, _) in enumerate(Counter(members).most_common())}
-    return {"keys": keys, "units": runs, "studies": studies, "directions": "".join(directions),
-            "sets": [ranked[m] for m in members], "setKeys": [list(m) for m in ranked],
-            "changed": {str(k): v for k, v in sorted(changed.items())}}
+    return {
+        "keys": keys,
+        "units": runs,
+        "studies": studies,
+        "directions": "".join(directions),
+        "sets": [ranked[m] for m in members],
+        "setKeys": [list(m) for m in ranked],
+        "changed": {str(k): v for k, v in sorted(changed.items())},
+    }
 
 
 def slice_entries(slices: dict[str, Any], key: str) -> list[int]:
@@ -319,9 +383,16 @@ def network_page(ev: Evidence, g: nx.DiGraph, layout: Layout, note: str = "") ->
         nidx[n] = len(nodes)
         nodes.append([kind_code[kind], ref, cols[col], round(TOP_PX + (row + 0.5) * ROW_PX, 1)])
     edges = [[nidx[a], nidx[b]] for a, b in g.edges if a in nidx and b in nidx]
-    headers = [[layout.kinds[c], text, round(TOP_PX + (first - 0.5) * ROW_PX, 1), cols[c],
-                [nidx[n] for n in layout.columns[layout.kinds[c]] if n in nidx and first <= layout.pos[n][1] <= last]]
-               for c, text, first, last in layout.headers]
+    headers = [
+        [
+            layout.kinds[c],
+            text,
+            round(TOP_PX + (first - 0.5) * ROW_PX, 1),
+            cols[c],
+            [nidx[n] for n in layout.columns[layout.kinds[c]] if n in nidx and first <= layout.pos[n][1] <= last],
+        ]
+        for c, text, first, last in layout.headers
+    ]
     eidx = {(a, b): len(nodes) + k for k, (a, b) in enumerate((a, b) for a, b in g.edges if a in nidx and b in nidx)}
 
     drawn = "intervention" in layout.kinds
@@ -331,9 +402,16 @@ def network_page(ev: Evidence, g: nx.DiGraph, layout: Layout, note: str = "") ->
         return [u for u in (nidx.get(p) if isinstance(p, str) else eidx.get(p) for p in places) if u is not None]
 
     data["slices"] = study_slices(ev, index, units)
-    data["net"] = {"nodes": nodes, "edges": edges, "headers": headers, "width": width,
-                   "height": round(TOP_PX + (layout.rows + 1) * ROW_PX), "kinds": layout.kinds,
-                   "cols": cols[: len(layout.kinds)], "note": note}
+    data["net"] = {
+        "nodes": nodes,
+        "edges": edges,
+        "headers": headers,
+        "width": width,
+        "height": round(TOP_PX + (layout.rows + 1) * ROW_PX),
+        "kinds": layout.kinds,
+        "cols": cols[: len(layout.kinds)],
+        "note": note,
+    }
     return _page("Intervention network", data, NETWORK_JS)
 
 
@@ -341,8 +419,11 @@ def _columns_px(g: nx.DiGraph, layout: Layout) -> tuple[list[int], int]:
     """Column x positions (pixels) from the widths of the labels each column carries (12 px text)."""
 
     def widest(kind: str, chars: int, headings: bool = True) -> float:
-        texts = [d["label"] if kind != "intervention" else f"{d.get('study', '')}: {d['label']}"
-                 for _, d in g.nodes(data=True) if d["kind"] == kind]
+        texts = [
+            d["label"] if kind != "intervention" else f"{d.get('study', '')}: {d['label']}"
+            for _, d in g.nodes(data=True)
+            if d["kind"] == kind
+        ]
         if headings:
             texts += [t for c, t, *_ in layout.headers if layout.kinds[c] == kind]
         return max([text_width(t[:chars], 9) * 96 for t in texts] + [60])
@@ -355,7 +436,7 @@ def _columns_px(g: nx.DiGraph, layout: Layout) -> tuple[list[int], int]:
         if kind == "intervention":
             x += min(widest("intervention", 80), 560) + 22
         elif kind == "component":
-            x += (max(220, widest("component", 44) + 80) if cols else widest("component", 44) + 22)
+            x += max(220, widest("component", 44) + 80) if cols else widest("component", 44) + 22
         else:
             x += 260
         cols.append(round(x))
@@ -367,8 +448,10 @@ def gapmap_page(ev: Evidence, gm) -> str:
     """The interactive evidence-and-gap map: a table whose cells are recounted per filter."""
     data = evidence_payload(ev)
     index = data.pop("_index")
-    data["gap"] = {"rows": [[index["component"][r.iri], r.depth, r.narrower] for r in gm.rows],
-                   "cols": [index["domain"][iri] for iri, _ in gm.columns]}
+    data["gap"] = {
+        "rows": [[index["component"][r.iri], r.depth, r.narrower] for r in gm.rows],
+        "cols": [index["domain"][iri] for iri, _ in gm.columns],
+    }
     nc = len(gm.columns)
     data["slices"] = study_slices(ev, index, lambda f: [i * nc + j for i, j in gm.fact_cells(f)])
     return _page("Evidence-and-gap map", data, GAPMAP_JS)
@@ -376,8 +459,10 @@ def gapmap_page(ev: Evidence, gm) -> str:
 
 def _page(title: str, data: dict, page_js: str) -> str:
     script = COMMON_JS + page_js
-    csp = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(CSS)}; "
-           "img-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'")
+    csp = (
+        f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(CSS)}; "
+        "img-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -96,13 +96,13 @@ class Study:
     label: str
     title: str = ""
     year: int | None = None
-    design: str | None = None        # design class IRI
+    design: str | None = None  # design class IRI
     design_label: str = ""
-    citation: str = ""               # authors (year). report title. journal.
+    citation: str = ""  # authors (year). report title. journal.
     sample_size: int | None = None
-    pmid: str | None = None          # digits only
-    doi: str | None = None           # an https://doi.org/10.... IRI
-    link: "Link | None" = None       # where every link to the study goes (:func:`study_link`)
+    pmid: str | None = None  # digits only
+    doi: str | None = None  # an https://doi.org/10.... IRI
+    link: "Link | None" = None  # where every link to the study goes (:func:`study_link`)
     secondary: tuple["SecondaryReport", ...] = ()  # its other reports, each with its role
 
 
@@ -110,8 +110,8 @@ class Study:
 class Intervention:
     iri: str
     label: str
-    study: str                       # study IRI
-    group: int | None = None         # the inferred review group number
+    study: str  # study IRI
+    group: int | None = None  # the inferred review group number
     components: tuple[str, ...] = ()  # component class IRIs
 
 
@@ -122,9 +122,9 @@ class Fact:
     study: str
     intervention: str
     outcome: str
-    direction: int                   # index into DIRECTIONS, or OTHER_DIRECTION
+    direction: int  # index into DIRECTIONS, or OTHER_DIRECTION
     findings: int
-    favours: int = 2                 # index into SIDES: the side the findings' estimates favour (unclear if unsaid)
+    favours: int = 2  # index into SIDES: the side the findings' estimates favour (unclear if unsaid)
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class FindingDetail:
     study: str
     intervention: str
     outcome: str
-    direction: int                   # index into DIRECTIONS, or OTHER_DIRECTION
+    direction: int  # index into DIRECTIONS, or OTHER_DIRECTION
     number: int | None
     text: str
 
@@ -150,7 +150,7 @@ class Component:
 class Outcome:
     iri: str
     label: str
-    domains: tuple[str, ...] = ()    # outcome-domain IRIs (direct subclasses of ipv:Outcome) it falls in
+    domains: tuple[str, ...] = ()  # outcome-domain IRIs (direct subclasses of ipv:Outcome) it falls in
 
 
 @dataclass
@@ -161,9 +161,9 @@ class Evidence:
     interventions: dict[str, Intervention]
     facts: list[Fact]
     components: dict[str, Component]
-    domains: dict[str, str]          # domain IRI -> label
+    domains: dict[str, str]  # domain IRI -> label
     outcomes: dict[str, Outcome]
-    groups: dict[int, str]           # review group number -> label
+    groups: dict[int, str]  # review group number -> label
     designs: dict[str, Component] = field(default_factory=dict)  # design class -> label, broader designs
     details: list[FindingDetail] = field(default_factory=list)
     # study -> facet (country, population, setting, risk_of_bias) -> its values' labels, sorted
@@ -336,8 +336,16 @@ def citation(authors: str | None, year: Any, title: str | None, journal: str | N
 
 
 #: the questions :func:`load_evidence` asks, in the order it asks them
-QUESTIONS = ("network_components", "network_outcomes", "network_designs", "network_studies", "network_interventions",
-             "network_edges", "network_findings", "network_study_facets")
+QUESTIONS = (
+    "network_components",
+    "network_outcomes",
+    "network_designs",
+    "network_studies",
+    "network_interventions",
+    "network_edges",
+    "network_findings",
+    "network_study_facets",
+)
 #: the study facets the pages filter by, in the order they show them
 FACETS = ("country", "population", "setting", "risk_of_bias")
 #: Up to this many studies the pages show citations, secondary reports and each finding's details (estimate, CI,
@@ -373,8 +381,10 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         domains.setdefault(r["domain_iri"], _label(r["domain"], r["domain_iri"]))
         outcome_domains[r["outcome_iri"]].add(r["domain_iri"])
         outcome_labels.setdefault(r["outcome_iri"], _label(r["outcome"], r["outcome_iri"]))
-    outcomes = {o: Outcome(o, outcome_labels[o], tuple(sorted(ds, key=lambda d: domains[d].lower())))
-                for o, ds in outcome_domains.items()}
+    outcomes = {
+        o: Outcome(o, outcome_labels[o], tuple(sorted(ds, key=lambda d: domains[d].lower())))
+        for o, ds in outcome_domains.items()
+    }
     del outcome_rows
 
     design_labels: dict[str, str] = {}
@@ -399,14 +409,20 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         year = first["year"] if isinstance(first["year"], int) else None
         n = first.get("sample_size")
         studies[iri] = Study(
-            iri=iri, label=_label(first["study"], iri), title=str(first["title"] or ""), year=year,
-            design=first["design_iri"], sample_size=n if isinstance(n, int) else None,
+            iri=iri,
+            label=_label(first["study"], iri),
+            title=str(first["title"] or ""),
+            year=year,
+            design=first["design_iri"],
+            sample_size=n if isinstance(n, int) else None,
             design_label=_label(first["design"], first["design_iri"]) if first["design_iri"] else "",
             citation=citation(main.get("authors"), main.get("report_year"), report_title, main.get("journal")),
             # the main report's own identifiers only: a protocol's PMID is not the study's paper
-            pmid=_pmid(main.get("pmid")), doi=_doi(main.get("doi")),
+            pmid=_pmid(main.get("pmid")),
+            doi=_doi(main.get("doi")),
             link=study_link(main.get("pmid"), main.get("doi"), main.get("source_url")),
-            secondary=secondary_reports(rows, main))
+            secondary=secondary_reports(rows, main),
+        )
     del by_study
 
     parts = ask(store, "network_interventions").rows
@@ -433,8 +449,16 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
     facts = []
     for r in ask(store, "network_edges").rows:
         study, arm, outcome = r["study_iri"], r["intervention_iri"], r["outcome_iri"]
-        facts.append(Fact(study, arm, outcome, DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION),
-                          int(r["findings"] or 0), SIDE_INDEX.get(r.get("favours_iri") or "", SIDES.index("unclear"))))
+        facts.append(
+            Fact(
+                study,
+                arm,
+                outcome,
+                DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION),
+                int(r["findings"] or 0),
+                SIDE_INDEX.get(r.get("favours_iri") or "", SIDES.index("unclear")),
+            )
+        )
         if arm not in interventions:  # a finding's arm that no study ipv:evaluates
             interventions[arm] = Intervention(arm, ns.local_name(arm), study)
         if study not in studies:
@@ -448,8 +472,16 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
             text = finding_detail(r)
             if text:
                 number = r["number"] if isinstance(r["number"], int) else None
-                details.append(FindingDetail(r["study_iri"], r["intervention_iri"], r["outcome_iri"],
-                                             DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION), number, text))
+                details.append(
+                    FindingDetail(
+                        r["study_iri"],
+                        r["intervention_iri"],
+                        r["outcome_iri"],
+                        DIRECTION_INDEX.get(r["direction_iri"], OTHER_DIRECTION),
+                        number,
+                        text,
+                    )
+                )
         details.sort(key=lambda d: (d.study, d.number or 0, d.text))
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     levels: set[str] = set()
@@ -460,8 +492,19 @@ def load_evidence(store: GraphStore, ask: Callable[..., ResultTable] = run_quest
         elif r["facet"] in FACETS and r["study_iri"] in studies:
             found[r["study_iri"]][r["facet"]].add(value)
     facets = {s: {k: tuple(sorted(v, key=str.lower)) for k, v in sorted(by.items())} for s, by in found.items()}
-    return Evidence(studies, interventions, facts, components, domains, outcomes, dict(sorted(groups.items())),
-                    designs, details, facets, tuple(sorted(levels, key=str.lower)))
+    return Evidence(
+        studies,
+        interventions,
+        facts,
+        components,
+        domains,
+        outcomes,
+        dict(sorted(groups.items())),
+        designs,
+        details,
+        facets,
+        tuple(sorted(levels, key=str.lower)),
+    )
 
 
 def _number(value: Any) -> str:
@@ -550,8 +593,12 @@ class Tally:
             out["share_improved"] = round(self.share_improved, 4)
         out["direction"] = self.direction
         counts = self.direction_counts
-        out.update(n_studies_favouring=counts.favouring, n_studies_against=counts.against,
-                   n_studies_conflicting=counts.conflicting, n_studies_unclear=counts.unclear)
+        out.update(
+            n_studies_favouring=counts.favouring,
+            n_studies_against=counts.against,
+            n_studies_conflicting=counts.conflicting,
+            n_studies_unclear=counts.unclear,
+        )
         if self.n_studies:
             out["share_favouring"] = round(counts.favouring / self.n_studies, 4)
         if lists:
@@ -577,13 +624,16 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
     n_studies = len({f.study for f in ev.facts})
     lists = n_studies <= LIST_LIMIT if lists is None else lists
     g = nx.DiGraph()
-    g.graph.update(name="ipvkg intervention network",
-                   description="intervention -> component (studies) -> outcome (studies, findings by direction); "
-                               "share_favouring = studies whose findings favour the intervention (70 % rule) / "
-                               "studies; share_improved = improved findings / all findings",
-                   n_studies=n_studies, n_interventions=len({f.intervention for f in ev.facts}),
-                   n_findings=ev.n_findings,
-                   study_lists="included" if lists else f"left out ({n_studies} studies, more than {LIST_LIMIT})")
+    g.graph.update(
+        name="ipvkg intervention network",
+        description="intervention -> component (studies) -> outcome (studies, findings by direction); "
+        "share_favouring = studies whose findings favour the intervention (70 % rule) / "
+        "studies; share_improved = improved findings / all findings",
+        n_studies=n_studies,
+        n_interventions=len({f.intervention for f in ev.facts}),
+        n_findings=ev.n_findings,
+        study_lists="included" if lists else f"left out ({n_studies} studies, more than {LIST_LIMIT})",
+    )
     kinds: dict[str, str] = {}
     for f in ev.facts:
         kinds[f.outcome] = "outcome"
@@ -596,8 +646,12 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
         if kind == "intervention":
             inv = ev.interventions[iri]
             st = ev.studies.get(inv.study)
-            attrs.update(study=ev.study_label(inv.study), study_iri=inv.study, study_link=ev.study_href(inv.study),
-                         secondary_reports=[x.describe() for x in st.secondary] if st else [])
+            attrs.update(
+                study=ev.study_label(inv.study),
+                study_iri=inv.study,
+                study_link=ev.study_href(inv.study),
+                secondary_reports=[x.describe() for x in st.secondary] if st else [],
+            )
             if inv.group is not None:
                 attrs.update(group=inv.group, group_label=ev.groups.get(inv.group, ""))
         elif kind == "component":
@@ -607,19 +661,21 @@ def network(ev: Evidence, interventions: bool = True, lists: bool | None = None)
         else:
             o = ev.outcomes.get(iri)
             if o and o.domains:
-                attrs.update(domain=ev.domains.get(o.domains[0], ns.local_name(o.domains[0])),
-                             domain_iri=o.domains[0])
+                attrs.update(domain=ev.domains.get(o.domains[0], ns.local_name(o.domains[0])), domain_iri=o.domains[0])
         attrs.update(nodes[iri].attributes(ev, lists))
         g.add_node(iri, **attrs)
-    for (a, b), tally in sorted(edges.items(), key=lambda e: (order[kinds[e[0][0]]], g.nodes[e[0][0]]["label"].lower(),
-                                                              g.nodes[e[0][1]]["label"].lower())):
+    for (a, b), tally in sorted(
+        edges.items(),
+        key=lambda e: (order[kinds[e[0][0]]], g.nodes[e[0][0]]["label"].lower(), g.nodes[e[0][1]]["label"].lower()),
+    ):
         kind = "has_component" if kinds[a] == "intervention" else "tested_on"
         g.add_edge(a, b, kind=kind, weight=tally.n_studies, **tally.attributes(ev, lists))
     return g
 
 
-def network_tallies(ev: Evidence, facts: Iterable[Fact], interventions: bool = True
-                    ) -> tuple[dict[str, Tally], dict[tuple[str, str], Tally]]:
+def network_tallies(
+    ev: Evidence, facts: Iterable[Fact], interventions: bool = True
+) -> tuple[dict[str, Tally], dict[tuple[str, str], Tally]]:
     """The tallies of each node and edge of :func:`network` over ``facts`` (all of them, or a page's slice).
 
     :param interventions: count the intervention nodes and intervention -> component edges too.
@@ -674,13 +730,21 @@ def study_network(ev: Evidence, limit: int = STUDY_NETWORK_LIMIT) -> nx.Graph:
     for inv in ev.interventions.values():
         studies[inv.study].update(inv.components)
     if len(studies) > limit:
-        raise PicturesError(f"the study network of {len(studies)} studies is too large to build (limit {limit}); "
-                            "use the component-outcome network instead")
+        raise PicturesError(
+            f"the study network of {len(studies)} studies is too large to build (limit {limit}); "
+            "use the component-outcome network instead"
+        )
     g = nx.Graph(name="ipvkg studies linked by shared components")
     for s in sorted(studies, key=lambda s: (ev.study_label(s).lower(), s)):
         st = ev.studies.get(s)
-        g.add_node(s, label=ev.study_label(s), title=st.title if st else "", link=ev.study_href(s),
-                   secondary_reports=[x.describe() for x in st.secondary] if st else [], n_components=len(studies[s]))
+        g.add_node(
+            s,
+            label=ev.study_label(s),
+            title=st.title if st else "",
+            link=ev.study_href(s),
+            secondary_reports=[x.describe() for x in st.secondary] if st else [],
+            n_components=len(studies[s]),
+        )
     for a, b in combinations(list(g.nodes), 2):
         shared = studies[a] & studies[b]
         if shared:
@@ -692,6 +756,7 @@ def study_network(ev: Evidence, limit: int = STUDY_NETWORK_LIMIT) -> nx.Graph:
 # --------------------------------------------------------------------------------------------- exports
 def interchange_copy(g: nx.Graph) -> nx.Graph:
     """A copy whose attributes GraphML and GEXF can hold: lists joined with '; ', None dropped."""
+
     def clean(d: dict) -> dict:
         out = {}
         for k, v in d.items():
@@ -720,8 +785,10 @@ def write_gexf(g: nx.Graph, path: Path, positions: dict[str, tuple[float, float]
     h = interchange_copy(g)
     for n, d in h.nodes(data=True):
         r, gr, b = hex_rgb(share_colour(d.get("share_favouring")))
-        viz: dict[str, Any] = {"color": {"r": r, "g": gr, "b": b, "a": 1.0},
-                               "size": float(node_size_units(d.get("n_studies", 1)))}
+        viz: dict[str, Any] = {
+            "color": {"r": r, "g": gr, "b": b, "a": 1.0},
+            "size": float(node_size_units(d.get("n_studies", 1))),
+        }
         if positions and n in positions:
             x, y = positions[n]
             viz["position"] = {"x": float(x), "y": float(y), "z": 0.0}
@@ -777,9 +844,11 @@ def hex_rgb(colour: str) -> tuple[int, int, int]:
 
 def text_colour(background: str) -> str:
     """Black or white, whichever reads better on ``background`` (WCAG relative luminance)."""
+
     def lin(c: int) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
     r, g, b = (lin(c) for c in hex_rgb(background))
     lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
     return "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
@@ -850,20 +919,24 @@ def layered_layout(g: nx.DiGraph) -> Layout:
     for _ in range(6):  # a few barycentre sweeps settle the order
         cplace = {n: i for i, n in enumerate(comps)}
         ob = {n: _bary(n, g, cplace, len(comps) / 2) for n in outs}
-        dmean = {d: sum(ob[n] for n in outs if domain_of[n] == d) / max(1, sum(domain_of[n] == d for n in outs))
-                 for d in domains}
+        dmean = {
+            d: sum(ob[n] for n in outs if domain_of[n] == d) / max(1, sum(domain_of[n] == d for n in outs))
+            for d in domains
+        }
         domains.sort(key=lambda d: (dmean[d], d.lower()))
         outs.sort(key=lambda n: (domains.index(domain_of[n]), ob[n], label(n)))
         oplace = {n: i for i, n in enumerate(outs)}
         comps.sort(key=lambda n: (_bary(n, g, oplace, len(outs) / 2), label(n)))
     cplace = {n: i for i, n in enumerate(comps)}
     group_of = {n: g.nodes[n].get("group") for n in by_kind.get("intervention", [])}
-    invs = sorted(group_of, key=lambda n: (group_of[n] is None, group_of[n] or 0,
-                                           _bary(n, g, cplace, len(comps) / 2), label(n)))
+    invs = sorted(
+        group_of, key=lambda n: (group_of[n] is None, group_of[n] or 0, _bary(n, g, cplace, len(comps) / 2), label(n))
+    )
     heading = {n: group_heading(group_of[n], g.nodes[n].get("group_label", "")) for n in invs}
 
-    def stack(members: list[str], key: dict[str, str]
-              ) -> tuple[dict[str, float], list[tuple[str, float, float]], float]:
+    def stack(
+        members: list[str], key: dict[str, str]
+    ) -> tuple[dict[str, float], list[tuple[str, float, float]], float]:
         rows: dict[str, float] = {}
         spans: list[tuple[str, float, float]] = []
         row = 0.0

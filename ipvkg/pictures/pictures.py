@@ -30,9 +30,22 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MPath  # noqa: E402
 
-from .network import (COLOUR_MEANING, COMPARATOR_COLOUR, DRAW_LIMIT, EXPORT_LIMIT,  # noqa: E402
-                      Evidence, Layout, PicturesError, layered_layout,
-                      load_evidence, network, share_colour, write_gexf, write_graphml, write_node_link)
+from .network import (
+    COLOUR_MEANING,
+    COMPARATOR_COLOUR,
+    DRAW_LIMIT,
+    EXPORT_LIMIT,  # noqa: E402
+    Evidence,
+    Layout,
+    PicturesError,
+    layered_layout,
+    load_evidence,
+    network,
+    share_colour,
+    write_gexf,
+    write_graphml,
+    write_node_link,
+)
 from ..base.output import OutputFolder, Staging  # noqa: E402
 from ..questions.queries import run_question  # noqa: E402
 from ..questions.kept import open_store  # noqa: E402
@@ -44,13 +57,16 @@ from .style import DPI, PNG_META, SVG_META, _n, empty_picture, share_colourbar, 
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
 
+
 def intervention_caption(study: str, label: str) -> str:
     return f"{study}: {label}" if study else label
 
 
 def omitted_note(n_interventions: int, limit: int = DRAW_LIMIT) -> str:
-    return (f"Intervention layer omitted: {n_interventions:,} interventions, more than the {limit:,} that can be "
-            "drawn legibly; components and outcomes are shown (`ipvkg query network_edges` lists every intervention).")
+    return (
+        f"Intervention layer omitted: {n_interventions:,} interventions, more than the {limit:,} that can be "
+        "drawn legibly; components and outcomes are shown (`ipvkg query network_edges` lists every intervention)."
+    )
 
 
 # --------------------------------------------------------------------------------------------- network picture
@@ -93,8 +109,9 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
     texts: dict[str, list[float]] = {"intervention": [], "component": [], "outcome": []}
     for _, d in g.nodes(data=True):
         t = intervention_caption(d.get("study", ""), d["label"]) if d["kind"] == "intervention" else d["label"]
-        texts[d["kind"]].append(text_width(shorten(t, label_chars[d["kind"]]),
-                                           small if d["kind"] == "intervention" else 8.5))
+        texts[d["kind"]].append(
+            text_width(shorten(t, label_chars[d["kind"]]), small if d["kind"] == "intervention" else 8.5)
+        )
     heads: dict[str, list[float]] = {"intervention": [], "outcome": []}
     for col, heading, *_ in layout.headers:
         kind = layout.kinds[col]
@@ -142,26 +159,42 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
             x0 += radius_in(g.nodes[a]["n_studies"])
             x1 -= radius_in(g.nodes[b]["n_studies"])
             mid = (x0 + x1) / 2
-            path = MPath([(x0, y0), (mid, y0), (mid, y1), (x1, y1)],
-                         [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4])
+            path = MPath(
+                [(x0, y0), (mid, y0), (mid, y1), (x1, y1)], [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4]
+            )
             if d["kind"] == "has_component":
                 grey.append(PathPatch(path))
             else:
                 tested.append(PathPatch(path))
                 tested_colours.append(to_rgba(share_colour(d.get("share_favouring")), alpha(d["weight"])))
                 tested_widths.append(lw(d["weight"]))
-        ax.add_collection(PatchCollection(grey, facecolors="none", edgecolors=[to_rgba("#bdbdbd", 0.9)],
-                                          linewidths=0.7, zorder=1), autolim=False)
-        ax.add_collection(PatchCollection(tested, facecolors="none", edgecolors=tested_colours,
-                                          linewidths=tested_widths, zorder=2, capstyle="butt"), autolim=False)
+        ax.add_collection(
+            PatchCollection(grey, facecolors="none", edgecolors=[to_rgba("#bdbdbd", 0.9)], linewidths=0.7, zorder=1),
+            autolim=False,
+        )
+        ax.add_collection(
+            PatchCollection(
+                tested,
+                facecolors="none",
+                edgecolors=tested_colours,
+                linewidths=tested_widths,
+                zorder=2,
+                capstyle="butt",
+            ),
+            autolim=False,
+        )
 
         nodes = list(g.nodes(data=True))
-        ax.scatter([xy[n][0] for n, _ in nodes], [xy[n][1] for n, _ in nodes],
-                   s=[area(d["n_studies"]) for _, d in nodes],
-                   c=[share_colour(d.get("share_favouring")) for _, d in nodes],
-                   # a study favouring the comparator: a thick dark ring of its own, not a shade of the scale
-                   edgecolors=[COMPARATOR_COLOUR if d.get("n_studies_against") else "#222222" for _, d in nodes],
-                   linewidths=[1.8 if d.get("n_studies_against") else 0.6 for _, d in nodes], zorder=4)
+        ax.scatter(
+            [xy[n][0] for n, _ in nodes],
+            [xy[n][1] for n, _ in nodes],
+            s=[area(d["n_studies"]) for _, d in nodes],
+            c=[share_colour(d.get("share_favouring")) for _, d in nodes],
+            # a study favouring the comparator: a thick dark ring of its own, not a shade of the scale
+            edgecolors=[COMPARATOR_COLOUR if d.get("n_studies_against") else "#222222" for _, d in nodes],
+            linewidths=[1.8 if d.get("n_studies_against") else 0.6 for _, d in nodes],
+            zorder=4,
+        )
 
         for n, d in nodes:
             x, y = xy[n]
@@ -169,14 +202,29 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
             col = layout.pos[n][0]
             kind = d["kind"]
             if kind == "intervention":
-                ax.text(x - pad, y, shorten(intervention_caption(d.get("study", ""), d["label"]), 70),
-                        ha="right", va="center", fontsize=small, zorder=5)
+                ax.text(
+                    x - pad,
+                    y,
+                    shorten(intervention_caption(d.get("study", ""), d["label"]), 70),
+                    ha="right",
+                    va="center",
+                    fontsize=small,
+                    zorder=5,
+                )
             elif kind == "component":
                 if col == 0:
                     ax.text(x - pad, y, shorten(d["label"], 36), ha="right", va="center", fontsize=8.5, zorder=5)
                 else:
-                    ax.text(x - pad, y, shorten(d["label"], 36), ha="right", va="center", fontsize=8.5, zorder=5,
-                            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+                    ax.text(
+                        x - pad,
+                        y,
+                        shorten(d["label"], 36),
+                        ha="right",
+                        va="center",
+                        fontsize=8.5,
+                        zorder=5,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
+                    )
             else:
                 ax.text(x + pad, y, shorten(d["label"], 44), ha="left", va="center", fontsize=8.5, zorder=5)
 
@@ -184,39 +232,75 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
             x = xs_in[col]
             y = y_of(first - 1) + 0.02
             kind = layout.kinds[col]
-            ax.text(x - 0.08 if kind == "outcome" else x + 0.08, y, _heading_text(kind, heading),
-                    ha="left" if kind == "outcome" else "right", va="center",
-                    fontsize=small if kind == "intervention" else 7.5, fontweight="bold",
-                    color="#333333")
+            ax.text(
+                x - 0.08 if kind == "outcome" else x + 0.08,
+                y,
+                _heading_text(kind, heading),
+                ha="left" if kind == "outcome" else "right",
+                va="center",
+                fontsize=small if kind == "intervention" else 7.5,
+                fontweight="bold",
+                color="#333333",
+            )
 
         names = COLUMN_TITLES
         for col, kind in enumerate(layout.kinds):
-            ha = "right" if (kind == "intervention" or (kind == "component" and col == 0)) else (
-                "center" if kind == "component" else "left")
-            ax.text(xs_in[col] + (0.1 if ha == "left" else 0), top - 0.12, names[kind], ha=ha, va="bottom",
-                    fontsize=10, fontweight="bold")
+            ha = (
+                "right"
+                if (kind == "intervention" or (kind == "component" and col == 0))
+                else ("center" if kind == "component" else "left")
+            )
+            ax.text(
+                xs_in[col] + (0.1 if ha == "left" else 0),
+                top - 0.12,
+                names[kind],
+                ha=ha,
+                va="bottom",
+                fontsize=10,
+                fontweight="bold",
+            )
 
         gs = g.graph
-        title = ("Interventions, their components and the outcomes they were tested on" if three
-                 else "Intervention components and the outcomes they were tested on")
+        title = (
+            "Interventions, their components and the outcomes they were tested on"
+            if three
+            else "Intervention components and the outcomes they were tested on"
+        )
         fig.text(0.2 / width, 1 - 0.3 / height, title, fontsize=14, fontweight="bold", ha="left", va="center")
-        fig.text(0.2 / width, 1 - 0.62 / height,
-                 f"{_n(gs.get('n_studies', 0), 'study')}, {_n(gs.get('n_interventions', 0), 'intervention')}, "
-                 f"{_n(gs.get('n_findings', 0), 'finding')}. Colour: {COLOUR_MEANING}; dark ring: some "
-                 "study favours the comparator; size and line width: number of studies.", fontsize=9, ha="left",
-                 va="center", color="#333333")
+        fig.text(
+            0.2 / width,
+            1 - 0.62 / height,
+            f"{_n(gs.get('n_studies', 0), 'study')}, {_n(gs.get('n_interventions', 0), 'intervention')}, "
+            f"{_n(gs.get('n_findings', 0), 'finding')}. Colour: {COLOUR_MEANING}; dark ring: some "
+            "study favours the comparator; size and line width: number of studies.",
+            fontsize=9,
+            ha="left",
+            va="center",
+            color="#333333",
+        )
 
         _network_legend(fig, width, height, max_n, max_e, area, lw, three, lift=0.2 * len(note_lines))
         if note_lines:
-            fig.text(0.3 / width, 0.2 / height, "\n".join(note_lines), fontsize=8.5, ha="left", va="bottom",
-                     color="#8a1c1c", style="italic")
+            fig.text(
+                0.3 / width,
+                0.2 / height,
+                "\n".join(note_lines),
+                fontsize=8.5,
+                ha="left",
+                va="bottom",
+                color="#8a1c1c",
+                style="italic",
+            )
         for fmt, target in outputs.items():
             fig.savefig(target, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
         plt.close(fig)
 
 
-COLUMN_TITLES = {"intervention": "Interventions (by inferred review group)", "component": "Components",
-                 "outcome": "Outcomes (by domain)"}
+COLUMN_TITLES = {
+    "intervention": "Interventions (by inferred review group)",
+    "component": "Components",
+    "outcome": "Outcomes (by domain)",
+}
 
 
 def _heading_text(kind: str, heading: str) -> str:
@@ -245,20 +329,46 @@ def _network_legend(fig, width, height, max_n, max_e, area, lw, three: bool, lif
     # colour bar: share improved
     cax = fig.add_axes((0.3 / width, y0 + 0.32 / height, 2.6 / width, 0.14 / height))
     share_colourbar(cax, "horizontal")
-    fig.text(0.3 / width, y0 + 0.56 / height, f"Colour: {COLOUR_MEANING}".replace(" favour ", "\nfavour "),
-             fontsize=8.5, fontweight="bold", ha="left", va="bottom")
-    fig.text(0.3 / width, y0 - 0.18 / height, "Each study once, one direction by the 70 % rule; no clear difference,"
-             " conflicting and unclear are pale.\nDark ring: some study favours the comparator.",
-             fontsize=7, ha="left", va="top", color="#444444")
+    fig.text(
+        0.3 / width,
+        y0 + 0.56 / height,
+        f"Colour: {COLOUR_MEANING}".replace(" favour ", "\nfavour "),
+        fontsize=8.5,
+        fontweight="bold",
+        ha="left",
+        va="bottom",
+    )
+    fig.text(
+        0.3 / width,
+        y0 - 0.18 / height,
+        "Each study once, one direction by the 70 % rule; no clear difference,"
+        " conflicting and unclear are pale.\nDark ring: some study favours the comparator.",
+        fontsize=7,
+        ha="left",
+        va="top",
+        color="#444444",
+    )
 
     lax = fig.add_axes((3.4 / width, y0 - 0.2 / height, (width - 3.6) / width, 0.95 / height))
     lax.set_axis_off()
-    handles = [lax.scatter([], [], s=area(n), c="#bdbdbd", edgecolors="#222222", linewidths=0.6)
-               for n in _nice_counts(max_n)]
+    handles = [
+        lax.scatter([], [], s=area(n), c="#bdbdbd", edgecolors="#222222", linewidths=0.6) for n in _nice_counts(max_n)
+    ]
     labels = [_n(n, "study") for n in _nice_counts(max_n)]
-    first = lax.legend(handles, labels, title="Node size: studies", loc="upper left", ncol=len(handles),
-                       frameon=False, fontsize=7.5, title_fontproperties={"weight": "bold", "size": 8.5},
-                       borderaxespad=0, columnspacing=1.2, handletextpad=0.4, scatterpoints=1)
+    first = lax.legend(
+        handles,
+        labels,
+        title="Node size: studies",
+        loc="upper left",
+        ncol=len(handles),
+        frameon=False,
+        fontsize=7.5,
+        title_fontproperties={"weight": "bold", "size": 8.5},
+        borderaxespad=0,
+        columnspacing=1.2,
+        handletextpad=0.4,
+        scatterpoints=1,
+    )
     lax.add_artist(first)
     ecounts = _nice_counts(max_e)
     ehandles = [Line2D([], [], color="#555555", lw=lw(n)) for n in ecounts]
@@ -266,15 +376,30 @@ def _network_legend(fig, width, height, max_n, max_e, area, lw, three: bool, lif
     if three:
         ehandles.append(Line2D([], [], color="#bdbdbd", lw=0.7))
         elabels.append("intervention has component")
-    lax.legend(ehandles, elabels, title="Component \u2192 outcome line: studies", loc="upper left",
-               bbox_to_anchor=(0.42 if three else 0.5, 1.0), ncol=len(ehandles), frameon=False, fontsize=7.5,
-               title_fontproperties={"weight": "bold", "size": 8.5}, borderaxespad=0, handlelength=2.2,
-               columnspacing=1.2)
+    lax.legend(
+        ehandles,
+        elabels,
+        title="Component \u2192 outcome line: studies",
+        loc="upper left",
+        bbox_to_anchor=(0.42 if three else 0.5, 1.0),
+        ncol=len(ehandles),
+        frameon=False,
+        fontsize=7.5,
+        title_fontproperties={"weight": "bold", "size": 8.5},
+        borderaxespad=0,
+        handlelength=2.2,
+        columnspacing=1.2,
+    )
 
 
 # --------------------------------------------------------------------------------------------- writing
-def network_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Path],
-                  draw_limit: int = DRAW_LIMIT, export_limit: int = EXPORT_LIMIT) -> list[str]:
+def network_files(
+    ev: Evidence,
+    formats: Iterable[str],
+    path: Callable[[str], Path],
+    draw_limit: int = DRAW_LIMIT,
+    export_limit: int = EXPORT_LIMIT,
+) -> list[str]:
     """Write the network in ``formats``; ``path(name)`` gives where each file goes. Returns notes to show."""
 
     formats = list(formats)
@@ -301,8 +426,9 @@ def network_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pa
         write_graphml(export_g, path("network.graphml"))
     if "gexf" in formats:
         export_layout = layout if export_g is draw_g and layout else layered_layout(export_g)
-        write_gexf(export_g, path("network.gexf"),
-                   {n: (c * 400.0, -r * 20.0) for n, (c, r) in export_layout.pos.items()})
+        write_gexf(
+            export_g, path("network.gexf"), {n: (c * 400.0, -r * 20.0) for n, (c, r) in export_layout.pos.items()}
+        )
     if "json" in formats:
         write_node_link(export_g, path("network.json"))
     drawn: dict[str, Path] = {fmt: path(f"network.{fmt}") for fmt in ("png", "svg") if fmt in formats}
@@ -331,8 +457,9 @@ def gapmap_files(ev: Evidence, formats: Iterable[str], path: Callable[[str], Pat
 ask_for_pictures = functools.partial(run_question, require_graph=False)
 
 
-def write_pictures(store: GraphStore, staging: OutputFolder, ask: Callable[..., ResultTable] = ask_for_pictures
-                   ) -> dict[str, float]:
+def write_pictures(
+    store: GraphStore, staging: OutputFolder, ask: Callable[..., ResultTable] = ask_for_pictures
+) -> dict[str, float]:
     """Write every picture of the build into ``staging``; returns seconds per stage.
 
     ``ask`` answers the network's questions (a build's keeps the answers: ``queries.keeping_answers``).
@@ -367,8 +494,10 @@ def evidence_from(store_selector: str | None, graph: str | None = None) -> Evide
         raise PicturesError(missing)
     if not ev.facts:
         where = store_selector or "memory:build"
-        raise PicturesError(f"{where} holds no findings to draw; run `ipvkg build` first, or point --store at a "
-                            "built graph (memory:DIR, oxigraph:DIR or sparql:URL)")
+        raise PicturesError(
+            f"{where} holds no findings to draw; run `ipvkg build` first, or point --store at a "
+            "built graph (memory:DIR, oxigraph:DIR or sparql:URL)"
+        )
     return ev
 
 
@@ -376,8 +505,9 @@ def evidence_from(store_selector: str | None, graph: str | None = None) -> Evide
 PICTURE_KINDS = {"network": (NETWORK_FORMATS, "network_files"), "gapmap": (GAPMAP_FORMATS, "gapmap_files")}
 
 
-def picture_files(kind: str, store: str | None, out: Path | str, formats: Iterable[str] | None = None,
-                  graph: str | None = None) -> tuple[list[str], list[Path]]:
+def picture_files(
+    kind: str, store: str | None, out: Path | str, formats: Iterable[str] | None = None, graph: str | None = None
+) -> tuple[list[str], list[Path]]:
     """Draw the network or the gap map of a store into ``out`` as a whole (never half-written).
 
     :param kind: ``network`` (GraphML, GEXF, JSON, PNG, SVG, HTML) or ``gapmap`` (PNG, SVG, HTML, CSV).
@@ -397,6 +527,7 @@ def picture_files(kind: str, store: str | None, out: Path | str, formats: Iterab
             notes = writer(ev, chosen, staging.path)
             written = sorted(out / p.relative_to(staging.dir) for p in staging.dir.rglob("*") if p.is_file())
     except OSError as exc:
-        raise PicturesError(f"cannot write the pictures to {out}: {exc.strerror or exc}; "
-                            "give --out a writable directory") from None
+        raise PicturesError(
+            f"cannot write the pictures to {out}: {exc.strerror or exc}; give --out a writable directory"
+        ) from None
     return list(notes or []), written

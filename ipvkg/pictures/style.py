@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # matplotlib's names of its settings, for the annotation only
 
 #: Fixed settings so that the same graph always gives byte-identical pictures.
 RC: dict[RcKeyType, Any] = {
-    "svg.fonttype": "none",       # text stays text in the SVG: searchable, editable in a vector editor
-    "svg.hashsalt": "ipvkg",      # stable element ids
+    "svg.fonttype": "none",  # text stays text in the SVG: searchable, editable in a vector editor
+    "svg.hashsalt": "ipvkg",  # stable element ids
     "font.family": "DejaVu Sans",
     "font.size": 8,
     "path.simplify": False,
@@ -45,15 +45,19 @@ def styled():
         yield
 
 
-
 def share_colourbar(cax, orientation: Literal["vertical", "horizontal"]):
     """A colour bar of :data:`ipvkg.pictures.network.SHARE_SCALE`'s bins (0 % alone, then quarters), in percent."""
     import matplotlib.colorbar as mcb
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     bounds = [-0.1] + [bound for bound, _ in SHARE_SCALE]  # 0 % is a bin of its own
-    cb = mcb.ColorbarBase(cax, cmap=ListedColormap(SHARE_COLOURS), norm=BoundaryNorm(bounds, len(SHARE_COLOURS)),
-                          orientation=orientation, spacing="uniform")
+    cb = mcb.ColorbarBase(
+        cax,
+        cmap=ListedColormap(SHARE_COLOURS),
+        norm=BoundaryNorm(bounds, len(SHARE_COLOURS)),
+        orientation=orientation,
+        spacing="uniform",
+    )
     cb.set_ticks([(a + b) / 2 for a, b in zip(bounds, bounds[1:])])
     cb.set_ticklabels([entry["label"] for entry in colour_table()])
     cb.ax.tick_params(labelsize=7, length=0)
@@ -101,8 +105,15 @@ def empty_picture(title: str, outputs: dict[str, Path]) -> None:
     with styled():
         fig = plt.figure(figsize=(8, 2.5))
         fig.text(0.04, 0.75, title, fontsize=14, fontweight="bold", ha="left")
-        fig.text(0.04, 0.4, "No findings to draw: the graph holds no ipv:Finding with an outcome under ipv:Outcome\n"
-                 "(is the ontology graph loaded?).", fontsize=10, ha="left", color="#8a1c1c")
+        fig.text(
+            0.04,
+            0.4,
+            "No findings to draw: the graph holds no ipv:Finding with an outcome under ipv:Outcome\n"
+            "(is the ontology graph loaded?).",
+            fontsize=10,
+            ha="left",
+            color="#8a1c1c",
+        )
         for fmt, path in outputs.items():
             fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
         plt.close(fig)

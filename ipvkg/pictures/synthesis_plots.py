@@ -23,8 +23,14 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from .style import DPI, PNG_META, SVG_META, shorten, styled  # noqa: E402
-from ..questions.synthesis import (RULES, PooledOutcome, StudyInCell, Synthesis, SynthesisRow,  # noqa: E402
-                                   synthesis_records)
+from ..questions.synthesis import (
+    RULES,
+    PooledOutcome,
+    StudyInCell,
+    Synthesis,
+    SynthesisRow,  # noqa: E402
+    synthesis_records,
+)
 
 #: study direction -> (marker, colour, words for the legend); the one colour rule of the synthesis pictures
 DIRECTION_STYLE = {
@@ -62,8 +68,7 @@ def marker_size(sample_size: int | None) -> float:
 
 def _save(fig, outputs: dict[str, Path]) -> None:
     for fmt, path in outputs.items():
-        fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META,
-                    bbox_inches="tight")
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -105,8 +110,16 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
                     ys.append(y)
         for (direction, rct, size), (xs, ys) in sorted(points.items()):
             marker, colour, _ = DIRECTION_STYLE[direction]
-            ax.plot(xs, ys, marker=marker, markersize=size, markerfacecolor=colour if rct else "white",
-                    markeredgecolor=colour, markeredgewidth=1.2, linestyle="none")
+            ax.plot(
+                xs,
+                ys,
+                marker=marker,
+                markersize=size,
+                markerfacecolor=colour if rct else "white",
+                markeredgecolor=colour,
+                markeredgewidth=1.2,
+                linestyle="none",
+            )
         labels, previous = [], None
         for component, label in shown:
             rob = risk_of_bias[(component, label)]
@@ -114,8 +127,14 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
             labels.append(text + (f" (RoB: {rob})" if rob else ""))
             previous = component
         ax.set_yticks(range(len(shown)), labels, fontsize=6.5)
-        ax.set_xticks(range(len(domains)), [shorten(d, 26) for d in domains], rotation=60, ha="left", fontsize=7,
-                      rotation_mode="anchor")
+        ax.set_xticks(
+            range(len(domains)),
+            [shorten(d, 26) for d in domains],
+            rotation=60,
+            ha="left",
+            fontsize=7,
+            rotation_mode="anchor",
+        )
         ax.set_xlim(-0.6, len(domains) - 0.4)
         ax.set_ylim(len(shown) - 0.5, -0.5)
         ax.grid(True, color="#eeeeee", linewidth=0.5)
@@ -125,19 +144,64 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
         if len(rows) > len(shown):
             title += f"\nfirst {len(shown)} of {len(rows)} study x component rows drawn; all in synthesis.csv"
         ax.set_title(title, fontsize=9, loc="left", pad=70)
-        handles = [Line2D([], [], marker=m, color=c, markerfacecolor=c, linestyle="none", label=words)
-                   for m, c, words in DIRECTION_STYLE.values()]
-        handles += [Line2D([], [], marker="o", color="#555555", markerfacecolor="#555555", linestyle="none",
-                           label="filled: RCT (incl. cluster RCT)"),
-                    Line2D([], [], marker="o", color="#555555", markerfacecolor="white", linestyle="none",
-                           label="hollow: other design")]
-        handles += [Line2D([], [], marker="o", color="#555555", markerfacecolor="white", linestyle="none",
-                           markersize=size, label=f"n < {upper}" if upper else f"n >= {SIZE_BANDS[-2][0]}")
-                    for upper, size in SIZE_BANDS]
-        handles.append(Line2D([], [], marker="o", color="#555555", markerfacecolor="white", linestyle="none",
-                              markersize=UNKNOWN_SIZE, label="sample size not recorded"))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7, frameon=False,
-                  title="study direction, 70 % rule", title_fontsize=7.5)
+        handles = [
+            Line2D([], [], marker=m, color=c, markerfacecolor=c, linestyle="none", label=words)
+            for m, c, words in DIRECTION_STYLE.values()
+        ]
+        handles += [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="#555555",
+                markerfacecolor="#555555",
+                linestyle="none",
+                label="filled: RCT (incl. cluster RCT)",
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="#555555",
+                markerfacecolor="white",
+                linestyle="none",
+                label="hollow: other design",
+            ),
+        ]
+        handles += [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="#555555",
+                markerfacecolor="white",
+                linestyle="none",
+                markersize=size,
+                label=f"n < {upper}" if upper else f"n >= {SIZE_BANDS[-2][0]}",
+            )
+            for upper, size in SIZE_BANDS
+        ]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="#555555",
+                markerfacecolor="white",
+                linestyle="none",
+                markersize=UNKNOWN_SIZE,
+                label="sample size not recorded",
+            )
+        )
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            fontsize=7,
+            frameon=False,
+            title="study direction, 70 % rule",
+            title_fontsize=7.5,
+        )
         _save(fig, outputs)
 
 
@@ -154,8 +218,9 @@ def forest_name(row: SynthesisRow, pooled: PooledOutcome) -> str:
     return "forest-" + "-".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts)
 
 
-def draw_forest_plot(row: SynthesisRow, pooled: PooledOutcome, labels: dict[str, str],
-                     outputs: dict[str, Path]) -> None:
+def draw_forest_plot(
+    row: SynthesisRow, pooled: PooledOutcome, labels: dict[str, str], outputs: dict[str, Path]
+) -> None:
     """Each study's estimate with its 95 % CI and the random-effects pooled estimate (a diamond), on a log axis
     for ratios.
 
@@ -173,22 +238,27 @@ def draw_forest_plot(row: SynthesisRow, pooled: PooledOutcome, labels: dict[str,
             ax.plot([low, high], [y, y], color="#333333", linewidth=1)
             ax.plot([est], [y], marker="s", color="#333333", markersize=5)
         y_pooled = n + 0.5
-        ax.fill([p.ci_lower, p.estimate, p.ci_upper, p.estimate],
-                [y_pooled, y_pooled - 0.25, y_pooled, y_pooled + 0.25], color="#2166ac")
+        ax.fill(
+            [p.ci_lower, p.estimate, p.ci_upper, p.estimate],
+            [y_pooled, y_pooled - 0.25, y_pooled, y_pooled + 0.25],
+            color="#2166ac",
+        )
         ax.axvline(null, color="#888888", linewidth=0.8, linestyle="--")
         if p.scale == "log":
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_yticks(list(range(n)) + [y_pooled],
-                      [labels.get(k, k) for k in pooled.studies] + ["random effects (DL)"])
+        ax.set_yticks(list(range(n)) + [y_pooled], [labels.get(k, k) for k in pooled.studies] + ["random effects (DL)"])
         ax.set_ylim(y_pooled + 0.8, -0.8)
         better = "higher" if pooled.higher_is_better else "lower"
         ax.set_xlabel(f"{pooled.estimate_type} ({better} favours the intervention); 95 % CI")
         on = f" ({pooled.instrument})" if pooled.instrument else ""
-        ax.set_title(f"{row.component}: {pooled.outcome}{on}\npooled {p.estimate:.2f} [{p.ci_lower:.2f}, "
-                     f"{p.ci_upper:.2f}], tau\u00b2 {p.tau2:.3f}, I\u00b2 {100 * p.i2:.0f} %, {n} studies",
-                     fontsize=9, loc="left")
+        ax.set_title(
+            f"{row.component}: {pooled.outcome}{on}\npooled {p.estimate:.2f} [{p.ci_lower:.2f}, "
+            f"{p.ci_upper:.2f}], tau\u00b2 {p.tau2:.3f}, I\u00b2 {100 * p.i2:.0f} %, {n} studies",
+            fontsize=9,
+            loc="left",
+        )
         _save(fig, outputs)
 
 
@@ -200,8 +270,9 @@ def write_synthesis_pictures(synthesis: Synthesis, path: Callable[[str], Path]) 
     """
     draw_effect_direction_plot(synthesis, {fmt: path(f"effect_direction.{fmt}") for fmt in ("png", "svg")})
     labels = {s.study: s.label for r in synthesis.rows for s in r.studies}
-    pools = sorted(((r, p) for r in synthesis.rows for p in r.pooled),
-                   key=lambda rp: (-len(rp[1].studies), forest_name(*rp)))
+    pools = sorted(
+        ((r, p) for r in synthesis.rows for p in r.pooled), key=lambda rp: (-len(rp[1].studies), forest_name(*rp))
+    )
     stems = ["effect_direction"]
     for row, pooled in pools[:MAX_FOREST_PLOTS]:
         stem = forest_name(row, pooled)
@@ -231,16 +302,41 @@ def synthesis_page(synthesis: Synthesis, svgs: dict[str, str]) -> str:
     e = html.escape
     listed = sum(len(r.studies) for r in synthesis.rows)
     lists = listed <= PAGE_STUDY_LIMIT
-    head = ("component", "outcome domain", "studies", "favour", "against", "conflicting", "unclear", "RCTs",
-            "% favouring [95% CI]", "sign test p", "pooled (random effects)")
+    head = (
+        "component",
+        "outcome domain",
+        "studies",
+        "favour",
+        "against",
+        "conflicting",
+        "unclear",
+        "RCTs",
+        "% favouring [95% CI]",
+        "sign test p",
+        "pooled (random effects)",
+    )
     rows = []
     for r, rec in zip(synthesis.rows, synthesis_records(synthesis)):
-        share = ("" if rec["proportion_favouring"] is None else
-                 f"{100 * rec['proportion_favouring']:.0f} [{100 * rec['proportion_ci_lower']:.0f}, "
-                 f"{100 * rec['proportion_ci_upper']:.0f}]")
+        share = (
+            ""
+            if rec["proportion_favouring"] is None
+            else f"{100 * rec['proportion_favouring']:.0f} [{100 * rec['proportion_ci_lower']:.0f}, "
+            f"{100 * rec['proportion_ci_upper']:.0f}]"
+        )
         p = "" if rec["sign_test_p"] is None else f"{rec['sign_test_p']:.3f}"
-        values = [rec["component"], rec["outcome_domain"], rec["studies"], rec["favouring"], rec["against"],
-                  rec["conflicting"], rec["unclear"], rec["rcts"], share, p, rec["pooled"]]
+        values = [
+            rec["component"],
+            rec["outcome_domain"],
+            rec["studies"],
+            rec["favouring"],
+            rec["against"],
+            rec["conflicting"],
+            rec["unclear"],
+            rec["rcts"],
+            share,
+            p,
+            rec["pooled"],
+        ]
         cells = "".join(f"<td>{e(str(v))}</td>" for v in values)
         rows.append(f'<tr class="cell">{cells}</tr>')
         if lists:
@@ -249,24 +345,31 @@ def synthesis_page(synthesis: Synthesis, svgs: dict[str, str]) -> str:
                 f" ({s.findings} finding{'' if s.findings == 1 else 's'}"
                 f"{'; ' + e(s.design) if s.design else ''}{'; n = ' + str(s.sample_size) if s.sample_size else ''}"
                 f"{'; risk of bias ' + e(s.risk_of_bias) if s.risk_of_bias else ''})</li>"
-                for s in r.studies)
-            rows.append(f'<tr class="studies"><td colspan="{len(head)}"><details><summary>{len(r.studies)} '
-                        f"stud{'y' if len(r.studies) == 1 else 'ies'}</summary><ul>{studies}</ul></details>"
-                        "</td></tr>")
-    left_out = ("" if lists else
-                f"<p class=\"left-out\">The studies of each cell ({listed:,} entries) are not listed above "
-                f"{PAGE_STUDY_LIMIT:,}; synthesis.json holds them.</p>")
+                for s in r.studies
+            )
+            rows.append(
+                f'<tr class="studies"><td colspan="{len(head)}"><details><summary>{len(r.studies)} '
+                f"stud{'y' if len(r.studies) == 1 else 'ies'}</summary><ul>{studies}</ul></details>"
+                "</td></tr>"
+            )
+    left_out = (
+        ""
+        if lists
+        else f'<p class="left-out">The studies of each cell ({listed:,} entries) are not listed above '
+        f"{PAGE_STUDY_LIMIT:,}; synthesis.json holds them.</p>"
+    )
     pictures = "".join(f'<figure id="{e(stem)}">{_inline_svg(svg)}</figure>' for stem, svg in svgs.items())
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         "<title>ipvkg synthesis</title><style>"
         "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:13px}"
         "th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}"
         "tr.studies td{border-bottom:1px solid #bbb;font-size:12px}figure{margin:1.5em 0}svg{max-width:100%;"
         "height:auto}</style></head><body>"
-        f"<h1>Synthesis by direction of effect</h1><p id=\"describe\">{e(synthesis.describe())}; "
+        f'<h1>Synthesis by direction of effect</h1><p id="describe">{e(synthesis.describe())}; '
         f"{len(synthesis.rows)} component x outcome domain rows.</p><p>How: {e(RULES)}. No GRADE; findings read "
         "from abstracts.</p>"
         f"<table><thead><tr>{''.join(f'<th>{e(h)}</th>' for h in head)}</tr></thead><tbody>{''.join(rows)}"
-        f"</tbody></table>{left_out}{pictures}</body></html>\n")
+        f"</tbody></table>{left_out}{pictures}</body></html>\n"
+    )

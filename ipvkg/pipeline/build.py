@@ -28,8 +28,14 @@ from ..questions.queries import format_table, keeping_answers, list_questions, r
 from .progress import stage
 from ..rdf.rdf import Origin, StoredOrigins, records_to_ntriples
 from ..rdf.rdffiles import SortedRuns, scratch_folder, write_elsewhere, write_rdf_files, write_run
-from ..records.records import (RecordKey, StudyRecord, _cross_record_problems, find_record_files, load_studies,
-                      read_record_files)
+from ..records.records import (
+    RecordKey,
+    StudyRecord,
+    _cross_record_problems,
+    find_record_files,
+    load_studies,
+    read_record_files,
+)
 from ..records.reviews import ReviewRecord, load_reviews
 from ..store.store import OxigraphStore, ResultTable
 from ..questions.synthesis import QUESTIONS as SYNTHESIS_QUESTIONS, ask_synthesis, format_synthesis
@@ -126,10 +132,17 @@ class LoadResult:
         return [p for p in self.problems if p.severity != "error"]
 
 
-def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab: Vocabulary | None = None,
-                      base: Path | None = None, *, parallel: Parallelism = Parallelism(), engine: str = "sparql",
-                      ontology: list[str] | Callable[[], list[str]] | None = None,
-                      shapes: rdflib.Graph | None = None) -> LoadResult:
+def load_and_validate(
+    data: Path | str = "data",
+    keep_going: bool = False,
+    vocab: Vocabulary | None = None,
+    base: Path | None = None,
+    *,
+    parallel: Parallelism = Parallelism(),
+    engine: str = "sparql",
+    ontology: list[str] | Callable[[], list[str]] | None = None,
+    shapes: rdflib.Graph | None = None,
+) -> LoadResult:
     """Load ``data/studies`` and ``data/reviews`` (or the given files), build RDF and validate it.
 
     Without ``keep_going`` any error raises :class:`InputError`; with it, records with errors are
@@ -152,7 +165,8 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         reviews, review_problems = load_reviews(reviews_dir, base)
         store = OxigraphStore()
         studies, problems, lines, origins, loaded = _load_records(
-            study_paths, reviews, base, vocab, parallel, ontology if callable(ontology) else None, store)
+            study_paths, reviews, base, vocab, parallel, ontology if callable(ontology) else None, store
+        )
         ontology = ontology() if callable(ontology) else ontology
         problems = review_problems + problems
         timings["records"] = time.perf_counter() - t
@@ -160,15 +174,18 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
         store = _validation_store(lines, vocab, ontology, store if loaded else None)
         timings["store"] = time.perf_counter() - t
         t = time.perf_counter()
-        shacl = validate_lines(lines, origins, vocab, shapes, engine=engine, threads=parallel.thread_count(),
-                              store=store.store)
+        shacl = validate_lines(
+            lines, origins, vocab, shapes, engine=engine, threads=parallel.thread_count(), store=store.store
+        )
         timings["validate"] = time.perf_counter() - t
     problems += point_at_fields(without_repeats(shacl, problems), base)
     errors = [p for p in problems if p.severity == "error"]
     rejected: list[Problem] = []
     if errors and not keep_going:
-        raise InputError(problems if len(problems) < 200 else errors,
-                         summary=f"{len(errors)} error(s) in the records; nothing was written")
+        raise InputError(
+            problems if len(problems) < 200 else errors,
+            summary=f"{len(errors)} error(s) in the records; nothing was written",
+        )
     if errors:
         bad = {p.record for p in errors if p.record}
         rejected = errors
@@ -181,8 +198,9 @@ def load_and_validate(data: Path | str = "data", keep_going: bool = False, vocab
     return LoadResult(studies, reviews, lines, origins, problems, rejected, store, timings)
 
 
-def _validation_store(lines: list[str] | SortedRuns, vocab: Vocabulary, ontology: list[str] | None,
-                      loaded: OxigraphStore | None = None) -> OxigraphStore:
+def _validation_store(
+    lines: list[str] | SortedRuns, vocab: Vocabulary, ontology: list[str] | None, loaded: OxigraphStore | None = None
+) -> OxigraphStore:
     """A store with the data lines and the ontology, each in its named graph (what SHACL validates).
 
     ``loaded``: a store that already holds the data lines (loaded while the records were read).
@@ -195,10 +213,15 @@ def _validation_store(lines: list[str] | SortedRuns, vocab: Vocabulary, ontology
     return store
 
 
-def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | None, vocab: Vocabulary,
-                  parallel: Parallelism, while_waiting: Callable[[], object] | None = None,
-                  store: OxigraphStore | None = None
-                  ) -> tuple[Sequence[StudyRecord], list[Problem], list[str] | SortedRuns, Mapping[str, Origin], bool]:
+def _load_records(
+    paths: list[Path],
+    reviews: list[ReviewRecord],
+    base: Path | None,
+    vocab: Vocabulary,
+    parallel: Parallelism,
+    while_waiting: Callable[[], object] | None = None,
+    store: OxigraphStore | None = None,
+) -> tuple[Sequence[StudyRecord], list[Problem], list[str] | SortedRuns, Mapping[str, Origin], bool]:
     """Study records, their problems, and the RDF of studies + reviews: in worker processes when it pays.
 
     Workers read and convert contiguous batches of files; the cross-record checks (duplicate keys,
@@ -226,8 +249,11 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     runs = [Path(scratch.name) / f"batch-{i:06d}.nt" for i in range(len(batches))]
     # fork: the workers start at once with the ontology and modules already loaded
     loads = []
-    with stage("reading records", len(files), unit=" files") as bar, ThreadPoolExecutor(1) as loader, \
-            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with (
+        stage("reading records", len(files), unit=" files") as bar,
+        ThreadPoolExecutor(1) as loader,
+        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool,
+    ):
         results = pool.map(_load_batch, batches, [base] * len(batches), runs)  # forks the workers, submits all
         if while_waiting is not None:
             while_waiting()  # the parent's own work, while the workers read
@@ -247,7 +273,7 @@ def _load_records(paths: list[Path], reviews: list[ReviewRecord], base: Path | N
     crossed = _cross_record_problems(keys)
     problems += crossed
     bad = {p.record for p in crossed if p.record and p.severity == "error"}
-    batch_runs = runs[:len(batches)]
+    batch_runs = runs[: len(batches)]
     studies = PickledStudies([_beside(run, "records") for run in batch_runs], len(keys), keep=scratch)
     if any(k.id in bad for k in keys):  # a record dropped by a cross-record check: convert again without it
         studies = [r for r in studies if r.id not in bad]
@@ -323,28 +349,49 @@ class BuildResult:
         return EXIT_REJECTED if self.load.rejected else 0
 
 
-def summarise(store: OxigraphStore, load: LoadResult, classification: Classification,
-              ask: Callable[..., ResultTable] = run_question) -> dict:
-    counts = store.select("""
+def summarise(
+    store: OxigraphStore,
+    load: LoadResult,
+    classification: Classification,
+    ask: Callable[..., ResultTable] = run_question,
+) -> dict:
+    counts = store.select(
+        """
         PREFIX ipv: <https://w3id.org/ipvkg/ontology#>
         SELECT (COUNT(DISTINCT ?s) AS ?studies) (COUNT(DISTINCT ?p) AS ?reports) (COUNT(DISTINCT ?i) AS ?interventions)
                (COUNT(DISTINCT ?f) AS ?findings) WHERE {
           GRAPH <%s> { ?s a ipv:Study . OPTIONAL { ?s ipv:reportedIn ?p } OPTIONAL { ?s ipv:evaluates ?i }
-                       OPTIONAL { ?s ipv:hasFinding ?f } } }""" % ns.DATA_GRAPH).rows[0]
+                       OPTIONAL { ?s ipv:hasFinding ?f } } }"""
+        % ns.DATA_GRAPH
+    ).rows[0]
     groups = ask(store, "group_counts")
     return {
-        "studies": counts["studies"], "reports": counts["reports"], "interventions": counts["interventions"],
+        "studies": counts["studies"],
+        "reports": counts["reports"],
+        "interventions": counts["interventions"],
         "findings": counts["findings"],
         "inferred_triples": len(classification.inferred_lines()),
-        "reasoner": classification.reasoner, "warnings": len(load.warnings), "rejected": len(load.rejected),
+        "reasoner": classification.reasoner,
+        "warnings": len(load.warnings),
+        "rejected": len(load.rejected),
         "groups": groups.rows,
     }
 
 
-def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: bool = False,
-          reasoner: str = "auto", pictures: bool = True, echo: Callable[[str], None] | None = None,
-          parallel: Parallelism = Parallelism(), wait: bool = True, on_wait: Callable[[str], None] | None = None,
-          shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
+def build(
+    data: Path | str = "data",
+    out: Path | str = "build",
+    *,
+    keep_going: bool = False,
+    reasoner: str = "auto",
+    pictures: bool = True,
+    echo: Callable[[str], None] | None = None,
+    parallel: Parallelism = Parallelism(),
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
+    shapes: rdflib.Graph | None = None,
+    engine: str = "sparql",
+) -> BuildResult:
     """Build the graph from ``data`` into ``out``: validate, classify, answer, draw, then show it as a whole.
 
     ``parallel``: worker processes for reading records, threads for validation, and where the last stages run
@@ -361,9 +408,17 @@ def build(data: Path | str = "data", out: Path | str = "build", *, keep_going: b
         return _build(Path(data), Path(out), keep_going, reasoner, pictures, echo, parallel, shapes, engine)
 
 
-def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: bool,
-           echo: Callable[[str], None] | None,
-           parallel: Parallelism, shapes: rdflib.Graph | None = None, engine: str = "sparql") -> BuildResult:
+def _build(
+    data: Path,
+    out: Path,
+    keep_going: bool,
+    reasoner: str,
+    pictures: bool,
+    echo: Callable[[str], None] | None,
+    parallel: Parallelism,
+    shapes: rdflib.Graph | None = None,
+    engine: str = "sparql",
+) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     # before any thread allocates (arenas made earlier stay in use): the last stages' threads then keep their
@@ -372,8 +427,9 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
     vocab = load_vocabulary()
     # the canonical ontology (1-2 s of rdflib) is computed while worker processes read the records
     ontology = functools.cache(lambda: ontology_lines(vocab))
-    load = load_and_validate(data, keep_going, vocab, parallel=parallel, ontology=ontology, shapes=shapes,
-                             engine=engine)
+    load = load_and_validate(
+        data, keep_going, vocab, parallel=parallel, ontology=ontology, shapes=shapes, engine=engine
+    )
     timings["load+validate"] = time.perf_counter() - t0
     timings.update({f"load+validate: {k}": v for k, v in load.timings.items()})
 
@@ -396,8 +452,11 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
             store.add_ntriples(inferred, ns.INFERRED_GRAPH)
         timings["classify"] = time.perf_counter() - t
         # the workers' run files are merged into the RDF files by a fresh process, beside this one's work
-        rdf_files = (write_elsewhere(staging.dir, dataset.graphs, load.lines.folder)
-                     if isinstance(load.lines, SortedRuns) else None)
+        rdf_files = (
+            write_elsewhere(staging.dir, dataset.graphs, load.lines.folder)
+            if isinstance(load.lines, SortedRuns)
+            else None
+        )
         # forked processes draw and answer, reading the store (Rust memory, shared as it is) while this one
         # counts the VoID statistics; for a large store, threads (forks would copy its pages as they query it)
         background = parallel.start
@@ -437,8 +496,9 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
                 timings.update(synthesised.result())
                 timings["files: waited for the synthesis"] = time.perf_counter() - w
                 if load.rejected or keep_going:
-                    staging.path("rejected.json").write_text(json.dumps([p.as_dict() for p in load.rejected],
-                                                                        indent=2) + "\n")
+                    staging.path("rejected.json").write_text(
+                        json.dumps([p.as_dict() for p in load.rejected], indent=2) + "\n"
+                    )
             timings["files"] = time.perf_counter() - t
             if drawn is not None:
                 t = time.perf_counter()
@@ -455,8 +515,7 @@ def _build(data: Path, out: Path, keep_going: bool, reasoner: str, pictures: boo
         t = time.perf_counter()
     timings["commit"] = time.perf_counter() - t  # fsync, then show the build as a whole
     timings["total"] = time.perf_counter() - t0
-    result = BuildResult(load, dataset, store, classification, summary, outputs, timings, out, component_domain,
-                         notes)
+    result = BuildResult(load, dataset, store, classification, summary, outputs, timings, out, component_domain, notes)
     if echo is not None:
         for line in format_summary(result).split("\n"):
             echo(line)
@@ -485,8 +544,9 @@ def _draw(store: OxigraphStore, staging: BuildFolder) -> dict[str, float]:
     return drawing.write_pictures(store, staging, ask=keeping_answers(staging.dir / ANSWERS_DIR))
 
 
-def _answer(store: OxigraphStore, staging: BuildFolder, load: LoadResult, classification: Classification
-            ) -> tuple[dict, ResultTable, ResultTable, dict[str, float]]:
+def _answer(
+    store: OxigraphStore, staging: BuildFolder, load: LoadResult, classification: Classification
+) -> tuple[dict, ResultTable, ResultTable, dict[str, float]]:
     """The build's summary and headline answers, and schema.jsonld (which needs the store only)."""
     t = time.perf_counter()
     ask = keeping_answers(staging.dir / ANSWERS_DIR)
@@ -519,8 +579,9 @@ def _synthesise(store: OxigraphStore, staging: BuildFolder, pictures: bool) -> d
 JSONLD_MAX_TRIPLES = 20_000  # rdflib's JSON-LD writer takes ~0.1 ms a triple: 2 s here, 2 min at 1M triples
 
 
-def _write_other_files(staging: BuildFolder, dataset: Dataset, store: OxigraphStore, description: list[str]
-                       ) -> list[str]:
+def _write_other_files(
+    staging: BuildFolder, dataset: Dataset, store: OxigraphStore, description: list[str]
+) -> list[str]:
     """ipvkg.jsonld (small graphs only) and void.ttl (after the files it describes); returns notes for the user.
 
     ``description``: the store's VoID statistics, counted before (``linking.dataset_description``).
@@ -531,9 +592,11 @@ def _write_other_files(staging: BuildFolder, dataset: Dataset, store: OxigraphSt
     if len(data) <= JSONLD_MAX_TRIPLES:
         staging.path("ipvkg.jsonld").write_text(jsonld(data))
     else:
-        notes.append(f"ipvkg.jsonld not written: the data graph has {len(data):,} triples, more than the "
-                     f"{JSONLD_MAX_TRIPLES:,} the JSON-LD writer (rdflib) handles in seconds; the same graph is in "
-                     "ipvkg.nt, ipvkg.ttl and dataset.nq (convert one with any RDF tool if you need JSON-LD)")
+        notes.append(
+            f"ipvkg.jsonld not written: the data graph has {len(data):,} triples, more than the "
+            f"{JSONLD_MAX_TRIPLES:,} the JSON-LD writer (rdflib) handles in seconds; the same graph is in "
+            "ipvkg.nt, ipvkg.ttl and dataset.nq (convert one with any RDF tool if you need JSON-LD)"
+        )
     # the VoID/DCAT description lists the files written before it
     write_void(store, staging, description)
     return notes
@@ -548,8 +611,10 @@ def format_summary(result: BuildResult) -> str:
     echo = lines.append
     component_domain = result.component_domain
     s = result.summary
-    echo(f"ipvkg build: {s['studies']} studies, {s['reports']} reports, {s['interventions']} interventions, "
-         f"{s['findings']} findings, {s['triples']} triples (+{s['inferred_triples']} inferred)")
+    echo(
+        f"ipvkg build: {s['studies']} studies, {s['reports']} reports, {s['interventions']} interventions, "
+        f"{s['findings']} findings, {s['triples']} triples (+{s['inferred_triples']} inferred)"
+    )
     if result.classification.message:
         echo(result.classification.message)
     if result.load.warnings:
@@ -560,14 +625,18 @@ def format_summary(result: BuildResult) -> str:
         echo(f"{len(result.load.rejected)} problem(s); records left out (see rejected.json):")
         for p in result.load.rejected:
             echo(f"  {p}")
-    echo("\nStudies per review group (published = Ogbe et al. 2020; curated = curator's judgement; "
-         f"inferred = {result.classification.reasoner}):")
+    echo(
+        "\nStudies per review group (published = Ogbe et al. 2020; curated = curator's judgement; "
+        f"inferred = {result.classification.reasoner}):"
+    )
     echo(format_table(ResultTable(["group", "label", "published", "curated", "inferred"], s["groups"]), max_width=90))
     shown = ResultTable(component_domain.variables, component_domain.rows[:SUMMARY_ROWS])
     cut = len(shown) < len(component_domain)
-    echo("\nComponent -> outcome domain (studies, findings, findings by direction"
-         + (f"; the {len(shown)} rows with most studies" if cut else "")
-         + "; every row in component_domain.csv, by outcome in component_outcome.csv):")
+    echo(
+        "\nComponent -> outcome domain (studies, findings, findings by direction"
+        + (f"; the {len(shown)} rows with most studies" if cut else "")
+        + "; every row in component_domain.csv, by outcome in component_outcome.csv):"
+    )
     table = format_table(shown)
     echo(table.rsplit("\n", 1)[0] + f"\n({len(shown)} of {len(component_domain)} rows)" if cut else table)
     echo(f"\nwrote {len(result.outputs)} files to {result.out}")

@@ -35,8 +35,15 @@ def enabled(stream: IO[str] | None = None) -> bool:
 
 
 @contextmanager
-def stage(label: str, total: int | None = None, *, unit: str = "", delay: float = 1.0,
-          stream: IO[str] | None = None, tick: bool = False) -> Iterator[tqdm]:
+def stage(
+    label: str,
+    total: int | None = None,
+    *,
+    unit: str = "",
+    delay: float = 1.0,
+    stream: IO[str] | None = None,
+    tick: bool = False,
+) -> Iterator[tqdm]:
     """A bar for one build stage: ``with stage("reading records", n, unit=" files") as bar: bar.update(k)``.
 
     :param total: the amount of work, or None for a counter.
@@ -46,9 +53,17 @@ def stage(label: str, total: int | None = None, *, unit: str = "", delay: float 
     :param tick: redraw the elapsed time twice a second, for a stage that is one long call (loading a store).
     """
     stream = stream if stream is not None else sys.stderr
-    bar = tqdm(total=total, desc=label, unit=unit.strip() or "it", delay=delay, file=stream, leave=False,
-               disable=not enabled(stream), dynamic_ncols=True,
-               bar_format="{desc}: {elapsed}" if total is None and tick else None)
+    bar = tqdm(
+        total=total,
+        desc=label,
+        unit=unit.strip() or "it",
+        delay=delay,
+        file=stream,
+        leave=False,
+        disable=not enabled(stream),
+        dynamic_ncols=True,
+        bar_format="{desc}: {elapsed}" if total is None and tick else None,
+    )
     stop = threading.Event()
 
     def redraw() -> None:

@@ -62,13 +62,19 @@ def bound_terms(bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> dict[str, 
     return {name: str(term) for name, term in sorted(bindings.items())}
 
 
-def write_answer(directory: Path, name: str, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal],
-                 table: ResultTable) -> None:
+def write_answer(
+    directory: Path, name: str, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal], table: ResultTable
+) -> None:
     """Keep one answer as ``directory/NAME.json`` (written by the build into its staging folder)."""
     directory.mkdir(parents=True, exist_ok=True)
-    doc = {"format": FORMAT, "question": name, "query_sha256": text_digest(text),
-           "bindings": bound_terms(bindings), "variables": table.variables,
-           "rows": [[row.get(v) for v in table.variables] for row in table.rows]}
+    doc = {
+        "format": FORMAT,
+        "question": name,
+        "query_sha256": text_digest(text),
+        "bindings": bound_terms(bindings),
+        "variables": table.variables,
+        "rows": [[row.get(v) for v in table.variables] for row in table.rows],
+    }
     # json's C encoder (no indent): 350,000 rows in about a second
     (directory / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
@@ -83,8 +89,13 @@ def write_graph_stamp(build: Path, digest: str | None = None) -> None:
     graph = build / GRAPH_FILE
     (build / ANSWERS_DIR).mkdir(parents=True, exist_ok=True)
     answers = {p.stem: file_digest(p) for p in sorted((build / ANSWERS_DIR).glob("*.json")) if p.name != STAMP_FILE}
-    stamp = {"format": FORMAT, "file": GRAPH_FILE, "bytes": graph.stat().st_size,
-             "sha256": digest or file_digest(graph), "answers": answers}
+    stamp = {
+        "format": FORMAT,
+        "file": GRAPH_FILE,
+        "bytes": graph.stat().st_size,
+        "sha256": digest or file_digest(graph),
+        "answers": answers,
+    }
     (build / ANSWERS_DIR / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
 
 
@@ -113,8 +124,14 @@ def current_graph(build: Path, digest: str | None = None) -> str | None:
     return digest if digest == stamp.get("sha256") else None
 
 
-def read_answer(build: Path, graph_sha256: str, name: str, text: str,
-                bindings: Mapping[str, ox.NamedNode | ox.Literal], shown: Path | None = None) -> ResultTable | None:
+def read_answer(
+    build: Path,
+    graph_sha256: str,
+    name: str,
+    text: str,
+    bindings: Mapping[str, ox.NamedNode | ox.Literal],
+    shown: Path | None = None,
+) -> ResultTable | None:
     """The answer kept for this question, these bindings and this graph, or None (then ask the graph).
 
     ``shown``: the build directory as the user named it, for the answer's ``source`` (default ``build``).
@@ -135,9 +152,17 @@ def read_answer(build: Path, graph_sha256: str, name: str, text: str,
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
-    if (not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("question") != name
-            or doc.get("query_sha256") != text_digest(text) or doc.get("bindings") != bound_terms(bindings)):
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != FORMAT
+        or doc.get("question") != name
+        or doc.get("query_sha256") != text_digest(text)
+        or doc.get("bindings") != bound_terms(bindings)
+    ):
         return None
     variables = doc["variables"]
-    return ResultTable(variables, [dict(zip(variables, row)) for row in doc["rows"]],
-                       source=str((shown or build) / ANSWERS_DIR / f"{name}.json"))
+    return ResultTable(
+        variables,
+        [dict(zip(variables, row)) for row in doc["rows"]],
+        source=str((shown or build) / ANSWERS_DIR / f"{name}.json"),
+    )

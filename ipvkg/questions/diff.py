@@ -36,8 +36,12 @@ from ..base.output import GRAPH_FILE
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DATA = "https://w3id.org/ipvkg/data/"
 #: The links from a study to the nodes that belong to it (their fields are the study's fields).
-OWNED = {ns.IPV + "hasPopulation": "population", ns.IPV + "evaluates": "intervention",
-         ns.IPV + "hasComparator": "comparator", ns.IPV + "reportedIn": "report"}
+OWNED = {
+    ns.IPV + "hasPopulation": "population",
+    ns.IPV + "evaluates": "intervention",
+    ns.IPV + "hasComparator": "comparator",
+    ns.IPV + "reportedIn": "report",
+}
 #: Not compared: links that restate another link the other way round, and the path the record was read from
 #: (it depends on where the data folder was, not on what the record says).
 NOT_COMPARED = {ns.IPV + "findingOf", ns.IPV + "hasFinding", ns.IPV + "recordFile"}
@@ -87,8 +91,12 @@ class BuildDiff:
         if self.equal:
             return f"{self.old} and {self.new} say the same: no study, finding, group, gap-map cell or answer changed"
         out = [f"changes from {self.old} to {self.new}:"]
-        for title, items in (("studies added", self.studies_added), ("studies removed", self.studies_removed),
-                             ("findings added", self.findings_added), ("findings removed", self.findings_removed)):
+        for title, items in (
+            ("studies added", self.studies_added),
+            ("studies removed", self.studies_removed),
+            ("findings added", self.findings_added),
+            ("findings removed", self.findings_removed),
+        ):
             if items:
                 out.append(f"{title} ({len(items)}): {', '.join(items)}")
         for title, changed in (("studies changed", self.studies_changed), ("findings changed", self.findings_changed)):
@@ -99,16 +107,20 @@ class BuildDiff:
                     out.extend(f"    {name}: {_show(old)} -> {_show(new)}" for name, (old, new) in fields.items())
         if self.groups_moved:
             out.append(f"review-group assignments moved ({len(self.groups_moved)}):")
-            out.extend(f"  {m['kind']} group of {m['item']}: {_show(m['old'])} -> {_show(m['new'])}"
-                       for m in self.groups_moved)
+            out.extend(
+                f"  {m['kind']} group of {m['item']}: {_show(m['old'])} -> {_show(m['new'])}" for m in self.groups_moved
+            )
         if self.gapmap_cells:
             out.append(f"gap-map cells changed ({len(self.gapmap_cells)}):")
-            out.extend(f"  {c['component']} x {c['domain']}: {c['old']} -> {c['new']} studies"
-                       for c in self.gapmap_cells)
+            out.extend(
+                f"  {c['component']} x {c['domain']}: {c['old']} -> {c['new']} studies" for c in self.gapmap_cells
+            )
         if self.answers_changed:
             out.append(f"kept answers changed ({len(self.answers_changed)}):")
-            out.extend(f"  {a['question']}: {a['rows_added']} row(s) added, {a['rows_removed']} removed"
-                       for a in self.answers_changed)
+            out.extend(
+                f"  {a['question']}: {a['rows_added']} row(s) added, {a['rows_removed']} removed"
+                for a in self.answers_changed
+            )
         return "\n".join(out)
 
 
@@ -125,9 +137,9 @@ def _term(node: Any) -> str:
     if isinstance(node, ox.NamedNode):
         iri = node.value
         if iri.startswith(ns.IPV):
-            return iri[len(ns.IPV):]
+            return iri[len(ns.IPV) :]
         if iri.startswith(DATA):
-            return iri[len(DATA):]
+            return iri[len(DATA) :]
         return iri
     if isinstance(node, ox.Literal):
         return node.value
@@ -135,7 +147,7 @@ def _term(node: Any) -> str:
 
 
 def _field(predicate: str) -> str:
-    return predicate[len(ns.IPV):] if predicate.startswith(ns.IPV) else predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return predicate[len(ns.IPV) :] if predicate.startswith(ns.IPV) else predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 def read_build(build: Path | str) -> BuildContents:
@@ -143,8 +155,9 @@ def read_build(build: Path | str) -> BuildContents:
     build = Path(build)
     dataset = build / GRAPH_FILE
     if not dataset.is_file():
-        raise IpvkgError(f"{build} holds no built graph ({dataset} is missing); give a directory written by "
-                         "`ipvkg build --out DIR`")
+        raise IpvkgError(
+            f"{build} holds no built graph ({dataset} is missing); give a directory written by `ipvkg build --out DIR`"
+        )
     by_subject: dict[str, dict[str, list[Any]]] = {}
     inferred_types: dict[str, set[str]] = {}
     group_of_class: dict[str, int] = {}
@@ -234,8 +247,11 @@ def _read_answers(folder: Path) -> dict[str, list[str]]:
 
 
 def _changed_fields(old: Fields, new: Fields) -> dict[str, list[list[str]]]:
-    return {name: [old.get(name, []), new.get(name, [])] for name in sorted(set(old) | set(new))
-            if old.get(name, []) != new.get(name, [])}
+    return {
+        name: [old.get(name, []), new.get(name, [])]
+        for name in sorted(set(old) | set(new))
+        if old.get(name, []) != new.get(name, [])
+    }
 
 
 def _keyed_diff(old: dict[str, Fields], new: dict[str, Fields]):
@@ -259,15 +275,23 @@ def diff_builds(old_build: Path | str, new_build: Path | str) -> BuildDiff:
     d = BuildDiff(str(old_build), str(new_build))
     d.studies_added, d.studies_removed, d.studies_changed = _keyed_diff(old.studies, new.studies)
     d.findings_added, d.findings_removed, d.findings_changed = _keyed_diff(old.findings, new.findings)
-    for kind, o, n in (("curator", old.curator_groups, new.curator_groups),
-                       ("inferred", old.inferred_groups, new.inferred_groups)):
+    for kind, o, n in (
+        ("curator", old.curator_groups, new.curator_groups),
+        ("inferred", old.inferred_groups, new.inferred_groups),
+    ):
         for item in sorted(set(o) & set(n)):
             if o[item] != n[item]:
                 d.groups_moved.append({"kind": kind, "item": item, "old": o[item], "new": n[item]})
     for cell in sorted(set(old.gapmap) | set(new.gapmap)):
         if old.gapmap.get(cell, "0") != new.gapmap.get(cell, "0"):
-            d.gapmap_cells.append({"component": cell[0], "domain": cell[1], "old": int(old.gapmap.get(cell, "0")),
-                                   "new": int(new.gapmap.get(cell, "0"))})
+            d.gapmap_cells.append(
+                {
+                    "component": cell[0],
+                    "domain": cell[1],
+                    "old": int(old.gapmap.get(cell, "0")),
+                    "new": int(new.gapmap.get(cell, "0")),
+                }
+            )
     for question in sorted(set(old.answers) | set(new.answers)):
         added, removed = _multiset_delta(old.answers.get(question, []), new.answers.get(question, []))
         if added or removed:

@@ -42,20 +42,23 @@ class KeptAnswers(GraphStore):
         graph = current_graph(*held)
         return (held[0], graph) if graph is not None else None
 
-    def kept_answer(self, name: str, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
-                    ) -> ResultTable | None:
+    def kept_answer(
+        self, name: str, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
+    ) -> ResultTable | None:
         """The answer the build kept for this question and these bindings, if it holds for the store now."""
         where = self.answers_from
         if where is None:
             return None
         return read_answer(*where, name, text, bindings, shown=self.inner.shown_build)
 
-    def select(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
-               timeout: float | None = None) -> ResultTable:
+    def select(
+        self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None, timeout: float | None = None
+    ) -> ResultTable:
         return self.inner.select(query, bindings, timeout=timeout)
 
-    def select_page(self, query: str, bindings=None, limit: int | None = None, offset: int = 0,
-                    timeout: float | None = None) -> ResultTable:
+    def select_page(
+        self, query: str, bindings=None, limit: int | None = None, offset: int = 0, timeout: float | None = None
+    ) -> ResultTable:
         return self.inner.select_page(query, bindings, limit, offset, timeout=timeout)
 
     def holds_ipvkg_graph(self) -> bool:
@@ -71,8 +74,9 @@ class KeptAnswers(GraphStore):
         self.inner.close()
 
 
-def open_store(selector: str | None = None, graph: str | None = None, timeout: float = 30.0,
-               create: bool = False) -> GraphStore:
+def open_store(
+    selector: str | None = None, graph: str | None = None, timeout: float = 30.0, create: bool = False
+) -> GraphStore:
     """:func:`ipvkg.store.store.open_store`; an Oxigraph store answers from its build's kept answers.
 
     :raises StoreError: the selector names no store that can be read.

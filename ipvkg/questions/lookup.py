@@ -14,7 +14,8 @@ from ..base.errors import IpvkgError
 from ..store.store import GraphStore
 
 STUDIES_QUERY = ns.sparql_prologue("ipv", "rdfs") + (
-    "SELECT ?key ?label WHERE { ?study a ipv:Study ; ipv:recordKey ?key . OPTIONAL { ?study rdfs:label ?label } }")
+    "SELECT ?key ?label WHERE { ?study a ipv:Study ; ipv:recordKey ?key . OPTIONAL { ?study rdfs:label ?label } }"
+)
 
 
 def _folded(text: str) -> str:
@@ -38,8 +39,9 @@ def study_key(store: GraphStore, text: str, where: str = "the data") -> str:
     if len(keys) == 1:
         return keys[0]
     if keys:
-        raise IpvkgError(f"{text!r} names {len(keys)} studies in {where}: {', '.join(keys)}; give one of these "
-                         "record keys")
+        raise IpvkgError(
+            f"{text!r} names {len(keys)} studies in {where}: {', '.join(keys)}; give one of these record keys"
+        )
     close = difflib.get_close_matches(_folded(text), sorted(names), n=5, cutoff=0.6)
     suggestions = list(dict.fromkeys(k for name in close for k in sorted(names[name])))  # closest first
     if suggestions:

@@ -31,8 +31,15 @@ import pyoxigraph as ox
 from ..base import namespaces as ns
 from ..base.assets import asset_dir
 from ..base.errors import IpvkgError
-from ..store.store import (DialectError, GraphStore, ResultTable, SparqlEndpointStore, StoreError, mask_sparql,
-                           page_bounds)
+from ..store.store import (
+    DialectError,
+    GraphStore,
+    ResultTable,
+    SparqlEndpointStore,
+    StoreError,
+    mask_sparql,
+    page_bounds,
+)
 from ..base.vocab import UnknownLabel, Vocabulary, load_vocabulary
 from . import answers  # its functions are looked up when called, so that a test can replace one
 from .kept import KeptAnswers
@@ -71,8 +78,9 @@ class Question:
         """The parameters the query calls as a remote endpoint (``SERVICE ?name``)."""
         return re.findall(r"\bSERVICE\s+(?:SILENT\s+)?\?(\w+)", mask_sparql(self.text), re.I)
 
-    def bindings(self, values: Mapping[str, str], vocab: Vocabulary | None = None
-                 ) -> dict[str, ox.NamedNode | ox.Literal]:
+    def bindings(
+        self, values: Mapping[str, str], vocab: Vocabulary | None = None
+    ) -> dict[str, ox.NamedNode | ox.Literal]:
         """Check ``values`` against the declared parameters and turn them into RDF terms."""
         vocab = vocab or load_vocabulary()
         declared = {p.name: p for p in self.params}
@@ -141,8 +149,10 @@ def parse_question(path: Path) -> Question:
         elif key == "param":
             m = _PARAM.match(value)
             if not m:
-                raise QueryError(f"{path}: cannot read the parameter line {line!r}; write "
-                                 "'# param: ?name (kind[, optional|default=value]): description'")
+                raise QueryError(
+                    f"{path}: cannot read the parameter line {line!r}; write "
+                    "'# param: ?name (kind[, optional|default=value]): description'"
+                )
             name, kind, opt, desc = m.groups()
             default = opt.split("=", 1)[1].strip() if opt and opt.startswith("default=") else None
             q.params.append(Param(name, kind, required=not opt, default=default, description=desc))
@@ -165,20 +175,31 @@ def get_question(name_or_path: str, directory: Path = QUERIES_DIR) -> Question:
     names = [q.stem for q in sorted(directory.glob("*.rq"))]
 
     close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.4)
-    raise QueryError(f"no question named {name_or_path!r}" + (f"; did you mean {', '.join(close)}?" if close else
-                                                               "; `ipvkg query --list` shows them"))
+    raise QueryError(
+        f"no question named {name_or_path!r}"
+        + (f"; did you mean {', '.join(close)}?" if close else "; `ipvkg query --list` shows them")
+    )
 
 
-def _bound(name_or_path: str, params: Mapping[str, str] | None, vocab: Vocabulary | None = None
-           ) -> tuple[Question, dict[str, ox.NamedNode | ox.Literal]]:
+def _bound(
+    name_or_path: str, params: Mapping[str, str] | None, vocab: Vocabulary | None = None
+) -> tuple[Question, dict[str, ox.NamedNode | ox.Literal]]:
     """The question and its parameters bound to RDF terms."""
     q = get_question(name_or_path)
     return q, q.bindings(params or {}, vocab)
 
 
-def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str] | None = None,
-                 vocab: Vocabulary | None = None, timeout: float | None = None, fresh: bool = False,
-                 limit: int | None = None, offset: int | None = None, require_graph: bool = True) -> ResultTable:
+def run_question(
+    store: GraphStore,
+    name_or_path: str,
+    params: Mapping[str, str] | None = None,
+    vocab: Vocabulary | None = None,
+    timeout: float | None = None,
+    fresh: bool = False,
+    limit: int | None = None,
+    offset: int | None = None,
+    require_graph: bool = True,
+) -> ResultTable:
     """Answer one question on a store, with its parameters bound.
 
     A store loaded from a build (``memory:BUILD``) answers the questions that build answered from the
@@ -196,16 +217,21 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
     paging = limit is not None or offset is not None
     if paging:
         if not q.listing:
-            raise QueryError(f"query {q.name!r} is not a listing; only listings (`ipvkg query --list` marks them) "
-                             "take --limit and --offset")
+            raise QueryError(
+                f"query {q.name!r} is not a listing; only listings (`ipvkg query --list` marks them) "
+                "take --limit and --offset"
+            )
         limit, offset = page_bounds(limit, offset)
     kept = store.kept_answer(q.name, q.text, bindings) if isinstance(store, KeptAnswers) and not fresh else None
     if kept is not None:
         table = kept.page(limit, offset or 0) if paging else kept
     else:
         try:
-            table = (store.select_page(q.text, bindings, limit, offset or 0, timeout=timeout) if paging
-                     else store.select(q.text, bindings, timeout=timeout))
+            table = (
+                store.select_page(q.text, bindings, limit, offset or 0, timeout=timeout)
+                if paging
+                else store.select(q.text, bindings, timeout=timeout)
+            )
         except StoreError as exc:
             raise _remote_failure(q, bindings, exc, timeout) from None
     if require_graph and not table.rows and not table.total and (missing := store.missing_graph()):
@@ -213,8 +239,9 @@ def run_question(store: GraphStore, name_or_path: str, params: Mapping[str, str]
     return table
 
 
-def _remote_failure(q: Question, bindings: Mapping[str, ox.NamedNode | ox.Literal], exc: StoreError,
-                    timeout: float | None) -> StoreError:
+def _remote_failure(
+    q: Question, bindings: Mapping[str, ox.NamedNode | ox.Literal], exc: StoreError, timeout: float | None
+) -> StoreError:
     """The error to report when a question failed: if it calls a remote endpoint that cannot be asked, that."""
     if isinstance(exc, DialectError):
         return exc
@@ -236,6 +263,7 @@ def keeping_answers(directory: Path) -> Callable[..., ResultTable]:
 
     A build answers with it, so that later questions on the built graph can be answered from its files.
     """
+
     def ask(store: GraphStore, name: str, params: Mapping[str, str] | None = None) -> ResultTable:
         q, bindings = _bound(name, params)
         table = store.select(q.text, bindings)
@@ -257,8 +285,9 @@ def format_table(table: ResultTable, fmt: str = "table", max_width: int = 60) ->
     """Render a result table as an aligned text table, CSV, TSV or JSON."""
     if fmt == "json":
         if table.total is not None:  # a page: where it is in the listing, with its rows
-            return json.dumps({"total": table.total, "offset": table.offset, "rows": table.rows}, indent=2,
-                              ensure_ascii=False)
+            return json.dumps(
+                {"total": table.total, "offset": table.offset, "rows": table.rows}, indent=2, ensure_ascii=False
+            )
         return json.dumps(table.rows, indent=2, ensure_ascii=False)
     if fmt in ("csv", "tsv"):
         buf = io.StringIO()
@@ -276,8 +305,11 @@ def format_table(table: ResultTable, fmt: str = "table", max_width: int = 60) ->
         return "  ".join(x.ljust(w) for x, w in zip(values, widths)).rstrip()
 
     out = [line(table.variables), line(["-" * w for w in widths])] + [line(c) for c in cells]
-    out.append(f"({table.describe_page()})" if table.total is not None else
-               f"({len(table.rows)} row{'s' if len(table.rows) != 1 else ''})")
+    out.append(
+        f"({table.describe_page()})"
+        if table.total is not None
+        else f"({len(table.rows)} row{'s' if len(table.rows) != 1 else ''})"
+    )
     return "\n".join(out)
 
 

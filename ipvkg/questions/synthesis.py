@@ -103,8 +103,9 @@ def count_directions(directions: Iterable[str]) -> DirectionCounts:
     unknown = sorted({v for v in values if v not in allowed})
     if unknown:
         raise ValueError(f"study direction {unknown} is not one of {', '.join(allowed)}")
-    return DirectionCounts(values.count("intervention"), values.count("comparator"),
-                           values.count("conflicting"), values.count("unclear"))
+    return DirectionCounts(
+        values.count("intervention"), values.count("comparator"), values.count("conflicting"), values.count("unclear")
+    )
 
 
 @functools.lru_cache(maxsize=None)  # many cells share their counts: each interval computed once
@@ -166,8 +167,9 @@ class PooledEstimate:
     scale: Literal["log", "identity"]
 
 
-def pool_random_effects(effects: Sequence[float], standard_errors: Sequence[float],
-                        level: float = 0.95) -> PooledEstimate:
+def pool_random_effects(
+    effects: Sequence[float], standard_errors: Sequence[float], level: float = 0.95
+) -> PooledEstimate:
     """DerSimonian-Laird random-effects pooling of effects on their analysis scale.
 
     Rule: DerSimonian & Laird (1986), through ``statsmodels.stats.meta_analysis.combine_effects(method_re="dl")``:
@@ -221,8 +223,9 @@ def standard_error_from_ci(ci_lower: float, ci_upper: float, ratio: bool) -> flo
     return (ci_upper - ci_lower) / (2 * Z_95)
 
 
-def pool_ratio_estimates(estimates: Sequence[float], ci_lowers: Sequence[float],
-                         ci_uppers: Sequence[float]) -> PooledEstimate:
+def pool_ratio_estimates(
+    estimates: Sequence[float], ci_lowers: Sequence[float], ci_uppers: Sequence[float]
+) -> PooledEstimate:
     """Random-effects pooling of ratio estimates (OR, RR, HR, IRR) reported with 95 % CIs.
 
     Rule: ratios are pooled on the log scale (Cochrane Handbook, meta-analysis of ratio measures): log estimate,
@@ -240,10 +243,19 @@ def pool_ratio_estimates(estimates: Sequence[float], ci_lowers: Sequence[float],
     for estimate, low, high in zip(estimates, ci_lowers, ci_uppers):
         if estimate <= 0 or not low <= estimate <= high:
             raise ValueError(f"ratio {estimate} must be above 0 and within its CI ({low}, {high})")
-    pooled = pool_random_effects([math.log(e) for e in estimates],
-                                 [standard_error_from_ci(lo, hi, ratio=True) for lo, hi in zip(ci_lowers, ci_uppers)])
-    return PooledEstimate(math.exp(pooled.estimate), math.exp(pooled.ci_lower), math.exp(pooled.ci_upper),
-                          pooled.tau2, pooled.i2, pooled.studies, "log")
+    pooled = pool_random_effects(
+        [math.log(e) for e in estimates],
+        [standard_error_from_ci(lo, hi, ratio=True) for lo, hi in zip(ci_lowers, ci_uppers)],
+    )
+    return PooledEstimate(
+        math.exp(pooled.estimate),
+        math.exp(pooled.ci_lower),
+        math.exp(pooled.ci_upper),
+        pooled.tau2,
+        pooled.i2,
+        pooled.studies,
+        "log",
+    )
 
 
 # --- the synthesis table: study-level inputs (queries/synthesis_*.rq) to one row per component x domain ---
@@ -254,8 +266,11 @@ RCT = ns.IPV + "RandomisedControlledTrial"
 OUTCOME = ns.IPV + "Outcome"
 #: differences pooled on their own scale; regression coefficients (model-specific) and percentages (no null) are not
 POOLED_DIFFERENCES = ("mean difference", "standardised mean difference", "risk difference")
-_FAVOURS_IRI: dict[str, Favours] = {ns.IPV + "FavoursIntervention": "intervention",
-                                    ns.IPV + "FavoursComparator": "comparator", ns.IPV + "FavoursUnclear": "unclear"}
+_FAVOURS_IRI: dict[str, Favours] = {
+    ns.IPV + "FavoursIntervention": "intervention",
+    ns.IPV + "FavoursComparator": "comparator",
+    ns.IPV + "FavoursUnclear": "unclear",
+}
 FAVOURS_OF_IRI = _FAVOURS_IRI  # the pictures read ipv:favours through the same map
 
 
@@ -296,8 +311,9 @@ def classes_under(vocab: Vocabulary, field: str, value: str) -> frozenset[str]:
 
 def ratio_types(vocab: Vocabulary) -> frozenset[str]:
     """The estimate types that are ratios: those whose null value is 1 in the ontology (``ipv:nullValue``)."""
-    return frozenset(str(t) for t, v in vocab.graph.subject_objects(URIRef(ns.IPV + "nullValue"))
-                     if float(str(v)) == 1)  # float of the literal's lexical form
+    return frozenset(
+        str(t) for t, v in vocab.graph.subject_objects(URIRef(ns.IPV + "nullValue")) if float(str(v)) == 1
+    )  # float of the literal's lexical form
 
 
 @dataclass(frozen=True)
@@ -384,8 +400,11 @@ def synthesise(findings: Iterable[FindingInput], outcome_group: str | None = Non
     return _table(cells, facts, estimates)
 
 
-def _table(cells: Mapping[Cell, Mapping[str, tuple[str, str]]], facts: Mapping[str, StudyFacts],
-           estimates: Mapping[Cell, Mapping[str, FindingInput]]) -> list[SynthesisRow]:
+def _table(
+    cells: Mapping[Cell, Mapping[str, tuple[str, str]]],
+    facts: Mapping[str, StudyFacts],
+    estimates: Mapping[Cell, Mapping[str, FindingInput]],
+) -> list[SynthesisRow]:
     """The rows of :func:`synthesise` from plain values: per cell, finding IRI -> (record key, favours).
 
     :param facts: record key -> the study's label, design, risk of bias and sample size.
@@ -396,17 +415,37 @@ def _table(cells: Mapping[Cell, Mapping[str, tuple[str, str]]], facts: Mapping[s
         per_study: dict[str, list[str]] = {}
         for study, favours in by_finding.values():
             per_study.setdefault(study, []).append(favours)
-        studies = tuple(StudyInCell(key, s.label, component, domain, study_direction(fs), len(fs), s.rct, s.design,
-                                    s.risk_of_bias, s.sample_size)
-                        for key, fs in sorted(per_study.items()) for s in (facts[key],))
+        studies = tuple(
+            StudyInCell(
+                key,
+                s.label,
+                component,
+                domain,
+                study_direction(fs),
+                len(fs),
+                s.rct,
+                s.design,
+                s.risk_of_bias,
+                s.sample_size,
+            )
+            for key, fs in sorted(per_study.items())
+            for s in (facts[key],)
+        )
         counts = count_directions(s.direction for s in studies)
         known = counts.with_direction
-        rows.append(SynthesisRow(
-            component, domain, studies, counts, sum(s.rct for s in studies),
-            counts.favouring / known if known else None,
-            wilson_interval(counts.favouring, known) if known else None,
-            sign_test(counts.favouring, counts.against) if known else None,
-            pool_estimates(list(estimates.get((component, domain), {}).values()))))
+        rows.append(
+            SynthesisRow(
+                component,
+                domain,
+                studies,
+                counts,
+                sum(s.rct for s in studies),
+                counts.favouring / known if known else None,
+                wilson_interval(counts.favouring, known) if known else None,
+                sign_test(counts.favouring, counts.against) if known else None,
+                pool_estimates(list(estimates.get((component, domain), {}).values())),
+            )
+        )
     return rows
 
 
@@ -423,9 +462,15 @@ def pool_estimates(findings: Sequence[FindingInput]) -> tuple[PooledOutcome, ...
     """
     groups: dict[tuple, dict[str, tuple[float, float, float]]] = {}  # study -> (estimate, ci_lower, ci_upper)
     for f in sorted(findings, key=lambda f: (f.study, f.number if f.number is not None else 0, f.finding)):
-        if not (f.estimate_type and (f.ratio or f.estimate_type in POOLED_DIFFERENCES)
-                and f.estimate is not None and f.ci_lower is not None and f.ci_upper is not None
-                and f.higher_is_better is not None and f.ci_level == 0.95):
+        if not (
+            f.estimate_type
+            and (f.ratio or f.estimate_type in POOLED_DIFFERENCES)
+            and f.estimate is not None
+            and f.ci_lower is not None
+            and f.ci_upper is not None
+            and f.higher_is_better is not None
+            and f.ci_level == 0.95
+        ):
             continue
         instrument = f.instrument if f.estimate_type == "mean difference" else None
         key = (f.outcome, f.estimate_type, f.higher_is_better, instrument, f.ratio)
@@ -438,8 +483,11 @@ def pool_estimates(findings: Sequence[FindingInput]) -> tuple[PooledOutcome, ...
         est = [e for e, _, _ in inputs]
         low = [lo for _, lo, _ in inputs]
         high = [hi for _, _, hi in inputs]
-        result = (pool_ratio_estimates(est, low, high) if ratio else
-                  pool_random_effects(est, [standard_error_from_ci(lo, hi, ratio=False) for lo, hi in zip(low, high)]))
+        result = (
+            pool_ratio_estimates(est, low, high)
+            if ratio
+            else pool_random_effects(est, [standard_error_from_ci(lo, hi, ratio=False) for lo, hi in zip(low, high)])
+        )
         pooled.append(PooledOutcome(outcome, estimate_type, higher, instrument, tuple(by_study), inputs, result))
     return tuple(pooled)
 
@@ -458,8 +506,9 @@ class Synthesis:
         """One line: how many studies the table holds and, under a restriction, of how many."""
         where = f"{self.selection}; " if self.selection else ""
         if self.restriction:
-            return (f"{where}restricted to {self.restriction}: {self.studies} of {self.studies_unrestricted} "
-                    "studies left")
+            return (
+                f"{where}restricted to {self.restriction}: {self.studies} of {self.studies_unrestricted} studies left"
+            )
         return f"{where}{self.studies} studies"
 
 
@@ -474,15 +523,22 @@ def outcome_domains(vocab: Vocabulary) -> Callable[[str], tuple[str, ...]]:
     def domains(outcome: str) -> tuple[str, ...]:
         if outcome not in labels:
             return ()
-        return tuple(sorted(labels[str(d)] for d in graph.transitive_objects(URIRef(outcome), RDFS.subClassOf)
-                            if d in tops))
+        return tuple(
+            sorted(labels[str(d)] for d in graph.transitive_objects(URIRef(outcome), RDFS.subClassOf) if d in tops)
+        )
 
     return domains
 
 
-def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str | None = None,
-                  design: str | None = None, risk_of_bias: str | None = None,
-                  ask: Callable[..., Any] | None = None, vocab: Vocabulary | None = None) -> Synthesis:
+def ask_synthesis(
+    store: GraphStore,
+    component: str | None = None,
+    outcome: str | None = None,
+    design: str | None = None,
+    risk_of_bias: str | None = None,
+    ask: Callable[..., Any] | None = None,
+    vocab: Vocabulary | None = None,
+) -> Synthesis:
     """The synthesis table of a graph, from the questions :data:`QUESTIONS`.
 
     The answers hold IRIs; labels, outcome domains and the selections come from the ontology's vocabulary and
@@ -520,8 +576,11 @@ def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str 
         design_iri = r["design_iri"] if label(r["design_iri"]) is not None else None
         judged = r["risk_of_bias_iri"] if label(r["risk_of_bias_iri"]) is not None else None
         kept = (designs is None or design_iri in designs) and (judgements is None or judged in judgements)
-        studies[r["study_iri"]] = (r["key"], StudyFacts(r["study"], design_iri in rct, label(design_iri),
-                                                        label(judged), r["sample_size"]), kept)
+        studies[r["study_iri"]] = (
+            r["key"],
+            StudyFacts(r["study"], design_iri in rct, label(design_iri), label(judged), r["sample_size"]),
+            kept,
+        )
     estimates_of = {r["finding_iri"]: r for r in estimate_rows}
 
     cells: dict[Cell, dict[str, tuple[str, str]]] = {}
@@ -531,8 +590,9 @@ def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str 
     for r in findings:
         outcome_iri, finding, favours = r["outcome_iri"], r["finding_iri"], r["favours_iri"]
         if favours is not None and favours not in _FAVOURS_IRI:
-            raise ValueError(f"finding {finding} of {r['key']}: favours {favours} is not one of "
-                             f"{', '.join(_FAVOURS_IRI)}")
+            raise ValueError(
+                f"finding {finding} of {r['key']}: favours {favours} is not one of {', '.join(_FAVOURS_IRI)}"
+            )
         study = studies.get(r["study_iri"])
         names = components_of.get(r["intervention_iri"])
         groups = domains(outcome_iri)
@@ -553,38 +613,77 @@ def ask_synthesis(store: GraphStore, component: str | None = None, outcome: str 
                 cells[cell][finding] = (key, side)
                 if estimate is not None:
                     estimates.setdefault(cell, {})[finding] = _estimate_input(
-                        estimate, key, study_facts, name, group, vocab.labels[outcome_iri], side, ratios, label)
-    restriction = ", ".join(f"{name} {value}" for name, value in (("design", design), ("risk of bias", risk_of_bias))
-                            if value)
-    selection = ", ".join(f"{name} {value}" for name, value in (("component", component), ("outcome", outcome))
-                          if value)
+                        estimate, key, study_facts, name, group, vocab.labels[outcome_iri], side, ratios, label
+                    )
+    restriction = ", ".join(
+        f"{name} {value}" for name, value in (("design", design), ("risk of bias", risk_of_bias)) if value
+    )
+    selection = ", ".join(
+        f"{name} {value}" for name, value in (("component", component), ("outcome", outcome)) if value
+    )
     return Synthesis(_table(cells, facts, estimates), len(facts), len(selected), restriction, selection)
 
 
-def _estimate_input(row: Mapping[str, Any], study: str, facts: StudyFacts, component: str, domain: str,
-                    outcome: str, favours: str, ratios: frozenset[str],
-                    label: Callable[[Any], str | None]) -> FindingInput:
+def _estimate_input(
+    row: Mapping[str, Any],
+    study: str,
+    facts: StudyFacts,
+    component: str,
+    domain: str,
+    outcome: str,
+    favours: str,
+    ratios: frozenset[str],
+    label: Callable[[Any], str | None],
+) -> FindingInput:
     """A finding with an estimate (a row of ``synthesis_estimates``) as :func:`pool_estimates` takes it."""
-    return FindingInput(study=study, label=facts.label, finding=row["finding_iri"], component=component,
-                        domain=domain, outcome=outcome, favours=favours, rct=facts.rct,  # type: ignore[arg-type]
-                        design=facts.design, risk_of_bias=facts.risk_of_bias, sample_size=facts.sample_size,
-                        number=row["finding_number"], estimate_type=label(row["estimate_type_iri"]),
-                        ratio=row["estimate_type_iri"] in ratios, estimate=float(row["estimate"]),
-                        ci_lower=float(row["ci_lower"]), ci_upper=float(row["ci_upper"]),
-                        ci_level=None if row["ci_level"] is None else float(row["ci_level"]),
-                        higher_is_better=row["higher_is_better"], instrument=label(row["instrument_iri"]))
+    return FindingInput(
+        study=study,
+        label=facts.label,
+        finding=row["finding_iri"],
+        component=component,
+        domain=domain,
+        outcome=outcome,
+        favours=favours,  # type: ignore[arg-type]
+        rct=facts.rct,
+        design=facts.design,
+        risk_of_bias=facts.risk_of_bias,
+        sample_size=facts.sample_size,
+        number=row["finding_number"],
+        estimate_type=label(row["estimate_type_iri"]),
+        ratio=row["estimate_type_iri"] in ratios,
+        estimate=float(row["estimate"]),
+        ci_lower=float(row["ci_lower"]),
+        ci_upper=float(row["ci_upper"]),
+        ci_level=None if row["ci_level"] is None else float(row["ci_level"]),
+        higher_is_better=row["higher_is_better"],
+        instrument=label(row["instrument_iri"]),
+    )
 
 
-SYNTHESIS_COLUMNS = ("component", "outcome_domain", "studies", "favouring", "against", "conflicting", "unclear",
-                     "rcts", "proportion_favouring", "proportion_ci_lower", "proportion_ci_upper", "sign_test_p",
-                     "pooled")
+SYNTHESIS_COLUMNS = (
+    "component",
+    "outcome_domain",
+    "studies",
+    "favouring",
+    "against",
+    "conflicting",
+    "unclear",
+    "rcts",
+    "proportion_favouring",
+    "proportion_ci_lower",
+    "proportion_ci_upper",
+    "sign_test_p",
+    "pooled",
+)
 
 
 def _pooled_text(p: PooledOutcome) -> str:
     on = f" ({p.instrument})" if p.instrument else ""
-    return (f"{p.outcome}{on}: {p.estimate_type} {p.pooled.estimate:.2f} [{p.pooled.ci_lower:.2f}, "
-            f"{p.pooled.ci_upper:.2f}], tau2 {p.pooled.tau2:.3f}, I2 {100 * p.pooled.i2:.0f}%, {p.pooled.studies} "
-            f"studies, {'higher' if p.higher_is_better else 'lower'} is better")
+    return (
+        f"{p.outcome}{on}: {p.estimate_type} {p.pooled.estimate:.2f} [{p.pooled.ci_lower:.2f}, "
+        f"{p.pooled.ci_upper:.2f}], tau2 {p.pooled.tau2:.3f}, I2 {100 * p.pooled.i2:.0f}%, {p.pooled.studies} "
+        f"studies, {'higher' if p.higher_is_better else 'lower'} is better"
+    )
 
 
 def synthesis_records(synthesis: Synthesis) -> list[dict[str, Any]]:
@@ -592,11 +691,23 @@ def synthesis_records(synthesis: Synthesis) -> list[dict[str, Any]]:
     out = []
     for r in synthesis.rows:
         low, high = r.proportion_ci if r.proportion_ci else (None, None)
-        out.append({"component": r.component, "outcome_domain": r.domain, "studies": len(r.studies),
-                    "favouring": r.counts.favouring, "against": r.counts.against,
-                    "conflicting": r.counts.conflicting, "unclear": r.counts.unclear, "rcts": r.rcts,
-                    "proportion_favouring": r.proportion, "proportion_ci_lower": low, "proportion_ci_upper": high,
-                    "sign_test_p": r.sign_test_p, "pooled": "; ".join(_pooled_text(p) for p in r.pooled)})
+        out.append(
+            {
+                "component": r.component,
+                "outcome_domain": r.domain,
+                "studies": len(r.studies),
+                "favouring": r.counts.favouring,
+                "against": r.counts.against,
+                "conflicting": r.counts.conflicting,
+                "unclear": r.counts.unclear,
+                "rcts": r.rcts,
+                "proportion_favouring": r.proportion,
+                "proportion_ci_lower": low,
+                "proportion_ci_upper": high,
+                "sign_test_p": r.sign_test_p,
+                "pooled": "; ".join(_pooled_text(p) for p in r.pooled),
+            }
+        )
     return out
 
 
@@ -605,28 +716,57 @@ def synthesis_json(synthesis: Synthesis) -> dict[str, Any]:
     cells = []
     for r, flat in zip(synthesis.rows, synthesis_records(synthesis)):
         cell = {k: v for k, v in flat.items() if k != "pooled"}
-        cell["study_directions"] = [{"study": s.study, "label": s.label, "direction": s.direction,
-                                     "findings": s.findings, "rct": s.rct, "design": s.design,
-                                     "risk_of_bias": s.risk_of_bias, "sample_size": s.sample_size}
-                                    for s in r.studies]
-        cell["pooled"] = [{"outcome": p.outcome, "estimate_type": p.estimate_type, "instrument": p.instrument,
-                           "higher_is_better": p.higher_is_better, "scale": p.pooled.scale,
-                           "estimate": p.pooled.estimate, "ci_lower": p.pooled.ci_lower,
-                           "ci_upper": p.pooled.ci_upper, "tau2": p.pooled.tau2, "i2": p.pooled.i2,
-                           "studies": [{"study": key, "estimate": e, "ci_lower": lo, "ci_upper": hi}
-                                       for key, (e, lo, hi) in zip(p.studies, p.inputs)]}
-                          for p in r.pooled]
+        cell["study_directions"] = [
+            {
+                "study": s.study,
+                "label": s.label,
+                "direction": s.direction,
+                "findings": s.findings,
+                "rct": s.rct,
+                "design": s.design,
+                "risk_of_bias": s.risk_of_bias,
+                "sample_size": s.sample_size,
+            }
+            for s in r.studies
+        ]
+        cell["pooled"] = [
+            {
+                "outcome": p.outcome,
+                "estimate_type": p.estimate_type,
+                "instrument": p.instrument,
+                "higher_is_better": p.higher_is_better,
+                "scale": p.pooled.scale,
+                "estimate": p.pooled.estimate,
+                "ci_lower": p.pooled.ci_lower,
+                "ci_upper": p.pooled.ci_upper,
+                "tau2": p.pooled.tau2,
+                "i2": p.pooled.i2,
+                "studies": [
+                    {"study": key, "estimate": e, "ci_lower": lo, "ci_upper": hi}
+                    for key, (e, lo, hi) in zip(p.studies, p.inputs)
+                ],
+            }
+            for p in r.pooled
+        ]
         cells.append(cell)
-    return {"studies": synthesis.studies, "studies_unrestricted": synthesis.studies_unrestricted,
-            "restriction": synthesis.restriction, "selection": synthesis.selection, "rules": RULES, "cells": cells}
+    return {
+        "studies": synthesis.studies,
+        "studies_unrestricted": synthesis.studies_unrestricted,
+        "restriction": synthesis.restriction,
+        "selection": synthesis.selection,
+        "rules": RULES,
+        "cells": cells,
+    }
 
 
 #: how the table is made, in words (README "How ipvkg synthesises" says the same at length)
-RULES = ("one direction per study, component and outcome domain when at least 70 % of its findings there favour "
-         "one side (Thomson & Thomas 2013), else conflicting (or unclear when nothing disagrees); proportion "
-         "favouring over studies with a direction, Wilson 95 % CI; two-sided exact sign test; DerSimonian-Laird "
-         "random-effects pooling of one finding per study with the same outcome, estimate type and orientation "
-         "and a 95 % CI, ratios on the log scale")
+RULES = (
+    "one direction per study, component and outcome domain when at least 70 % of its findings there favour "
+    "one side (Thomson & Thomas 2013), else conflicting (or unclear when nothing disagrees); proportion "
+    "favouring over studies with a direction, Wilson 95 % CI; two-sided exact sign test; DerSimonian-Laird "
+    "random-effects pooling of one finding per study with the same outcome, estimate type and orientation "
+    "and a 95 % CI, ratios on the log scale"
+)
 
 
 def format_synthesis(synthesis: Synthesis, fmt: str = "table") -> str:
@@ -645,18 +785,45 @@ def format_synthesis(synthesis: Synthesis, fmt: str = "table") -> str:
         return buf.getvalue().rstrip("\n")
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; use table, csv or json")
-    head = ("component", "outcome domain", "studies", "favour", "against", "confl.", "unclear", "RCTs",
-            "% favouring [95% CI]", "sign p", "pooled (random effects)")
-    cells = [[r["component"], r["outcome_domain"], str(r["studies"]), str(r["favouring"]), str(r["against"]),
-              str(r["conflicting"]), str(r["unclear"]), str(r["rcts"]),
-              "" if r["proportion_favouring"] is None else
-              f"{100 * r['proportion_favouring']:.0f} [{100 * r['proportion_ci_lower']:.0f}, "
-              f"{100 * r['proportion_ci_upper']:.0f}]",
-              "" if r["sign_test_p"] is None else f"{r['sign_test_p']:.3f}", r["pooled"]] for r in records]
+    head = (
+        "component",
+        "outcome domain",
+        "studies",
+        "favour",
+        "against",
+        "confl.",
+        "unclear",
+        "RCTs",
+        "% favouring [95% CI]",
+        "sign p",
+        "pooled (random effects)",
+    )
+    cells = [
+        [
+            r["component"],
+            r["outcome_domain"],
+            str(r["studies"]),
+            str(r["favouring"]),
+            str(r["against"]),
+            str(r["conflicting"]),
+            str(r["unclear"]),
+            str(r["rcts"]),
+            ""
+            if r["proportion_favouring"] is None
+            else f"{100 * r['proportion_favouring']:.0f} [{100 * r['proportion_ci_lower']:.0f}, "
+            f"{100 * r['proportion_ci_upper']:.0f}]",
+            "" if r["sign_test_p"] is None else f"{r['sign_test_p']:.3f}",
+            r["pooled"],
+        ]
+        for r in records
+    ]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(head)]
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(x.ljust(w) for x, w in zip(values, widths)).rstrip()
 
-    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(c) for c in cells]
-                     + [f"({synthesis.describe()}; {len(records)} row{'' if len(records) == 1 else 's'})"])
+    return "\n".join(
+        [line(head), line(["-" * w for w in widths])]
+        + [line(c) for c in cells]
+        + [f"({synthesis.describe()}; {len(records)} row{'' if len(records) == 1 else 's'})"]
+    )

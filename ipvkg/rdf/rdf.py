@@ -28,19 +28,92 @@ from ..base.vocab import Vocabulary, load_vocabulary
 
 SEED_REVIEW = "ogbe2020"  # the review whose groups `curator_group` numbers refer to
 
-_I = {name: NamedNode(ns.IPV + name) for name in (
-    "Study", "Publication", "Population", "Intervention", "Comparator", "Finding", "Review", "ReviewCategory",
-    "hasDesign", "evaluates", "hasComparator", "hasPopulation", "hasFinding", "findingOf", "reportedIn",
-    "curatorGroup", "hasCategory", "trialRegistration", "hasCharacteristic", "setting", "hasComponent", "targets",
-    "deliveredBy", "deliveryMode", "intervention", "comparedWith", "outcome", "instrument", "direction",
-    "estimateType", "pmid", "doi", "pmcid", "sourceRead", "countryCode", "year", "sampleSize", "sampleSizeNote",
-    "followUpLabel", "followUpWeeks", "recordKey", "recordFile", "curatorGroupReason", "curatorNote", "curator",
-    "curationDate", "title", "description", "name", "authors", "journal", "reportRole", "sessions", "hours",
-    "durationWeeks", "intensityDescription", "timePointWeeks", "timePointLabel", "estimate", "ciLower", "ciUpper",
-    "ciLevel", "pValue", "pRelation", "quote", "findingNumber", "screenedFullTexts", "includedStudies",
-    "searchStartYear", "searchEndYear", "searchedDatabase", "conclusion", "groupNumber", "Baseline",
-    "categoryClass", "favours", "higherIsBetter", "riskOfBias", "riskOfBiasTool", "riskOfBiasSource",
-    "riskOfBiasQuote")}
+_I = {
+    name: NamedNode(ns.IPV + name)
+    for name in (
+        "Study",
+        "Publication",
+        "Population",
+        "Intervention",
+        "Comparator",
+        "Finding",
+        "Review",
+        "ReviewCategory",
+        "hasDesign",
+        "evaluates",
+        "hasComparator",
+        "hasPopulation",
+        "hasFinding",
+        "findingOf",
+        "reportedIn",
+        "curatorGroup",
+        "hasCategory",
+        "trialRegistration",
+        "hasCharacteristic",
+        "setting",
+        "hasComponent",
+        "targets",
+        "deliveredBy",
+        "deliveryMode",
+        "intervention",
+        "comparedWith",
+        "outcome",
+        "instrument",
+        "direction",
+        "estimateType",
+        "pmid",
+        "doi",
+        "pmcid",
+        "sourceRead",
+        "countryCode",
+        "year",
+        "sampleSize",
+        "sampleSizeNote",
+        "followUpLabel",
+        "followUpWeeks",
+        "recordKey",
+        "recordFile",
+        "curatorGroupReason",
+        "curatorNote",
+        "curator",
+        "curationDate",
+        "title",
+        "description",
+        "name",
+        "authors",
+        "journal",
+        "reportRole",
+        "sessions",
+        "hours",
+        "durationWeeks",
+        "intensityDescription",
+        "timePointWeeks",
+        "timePointLabel",
+        "estimate",
+        "ciLower",
+        "ciUpper",
+        "ciLevel",
+        "pValue",
+        "pRelation",
+        "quote",
+        "findingNumber",
+        "screenedFullTexts",
+        "includedStudies",
+        "searchStartYear",
+        "searchEndYear",
+        "searchedDatabase",
+        "conclusion",
+        "groupNumber",
+        "Baseline",
+        "categoryClass",
+        "favours",
+        "higherIsBetter",
+        "riskOfBias",
+        "riskOfBiasTool",
+        "riskOfBiasSource",
+        "riskOfBiasQuote",
+    )
+}
 RDF_TYPE = NamedNode(ns.RDF + "type")
 RDFS_LABEL = NamedNode(ns.RDFS + "label")
 PROV_SOURCE = NamedNode(ns.PROV + "hadPrimarySource")
@@ -122,8 +195,12 @@ def origins_of(origins: Mapping[str, Origin], keys: Collection[str]) -> Mapping[
 _INT = re.compile(r"^[+-]?\d+$")
 _DEC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(day|week|month|year)s?\b", re.I)
-_WEEKS_PER = {"day": Decimal(1) / Decimal(7), "week": Decimal(1), "month": Decimal(52) / Decimal(12),
-              "year": Decimal(52)}
+_WEEKS_PER = {
+    "day": Decimal(1) / Decimal(7),
+    "week": Decimal(1),
+    "month": Decimal(52) / Decimal(12),
+    "year": Decimal(52),
+}
 
 
 def integer_literal(value: Any) -> Literal:
@@ -344,8 +421,9 @@ def study_triples(rec: StudyRecord, out: _Emitter, vocab: Vocabulary) -> None:
         finding_triples(rec, f, s, pubs, out, origin)
 
 
-def report_triples(subject: NamedNode, rep: Report, record_id: str, index: int, out: _Emitter,
-                   origin: Origin) -> NamedNode:
+def report_triples(
+    subject: NamedNode, rep: Report, record_id: str, index: int, out: _Emitter, origin: Origin
+) -> NamedNode:
     """Emit one publication that reports ``subject`` (a study or a review); return its IRI."""
     doi = clean_doi(rep.doi) if rep.doi else None
     p = NamedNode(publication_iri(record_id, index, rep.pmid, doi))
@@ -401,8 +479,9 @@ def intervention_triples(rec: StudyRecord, arm: Intervention, study: NamedNode, 
 _P_PREFIX = re.compile(r"^\s*(<=|>=|<|>|=|≤)\s*(.+)$")
 
 
-def finding_triples(rec: StudyRecord, f: Finding, study: NamedNode, pubs: dict[str, NamedNode], out: _Emitter,
-                    origin) -> None:
+def finding_triples(
+    rec: StudyRecord, f: Finding, study: NamedNode, pubs: dict[str, NamedNode], out: _Emitter, origin
+) -> None:
     n = NamedNode(_data_iri("finding", rec.id, f.number))
     out.origins[n.value] = origin(f.describe(), f.line)
     out.add(study, _I["hasFinding"], n)
@@ -416,15 +495,24 @@ def finding_triples(rec: StudyRecord, f: Finding, study: NamedNode, pubs: dict[s
         out.add(n, _I["comparedWith"], _I["Baseline"])
     elif f.comparator:
         out.add(n, _I["comparedWith"], NamedNode(_data_iri("comparator", rec.id, f.comparator)))
-    for prop, term in (("outcome", f.outcome), ("instrument", f.instrument), ("direction", f.direction),
-                       ("favours", f.favours), ("estimateType", f.estimate_type)):
+    for prop, term in (
+        ("outcome", f.outcome),
+        ("instrument", f.instrument),
+        ("direction", f.direction),
+        ("favours", f.favours),
+        ("estimateType", f.estimate_type),
+    ):
         if term is not None:
             out.add(n, _I[prop], NamedNode(term.iri))
     out.value(n, _I["higherIsBetter"], f.higher_is_better, boolean_literal)
     out.value(n, _I["timePointLabel"], f.time_point)
     out.value(n, _I["timePointWeeks"], weeks(f.time_point), decimal_literal)
-    for prop, value in (("estimate", f.estimate), ("ciLower", f.ci_lower), ("ciUpper", f.ci_upper),
-                        ("ciLevel", f.ci_level)):
+    for prop, value in (
+        ("estimate", f.estimate),
+        ("ciLower", f.ci_lower),
+        ("ciUpper", f.ci_upper),
+        ("ciLevel", f.ci_level),
+    ):
         out.value(n, _I[prop], value, decimal_literal)
     p_value, p_relation = f.p_value, f.p_relation
     if isinstance(p_value, str) and p_relation is None and (m := _P_PREFIX.match(p_value)):
@@ -455,8 +543,16 @@ def review_triples(rev: ReviewRecord, out: _Emitter, group_classes: dict[int, st
     out.value(r, _I["conclusion"], rev.conclusion)
     out.value(r, _I["curator"], rev.curator)
     out.value(r, _I["curationDate"], rev.curation_date)
-    citation = Report(pmid=rev.pmid, doi=rev.doi, pmcid=rev.pmcid, authors=rev.authors, year=rev.year,
-                      title=rev.title, journal=rev.journal, source_url=rev.source_url)
+    citation = Report(
+        pmid=rev.pmid,
+        doi=rev.doi,
+        pmcid=rev.pmcid,
+        authors=rev.authors,
+        year=rev.year,
+        title=rev.title,
+        journal=rev.journal,
+        source_url=rev.source_url,
+    )
     report_triples(r, citation, rev.id, 0, out, Origin(rev.file, rev.id, "citation", None))
     for g in rev.groups:
         c = NamedNode(category_iri(rev.id, g.number))
@@ -479,8 +575,9 @@ def group_classes(vocab: Vocabulary) -> dict[int, str]:
     return {int(str(o)): str(s) for s, o in vocab.graph.subject_objects(pred)}  # int of the literal's lexical form
 
 
-def records_to_ntriples(studies: Iterable[StudyRecord], reviews: Iterable[ReviewRecord] = (),
-                        vocab: Vocabulary | None = None) -> tuple[list[str], dict[str, Origin]]:
+def records_to_ntriples(
+    studies: Iterable[StudyRecord], reviews: Iterable[ReviewRecord] = (), vocab: Vocabulary | None = None
+) -> tuple[list[str], dict[str, Origin]]:
     """Sorted N-Triples lines for the records, and the origin of every subject IRI."""
     vocab = vocab or load_vocabulary()
     out = _Emitter()

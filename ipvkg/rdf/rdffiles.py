@@ -101,9 +101,11 @@ def write_run(path: Path, sorted_lines: Iterable[str]) -> Path:
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
-        raise IpvkgError(f"{path}: no space left to write the triples ({exc.strerror}); a build keeps its "
-                         "triples in run files in the temporary folder until it ends (about the size of "
-                         "ipvkg.nt): free space there, or set TMPDIR to a folder on a disk with room") from None
+        raise IpvkgError(
+            f"{path}: no space left to write the triples ({exc.strerror}); a build keeps its "
+            "triples in run files in the temporary folder until it ends (about the size of "
+            "ipvkg.nt): free space there, or set TMPDIR to a folder on a disk with room"
+        ) from None
     return path
 
 
@@ -175,8 +177,10 @@ def _main() -> None:
     try:
         written = write_rdf_files(Path(request["folder"]), graphs)
     except OSError as exc:  # one line for the parent's error: what failed, where
-        sys.exit(f"writing the RDF files into {request['folder']}: {exc.strerror or exc}"
-                 + (f" ({exc.filename})" if exc.filename else ""))
+        sys.exit(
+            f"writing the RDF files into {request['folder']}: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename else "")
+        )
     json.dump(written, sys.stdout)
 
 

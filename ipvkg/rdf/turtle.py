@@ -17,7 +17,7 @@ slower (figures: bench/README.md, Decisions).
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <BLANKLINE>
 data:study\\/a a ipv:Study ;
-	rdfs:label "A"@en .
+        rdfs:label "A"@en .
 <BLANKLINE>
 """
 
@@ -33,8 +33,10 @@ from ..base import namespaces as ns
 _RDF_TYPE = "<" + ns.RDF + "type>"
 # a prefixed name's local part that needs no escape but "\/" (Turtle's PN_LOCAL, ASCII only): it may
 # not start with "-" or "." nor end with "."; "%" only as a percent-encoded byte
-_LOCAL = re.compile(r"(?:[A-Za-z0-9_/]|%[0-9A-Fa-f]{2})(?:(?:[A-Za-z0-9_./-]|%[0-9A-Fa-f]{2})*"
-                    r"(?:[A-Za-z0-9_/-]|%[0-9A-Fa-f]{2}))?")
+_LOCAL = re.compile(
+    r"(?:[A-Za-z0-9_/]|%[0-9A-Fa-f]{2})(?:(?:[A-Za-z0-9_./-]|%[0-9A-Fa-f]{2})*"
+    r"(?:[A-Za-z0-9_/-]|%[0-9A-Fa-f]{2}))?"
+)
 CHUNK = 100_000  # statements per write
 
 
@@ -45,8 +47,9 @@ class _Shortener:
         # one regex finds the namespace; longest first, so that a namespace wins over a shorter one it extends
         names = {iri: p for p, iri in prefixes.items()}
         self.prefix = names
-        self.split = re.compile("<(" + "|".join(re.escape(iri) for iri in sorted(names, key=len, reverse=True))
-                                + ")(.*)>", re.S)
+        self.split = re.compile(
+            "<(" + "|".join(re.escape(iri) for iri in sorted(names, key=len, reverse=True)) + ")(.*)>", re.S
+        )
         self.known: dict[str, str] = {_RDF_TYPE: "a"}
         self.data = "<" + ns.DATA
 
@@ -73,7 +76,7 @@ class _Shortener:
         if first == '"' and text[-1] == ">":
             cut = text.rfind('"^^<')
             if cut > 0:
-                return text[: cut + 3] + self.predicate(text[cut + 3:])
+                return text[: cut + 3] + self.predicate(text[cut + 3 :])
         return text
 
 

@@ -149,8 +149,10 @@ class StudyRecord:
     @property
     def main_report(self) -> Report | None:
         """The report with role main, else the first report listed (None when the record lists none)."""
-        return next((r for r in self.reports if r.role is not None and r.role.iri == MAIN_REPORT),
-                    self.reports[0] if self.reports else None)
+        return next(
+            (r for r in self.reports if r.role is not None and r.role.iri == MAIN_REPORT),
+            self.reports[0] if self.reports else None,
+        )
 
     @property
     def label(self) -> str:
@@ -258,22 +260,36 @@ class _Reader:
 
     def problem(self, path: Path_, message: str, hint: str | None = None, where: str | None = None) -> None:
         fld = ".".join(str(p) for p in path if not isinstance(p, int)) or None
-        self.problems.append(Problem(self.file, self.record, fld, message, where=where,
-                                     hint=hint or "data/TEMPLATE.yaml shows this field's form",
-                                     line=self.line(path)))
+        self.problems.append(
+            Problem(
+                self.file,
+                self.record,
+                fld,
+                message,
+                where=where,
+                hint=hint or "data/TEMPLATE.yaml shows this field's form",
+                line=self.line(path),
+            )
+        )
 
     def check_keys(self, mapping: dict, schema: dict, path: Path_, where: str | None = None) -> None:
         for key in mapping:
             if key not in schema:
                 close = difflib.get_close_matches(str(key), list(schema), n=1, cutoff=0.6)
-                self.problem(path + (key,), f"unknown field {key!r}",
-                             hint=(f"did you mean {close[0]!r}?" if close else
-                                   "see data/TEMPLATE.yaml for the fields a record has"), where=where)
+                self.problem(
+                    path + (key,),
+                    f"unknown field {key!r}",
+                    hint=(
+                        f"did you mean {close[0]!r}?" if close else "see data/TEMPLATE.yaml for the fields a record has"
+                    ),
+                    where=where,
+                )
 
     def scalar(self, value: Any, path: Path_, where: str | None = None) -> Any:
         if isinstance(value, (dict, list)):
-            self.problem(path, f"expected a single value, got a {'mapping' if isinstance(value, dict) else 'list'}",
-                         where=where)
+            self.problem(
+                path, f"expected a single value, got a {'mapping' if isinstance(value, dict) else 'list'}", where=where
+            )
             return None
         if isinstance(value, str):
             value = value.strip()
@@ -304,8 +320,12 @@ class _Reader:
         try:
             return Term(str(value), _resolve(self.vocab, field, str(value)))
         except UnknownLabel as exc:
-            self.problem(path, f"unknown {field} label {str(value)!r}{_foreign_letter(str(value))}", where=where,
-                         hint=exc.hint or f"use a label of ontology/ipvkg.ttl ({field})")
+            self.problem(
+                path,
+                f"unknown {field} label {str(value)!r}{_foreign_letter(str(value))}",
+                where=where,
+                hint=exc.hint or f"use a label of ontology/ipvkg.ttl ({field})",
+            )
             return None
 
     def terms(self, field: str, value: Any, path: Path_, where: str | None = None) -> tuple[Term, ...]:
@@ -334,8 +354,9 @@ class _Reader:
         return value
 
 
-def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
-                vocab: Vocabulary | None = None, partial: bool = False) -> tuple[StudyRecord | None, list[Problem]]:
+def parse_study(
+    raw: Any, file: str, lines: dict[Path_, int] | None = None, vocab: Vocabulary | None = None, partial: bool = False
+) -> tuple[StudyRecord | None, list[Problem]]:
     """Check one raw study mapping and turn it into a :class:`StudyRecord`, with every problem found.
 
     :param partial: also return a record that has problems (what could be read of it, if its key is
@@ -344,22 +365,37 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
     vocab = vocab or load_vocabulary()
     lines = lines or {}
     if raw is None:
-        return None, [Problem(file, None, None, "the file holds no record",
-                              hint="fill it in from data/TEMPLATE.yaml, or remove it")]
+        return None, [
+            Problem(
+                file, None, None, "the file holds no record", hint="fill it in from data/TEMPLATE.yaml, or remove it"
+            )
+        ]
     if not isinstance(raw, dict):
-        return None, [Problem(file, None, None, f"a study record must be a mapping of fields, got "
-                              f"{type(raw).__name__}", hint="start from data/TEMPLATE.yaml", line=lines.get(()))]
+        return None, [
+            Problem(
+                file,
+                None,
+                None,
+                f"a study record must be a mapping of fields, got {type(raw).__name__}",
+                hint="start from data/TEMPLATE.yaml",
+                line=lines.get(()),
+            )
+        ]
     key = raw.get("id")
     record_name = str(key) if isinstance(key, (str, int)) else None
     r = _Reader(file, record_name, lines, vocab)
     r.check_keys(raw, STUDY_SCHEMA, ())
     for name in REQUIRED_TOP:
         if raw.get(name) in (None, "", []):
-            r.problem((name,), f"required field {name!r} is missing",
-                      hint="every study needs an id, at least one intervention, finding and report")
+            r.problem(
+                (name,),
+                f"required field {name!r} is missing",
+                hint="every study needs an id, at least one intervention, finding and report",
+            )
     if record_name is not None and not KEY_PATTERN.match(record_name):
-        r.problem(("id",), f"record key {record_name!r} must be lowercase letters, digits, '_' or '-'",
-                  hint="e.g. tiwari2005")
+        r.problem(
+            ("id",), f"record key {record_name!r} must be lowercase letters, digits, '_' or '-'", hint="e.g. tiwari2005"
+        )
     rec = StudyRecord(id=record_name or "", location=Location(file, r.line(())))
     rec.title = r.scalar(raw.get("title"), ("title",))
     rec.design = r.term("design", raw.get("design"), ("design",))
@@ -382,32 +418,47 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
             continue
         ikey = r.scalar(m.get("key"), path + ("key",), where)
         if ikey is None:
-            r.problem(path + ("key",), "required field 'key' is missing", where=where,
-                      hint="give each intervention a short key that findings refer to")
+            r.problem(
+                path + ("key",),
+                "required field 'key' is missing",
+                where=where,
+                hint="give each intervention a short key that findings refer to",
+            )
             continue
         where = f"intervention {ikey}"
         intensity = r.mapping(m.get("intensity"), path + ("intensity",), intensity_schema, where)
-        rec.interventions.append(Intervention(
-            key=str(ikey), name=r.scalar(m.get("name"), path + ("name",), where),
-            components=r.terms("components", m.get("components"), path + ("components",), where),
-            delivered_by=r.terms("delivered_by", m.get("delivered_by"), path + ("delivered_by",), where),
-            modes=r.terms("modes", m.get("modes"), path + ("modes",), where),
-            targets=r.terms("targets", m.get("targets"), path + ("targets",), where),
-            sessions=r.scalar(intensity.get("sessions"), path + ("intensity", "sessions"), where),
-            hours=r.scalar(intensity.get("hours"), path + ("intensity", "hours"), where),
-            weeks=r.scalar(intensity.get("weeks"), path + ("intensity", "weeks"), where),
-            intensity_description=r.scalar(intensity.get("description"), path + ("intensity", "description"), where),
-            line=r.line(path)))
+        rec.interventions.append(
+            Intervention(
+                key=str(ikey),
+                name=r.scalar(m.get("name"), path + ("name",), where),
+                components=r.terms("components", m.get("components"), path + ("components",), where),
+                delivered_by=r.terms("delivered_by", m.get("delivered_by"), path + ("delivered_by",), where),
+                modes=r.terms("modes", m.get("modes"), path + ("modes",), where),
+                targets=r.terms("targets", m.get("targets"), path + ("targets",), where),
+                sessions=r.scalar(intensity.get("sessions"), path + ("intensity", "sessions"), where),
+                hours=r.scalar(intensity.get("hours"), path + ("intensity", "hours"), where),
+                weeks=r.scalar(intensity.get("weeks"), path + ("intensity", "weeks"), where),
+                intensity_description=r.scalar(
+                    intensity.get("description"), path + ("intensity", "description"), where
+                ),
+                line=r.line(path),
+            )
+        )
     for i, item in enumerate(r.mappings(raw.get("comparators"), ("comparators",))):
         path = ("comparators", i)
         m = r.mapping(item, path, sub_schema(STUDY_SCHEMA, "comparators"), f"comparator {i + 1}")
         ckey = r.scalar(m.get("key"), path + ("key",)) if m else None
         if m and ckey is None:
-            r.problem(path + ("key",), "required field 'key' is missing", where=f"comparator {i + 1}",
-                      hint="give each comparator a short key that findings refer to")
+            r.problem(
+                path + ("key",),
+                "required field 'key' is missing",
+                where=f"comparator {i + 1}",
+                hint="give each comparator a short key that findings refer to",
+            )
         elif ckey is not None:
-            rec.comparators.append(Comparator(str(ckey), r.scalar(m.get("description"), path + ("description",)),
-                                              line=r.line(path)))
+            rec.comparators.append(
+                Comparator(str(ckey), r.scalar(m.get("description"), path + ("description",)), line=r.line(path))
+            )
     _check_unique(r, [i.key for i in rec.interventions] + [c.key for c in rec.comparators], "interventions")
 
     fschema = sub_schema(STUDY_SCHEMA, "findings")
@@ -419,28 +470,51 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
             continue
         outcome = r.term("outcome", m.get("outcome"), path + ("outcome",), where)
         instrument = r.term("instrument", m.get("instrument"), path + ("instrument",), where)
-        f = Finding(number=i + 1, intervention=None, comparator=None, outcome=outcome, instrument=instrument,
-                    line=r.line(path))
+        f = Finding(
+            number=i + 1, intervention=None, comparator=None, outcome=outcome, instrument=instrument, line=r.line(path)
+        )
         where = f.describe()
         f.direction = r.term("direction", m.get("direction"), path + ("direction",), where)
         f.favours = r.term("favours", m.get("favours"), path + ("favours",), where)
         f.estimate_type = r.term("estimate_type", m.get("estimate_type"), path + ("estimate_type",), where)
-        for name in ("time_point", "higher_is_better", "estimate", "ci_lower", "ci_upper", "ci_level", "p_value",
-                     "p_relation", "quote", "reported_in"):
+        for name in (
+            "time_point",
+            "higher_is_better",
+            "estimate",
+            "ci_lower",
+            "ci_upper",
+            "ci_level",
+            "p_value",
+            "p_relation",
+            "quote",
+            "reported_in",
+        ):
             setattr(f, name, r.scalar(m.get(name), path + (name,), where))
         if f.reported_in is not None:
             f.reported_in = str(f.reported_in)
         # a sheet gives TRUE/yes as text: the typed record holds a bool whatever the source (others stay for the shapes)
         if isinstance(f.higher_is_better, str) and f.higher_is_better.lower() in _YES_NO:
             f.higher_is_better = _YES_NO[f.higher_is_better.lower()]
-        f.intervention = _reference(r, m.get("intervention"), [x.key for x in rec.interventions],
-                                    path + ("intervention",), where, "intervention")
+        f.intervention = _reference(
+            r,
+            m.get("intervention"),
+            [x.key for x in rec.interventions],
+            path + ("intervention",),
+            where,
+            "intervention",
+        )
         comparator = r.scalar(m.get("comparator"), path + ("comparator",), where)
         if comparator is not None and str(comparator).lower() == "baseline":
             f.comparator = "baseline"
         else:
-            f.comparator = _reference(r, comparator, [c.key for c in rec.comparators] + ["baseline"],
-                                      path + ("comparator",), where, "comparator")
+            f.comparator = _reference(
+                r,
+                comparator,
+                [c.key for c in rec.comparators] + ["baseline"],
+                path + ("comparator",),
+                where,
+                "comparator",
+            )
         rec.findings.append(f)
 
     rschema = sub_schema(STUDY_SCHEMA, "reports")
@@ -458,9 +532,12 @@ def parse_study(raw: Any, file: str, lines: dict[Path_, int] | None = None,
     report_keys = {str(x) for rep in rec.reports for x in (rep.pmid, rep.doi) if x}
     for f in rec.findings:
         if f.reported_in is not None and f.reported_in not in report_keys:
-            r.problem(("findings", f.number - 1, "reported_in"),
-                      f"reported_in {f.reported_in!r} is not the PMID or DOI of one of this record's reports",
-                      where=f.describe(), hint="add the report under `reports` or correct the identifier")
+            r.problem(
+                ("findings", f.number - 1, "reported_in"),
+                f"reported_in {f.reported_in!r} is not the PMID or DOI of one of this record's reports",
+                where=f.describe(),
+                hint="add the report under `reports` or correct the identifier",
+            )
     cur = r.mapping(raw.get("curation"), ("curation",), sub_schema(STUDY_SCHEMA, "curation"))
     rec.curator = r.scalar(cur.get("curator"), ("curation", "curator"))
     rec.curation_date = r.scalar(cur.get("date"), ("curation", "date"))
@@ -480,12 +557,20 @@ _YES_NO = {"true": True, "yes": True, "false": False, "no": False}
 def _reference(r: _Reader, value: Any, keys: list[str], path: Path_, where: str, kind: str) -> str | None:
     value = r.scalar(value, path, where)
     if value is None:
-        r.problem(path, f"required field {kind!r} is missing", where=where,
-                  hint=f"name one of this record's {kind}s: {', '.join(keys) or '(none defined)'}")
+        r.problem(
+            path,
+            f"required field {kind!r} is missing",
+            where=where,
+            hint=f"name one of this record's {kind}s: {', '.join(keys) or '(none defined)'}",
+        )
         return None
     if str(value) not in keys:
-        r.problem(path, f"{kind} {str(value)!r} is not one of this record's {kind}s ({', '.join(keys) or 'none'})",
-                  where=where, hint=f"add it under `{kind}s` or correct the key")
+        r.problem(
+            path,
+            f"{kind} {str(value)!r} is not one of this record's {kind}s ({', '.join(keys) or 'none'})",
+            where=where,
+            hint=f"add it under `{kind}s` or correct the key",
+        )
         return None
     return str(value)
 
@@ -494,8 +579,9 @@ def _check_unique(r: _Reader, keys: list[str], field: str) -> None:
     seen: set[str] = set()
     for k in keys:
         if k in seen:
-            r.problem((field,), f"arm key {k!r} is used twice",
-                      hint="each intervention and comparator key must be unique")
+            r.problem(
+                (field,), f"arm key {k!r} is used twice", hint="each intervention and comparator key must be unique"
+            )
         seen.add(k)
 
 
@@ -507,27 +593,39 @@ AFTER_INTERVENTION = "post-intervention"
 
 def check_values(r: _Reader, rec: StudyRecord) -> None:
     """Durations, the curation date and the countries of a parsed record (problems go to ``r``)."""
-    for name, value, path, where in (
-            [("follow_up", rec.follow_up, ("follow_up",), None)]
-            + [("time_point", f.time_point, ("findings", f.number - 1, "time_point"), f.describe())
-               for f in rec.findings]):
+    for name, value, path, where in [("follow_up", rec.follow_up, ("follow_up",), None)] + [
+        ("time_point", f.time_point, ("findings", f.number - 1, "time_point"), f.describe()) for f in rec.findings
+    ]:
         if value is not None and not _is_duration(value, allow_after=name == "time_point"):
-            r.problem(path, f"{name} {str(value)!r} is not '<number> days|weeks|months|years'"
-                      + (" or 'post-intervention'" if name == "time_point" else ""), where=where,
-                      hint=_duration_hint(str(value), name == "time_point"))
+            r.problem(
+                path,
+                f"{name} {str(value)!r} is not '<number> days|weeks|months|years'"
+                + (" or 'post-intervention'" if name == "time_point" else ""),
+                where=where,
+                hint=_duration_hint(str(value), name == "time_point"),
+            )
     if rec.curation_date is not None:
         date = _iso_date(rec.curation_date)
         if date is None:
-            r.problem(("curation", "date"), f"curation date {str(rec.curation_date)!r} is not a date "
-                      "written YYYY-MM-DD", hint="write the day the record was curated, e.g. 2026-11-27")
+            r.problem(
+                ("curation", "date"),
+                f"curation date {str(rec.curation_date)!r} is not a date written YYYY-MM-DD",
+                hint="write the day the record was curated, e.g. 2026-11-27",
+            )
         elif date > datetime.datetime.now(datetime.timezone.utc).date():
-            r.problem(("curation", "date"), f"curation date {date.isoformat()} is after today",
-                      hint="write the day the record was curated, not a later one")
+            r.problem(
+                ("curation", "date"),
+                f"curation date {date.isoformat()} is after today",
+                hint="write the day the record was curated, not a later one",
+            )
     for code in rec.countries:
         problem = _country_problem(str(code))
         if problem:
-            r.problem(("countries",), f"countries must be ISO 3166-1 alpha-2 codes: {str(code)!r} {problem[0]}",
-                      hint=problem[1])
+            r.problem(
+                ("countries",),
+                f"countries must be ISO 3166-1 alpha-2 codes: {str(code)!r} {problem[0]}",
+                hint=problem[1],
+            )
 
 
 def _is_duration(value: Any, allow_after: bool) -> bool:
@@ -545,8 +643,11 @@ def _duration_hint(text: str, allow_after: bool) -> str:
     if not m:
         return form + " (a duration after baseline; other wording belongs in the quote or curation.note)"
     number, unit = m.group(1).replace(",", "."), m.group(2).lower()
-    close = difflib.get_close_matches(unit, DURATION_UNITS + tuple(u[:-1] for u in DURATION_UNITS), n=1,
-                                      cutoff=0.6) if unit else []
+    close = (
+        difflib.get_close_matches(unit, DURATION_UNITS + tuple(u[:-1] for u in DURATION_UNITS), n=1, cutoff=0.6)
+        if unit
+        else []
+    )
     if close:
         unit = close[0] if close[0].endswith("s") or number == "1" else close[0] + "s"
         return f"did you mean {number + ' ' + unit!r}?"
@@ -610,35 +711,61 @@ def check_regular_file(path: Path, display: str) -> os.stat_result:
         st = os.stat(path)
     except FileNotFoundError:
         kind = "a broken symbolic link" if os.path.islink(path) else "gone"
-        raise _FileProblem(Problem(display, None, None, f"looks like a record but is {kind}",
-                                   hint="point it at a record file or remove it")) from None
+        raise _FileProblem(
+            Problem(
+                display, None, None, f"looks like a record but is {kind}", hint="point it at a record file or remove it"
+            )
+        ) from None
     except OSError as exc:  # ELOOP, EACCES on a folder of the path, ...
-        raise _FileProblem(Problem(display, None, None, f"looks like a record but cannot be read: "
-                                   f"{exc.strerror or exc}", hint="fix the link or its permissions, or remove it")
-                           ) from None
+        raise _FileProblem(
+            Problem(
+                display,
+                None,
+                None,
+                f"looks like a record but cannot be read: {exc.strerror or exc}",
+                hint="fix the link or its permissions, or remove it",
+            )
+        ) from None
     if not stat.S_ISREG(st.st_mode):
         kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a pipe, socket or device)"
-        raise _FileProblem(Problem(display, None, None, f"looks like a record but is {kind}",
-                                   hint="a record is one file; rename or remove this entry"))
+        raise _FileProblem(
+            Problem(
+                display,
+                None,
+                None,
+                f"looks like a record but is {kind}",
+                hint="a record is one file; rename or remove this entry",
+            )
+        )
     return st
 
 
 def _read_text(path: Path, display: str) -> str:
     size = check_regular_file(path, display).st_size
     if size > MAX_RECORD_BYTES:
-        raise _FileProblem(Problem(display, None, None, f"file is {size / 1e6:.1f} MB, larger than the "
-                                   f"{MAX_RECORD_BYTES // 2**20} MB a record file may have",
-                                   hint="split it into one file per study"))
+        raise _FileProblem(
+            Problem(
+                display,
+                None,
+                None,
+                f"file is {size / 1e6:.1f} MB, larger than the {MAX_RECORD_BYTES // 2**20} MB a record file may have",
+                hint="split it into one file per study",
+            )
+        )
     data = path.read_bytes()
     if not data.strip():
-        raise _FileProblem(Problem(display, None, None, "file is empty",
-                                   hint="remove it or fill it in from data/TEMPLATE.yaml"))
+        raise _FileProblem(
+            Problem(display, None, None, "file is empty", hint="remove it or fill it in from data/TEMPLATE.yaml")
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise _FileProblem(Problem(display, None, None, f"file is not UTF-8 text (byte {exc.start})",
-                                   hint="save it as UTF-8", line=line)) from None
+        raise _FileProblem(
+            Problem(
+                display, None, None, f"file is not UTF-8 text (byte {exc.start})", hint="save it as UTF-8", line=line
+            )
+        ) from None
 
 
 class _FileProblem(Exception):
@@ -660,9 +787,16 @@ def yaml_with_lines(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _FileProblem(Problem(display, None, None, f"not valid YAML: {what}",
-                                   hint="check indentation and quoting near this line",
-                                   line=(mark.line + 1) if mark else None)) from None
+        raise _FileProblem(
+            Problem(
+                display,
+                None,
+                None,
+                f"not valid YAML: {what}",
+                hint="check indentation and quoting near this line",
+                line=(mark.line + 1) if mark else None,
+            )
+        ) from None
     finally:
         loader.dispose()
     lines: dict[Path_, int] = {}
@@ -676,9 +810,16 @@ def yaml_with_lines(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
                 key = k.value
                 if key in seen:
                     dotted_field = ".".join(str(p) for p in path + (key,) if not isinstance(p, int))
-                    dupes.append(Problem(display, None, dotted_field,
-                                         f"key {key!r} appears twice in one mapping", hint="keep one of them",
-                                         line=k.start_mark.line + 1))
+                    dupes.append(
+                        Problem(
+                            display,
+                            None,
+                            dotted_field,
+                            f"key {key!r} appears twice in one mapping",
+                            hint="keep one of them",
+                            line=k.start_mark.line + 1,
+                        )
+                    )
                 seen.add(key)
                 walk(v, path + (key,))
                 lines[path + (key,)] = k.start_mark.line + 1
@@ -694,33 +835,96 @@ def yaml_with_lines(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
 
 
 SHEET_COLUMNS = (
-    "study_id", "title", "design", "countries", "year", "sample_size", "sample_size_note", "follow_up",
-    "trial_registration", "curator_group", "curator_group_reason", "population_description",
-    "population_characteristics", "settings", "intervention", "intervention_name", "components", "delivered_by",
-    "modes", "targets", "sessions", "hours", "weeks", "intensity_description", "comparator",
-    "comparator_description", "outcome", "instrument", "time_point", "direction", "favours", "higher_is_better",
-    "estimate_type", "estimate",
-    "ci_lower", "ci_upper", "ci_level", "p_value", "p_relation", "quote", "pmid", "doi", "pmcid", "authors",
-    "report_year", "report_title", "journal", "source_url", "report_role", "curator", "curation_date",
-    "curation_note", "risk_of_bias_tool", "risk_of_bias", "risk_of_bias_source", "risk_of_bias_quote")
+    "study_id",
+    "title",
+    "design",
+    "countries",
+    "year",
+    "sample_size",
+    "sample_size_note",
+    "follow_up",
+    "trial_registration",
+    "curator_group",
+    "curator_group_reason",
+    "population_description",
+    "population_characteristics",
+    "settings",
+    "intervention",
+    "intervention_name",
+    "components",
+    "delivered_by",
+    "modes",
+    "targets",
+    "sessions",
+    "hours",
+    "weeks",
+    "intensity_description",
+    "comparator",
+    "comparator_description",
+    "outcome",
+    "instrument",
+    "time_point",
+    "direction",
+    "favours",
+    "higher_is_better",
+    "estimate_type",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "ci_level",
+    "p_value",
+    "p_relation",
+    "quote",
+    "pmid",
+    "doi",
+    "pmcid",
+    "authors",
+    "report_year",
+    "report_title",
+    "journal",
+    "source_url",
+    "report_role",
+    "curator",
+    "curation_date",
+    "curation_note",
+    "risk_of_bias_tool",
+    "risk_of_bias",
+    "risk_of_bias_source",
+    "risk_of_bias_quote",
+)
 SHEET_REQUIRED = ("study_id", "intervention", "outcome", "direction")
 
 
-def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_word: str
-                     ) -> Iterator[tuple[dict, dict[Path_, int]] | Problem]:
+def _rows_to_records(
+    rows: list[tuple[int, dict[str, Any]]], display: str, row_word: str
+) -> Iterator[tuple[dict, dict[Path_, int]] | Problem]:
     """Group extraction-sheet rows (one per finding) by study into record mappings."""
     by_study: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for number, row in rows:
         sid = row.get("study_id")
         if sid in (None, ""):
-            yield Problem(display, None, "study_id", f"{row_word} {number} has no study_id", line=number,
-                          hint="fill in the study's record key on every row")
+            yield Problem(
+                display,
+                None,
+                "study_id",
+                f"{row_word} {number} has no study_id",
+                line=number,
+                hint="fill in the study's record key on every row",
+            )
             continue
         by_study.setdefault(str(sid).strip(), []).append((number, row))
-    study_fields = {"title": "title", "design": "design", "countries": "countries", "year": "year",
-                    "sample_size": "sample_size", "sample_size_note": "sample_size_note", "follow_up": "follow_up",
-                    "trial_registration": "trial_registration", "curator_group": "curator_group",
-                    "curator_group_reason": "curator_group_reason"}
+    study_fields = {
+        "title": "title",
+        "design": "design",
+        "countries": "countries",
+        "year": "year",
+        "sample_size": "sample_size",
+        "sample_size_note": "sample_size_note",
+        "follow_up": "follow_up",
+        "trial_registration": "trial_registration",
+        "curator_group": "curator_group",
+        "curator_group_reason": "curator_group_reason",
+    }
     for sid, group in by_study.items():
         raw: dict[str, Any] = {"id": sid}
         lines: dict[Path_, int] = {(): group[0][0]}
@@ -730,10 +934,16 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
             if value in (None, ""):
                 return
             if key in target and target[key] != value:
-                conflicts.append(Problem(display, sid, ".".join(str(p) for p in path if not isinstance(p, int)),
-                                         f"{row_word} {number} gives {value!r} but an earlier row gives "
-                                         f"{target[key]!r}", hint="study-level columns must agree on every row of a "
-                                         "study (or be left blank)", line=number))
+                conflicts.append(
+                    Problem(
+                        display,
+                        sid,
+                        ".".join(str(p) for p in path if not isinstance(p, int)),
+                        f"{row_word} {number} gives {value!r} but an earlier row gives {target[key]!r}",
+                        hint="study-level columns must agree on every row of a study (or be left blank)",
+                        line=number,
+                    )
+                )
                 return
             target[key] = value
             lines.setdefault(path, number)
@@ -749,53 +959,103 @@ def _rows_to_records(rows: list[tuple[int, dict[str, Any]]], display: str, row_w
             for col, key in study_fields.items():
                 put(raw, key, row.get(col), number, (key,))
             put(population, "description", row.get("population_description"), number, ("population", "description"))
-            put(population, "characteristics", row.get("population_characteristics"), number,
-                ("population", "characteristics"))
+            put(
+                population,
+                "characteristics",
+                row.get("population_characteristics"),
+                number,
+                ("population", "characteristics"),
+            )
             put(population, "settings", row.get("settings"), number, ("population", "settings"))
             for col, key in (("curator", "curator"), ("curation_date", "date"), ("curation_note", "note")):
                 put(curation, key, row.get(col), number, ("curation", key))
-            for col, key in (("risk_of_bias_tool", "tool"), ("risk_of_bias", "overall"),
-                             ("risk_of_bias_source", "source"), ("risk_of_bias_quote", "quote")):
+            for col, key in (
+                ("risk_of_bias_tool", "tool"),
+                ("risk_of_bias", "overall"),
+                ("risk_of_bias_source", "source"),
+                ("risk_of_bias_quote", "quote"),
+            ):
                 put(risk_of_bias, key, row.get(col), number, ("risk_of_bias", key))
             ikey = row.get("intervention")
             if ikey not in (None, ""):
                 idx = list(interventions).index(str(ikey)) if str(ikey) in interventions else len(interventions)
                 arm = interventions.setdefault(str(ikey), {"key": str(ikey)})
-                for col, key in (("intervention_name", "name"), ("components", "components"),
-                                 ("delivered_by", "delivered_by"), ("modes", "modes"), ("targets", "targets")):
+                for col, key in (
+                    ("intervention_name", "name"),
+                    ("components", "components"),
+                    ("delivered_by", "delivered_by"),
+                    ("modes", "modes"),
+                    ("targets", "targets"),
+                ):
                     put(arm, key, row.get(col), number, ("interventions", idx, key))
                 intensity = arm.setdefault("intensity", {})
-                for col, key in (("sessions", "sessions"), ("hours", "hours"), ("weeks", "weeks"),
-                                 ("intensity_description", "description")):
+                for col, key in (
+                    ("sessions", "sessions"),
+                    ("hours", "hours"),
+                    ("weeks", "weeks"),
+                    ("intensity_description", "description"),
+                ):
                     put(intensity, key, row.get(col), number, ("interventions", idx, "intensity", key))
             ckey = row.get("comparator")
             if ckey not in (None, "") and str(ckey).lower() != "baseline":
                 cidx = list(comparators).index(str(ckey)) if str(ckey) in comparators else len(comparators)
                 comp = comparators.setdefault(str(ckey), {"key": str(ckey)})
-                put(comp, "description", row.get("comparator_description"), number,
-                    ("comparators", cidx, "description"))
+                put(
+                    comp, "description", row.get("comparator_description"), number, ("comparators", cidx, "description")
+                )
             report_key = row.get("pmid") or row.get("doi")
             if report_key not in (None, ""):
                 ridx = list(reports).index(str(report_key)) if str(report_key) in reports else len(reports)
                 rep = reports.setdefault(str(report_key), {})
-                for col, key in (("report_role", "role"), ("pmid", "pmid"), ("doi", "doi"), ("pmcid", "pmcid"),
-                                 ("authors", "authors"), ("report_year", "year"), ("report_title", "title"),
-                                 ("journal", "journal"), ("source_url", "source_url")):
+                for col, key in (
+                    ("report_role", "role"),
+                    ("pmid", "pmid"),
+                    ("doi", "doi"),
+                    ("pmcid", "pmcid"),
+                    ("authors", "authors"),
+                    ("report_year", "year"),
+                    ("report_title", "title"),
+                    ("journal", "journal"),
+                    ("source_url", "source_url"),
+                ):
                     put(rep, key, row.get(col), number, ("reports", ridx, key))
-            finding = {k: row.get(k) for k in ("intervention", "comparator", "outcome", "instrument", "time_point",
-                                               "direction", "favours", "higher_is_better", "estimate_type", "estimate",
-                                               "ci_lower", "ci_upper", "ci_level", "p_value", "p_relation", "quote")
-                       if row.get(k) not in (None, "")}
+            finding = {
+                k: row.get(k)
+                for k in (
+                    "intervention",
+                    "comparator",
+                    "outcome",
+                    "instrument",
+                    "time_point",
+                    "direction",
+                    "favours",
+                    "higher_is_better",
+                    "estimate_type",
+                    "estimate",
+                    "ci_lower",
+                    "ci_upper",
+                    "ci_level",
+                    "p_value",
+                    "p_relation",
+                    "quote",
+                )
+                if row.get(k) not in (None, "")
+            }
             if report_key not in (None, ""):
                 finding["reported_in"] = str(report_key)
             lines[("findings", len(findings))] = number
             for k in finding:
                 lines[("findings", len(findings), k)] = number
             findings.append(finding)
-        raw.update({k: v for k, v in (("population", population), ("curation", curation),
-                                      ("risk_of_bias", risk_of_bias)) if v})
-        raw["interventions"] = [dict(v, intensity=v["intensity"]) if v.get("intensity") else
-                                {k: x for k, x in v.items() if k != "intensity"} for v in interventions.values()]
+        raw.update(
+            {k: v for k, v in (("population", population), ("curation", curation), ("risk_of_bias", risk_of_bias)) if v}
+        )
+        raw["interventions"] = [
+            dict(v, intensity=v["intensity"])
+            if v.get("intensity")
+            else {k: x for k, x in v.items() if k != "intensity"}
+            for v in interventions.values()
+        ]
         raw["comparators"] = list(comparators.values())
         raw["reports"] = list(reports.values())
         raw["findings"] = findings
@@ -810,17 +1070,35 @@ def _check_columns(header: list[str], display: str, line: int | None) -> list[Pr
     for col in header:
         if col and col not in SHEET_COLUMNS:
             close = difflib.get_close_matches(col, SHEET_COLUMNS, n=1, cutoff=0.6)
-            problems.append(Problem(display, None, col, f"unknown column {col!r}", line=line,
-                                    hint=f"did you mean {close[0]!r}?" if close else
-                                    "see data/README.md for the extraction sheet's columns"))
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    col,
+                    f"unknown column {col!r}",
+                    line=line,
+                    hint=f"did you mean {close[0]!r}?"
+                    if close
+                    else "see data/README.md for the extraction sheet's columns",
+                )
+            )
     for col in SHEET_REQUIRED:
         if col not in header:
-            problems.append(Problem(display, None, col, f"required column {col!r} is missing", line=line,
-                                    hint="the first row must name the columns; see data/README.md"))
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    col,
+                    f"required column {col!r} is missing",
+                    line=line,
+                    hint="the first row must name the columns; see data/README.md",
+                )
+            )
     dupes = {c for c in header if c and header.count(c) > 1}
     for col in sorted(dupes):
-        problems.append(Problem(display, None, col, f"column {col!r} appears twice", line=line,
-                                hint="keep one of them"))
+        problems.append(
+            Problem(display, None, col, f"column {col!r} appears twice", line=line, hint="keep one of them")
+        )
     return problems
 
 
@@ -830,8 +1108,7 @@ def read_csv(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]]
     try:
         table = list(reader)
     except csv.Error as exc:
-        raise _FileProblem(Problem(display, None, None, f"not a valid CSV file: {exc}",
-                                   line=reader.line_num)) from None
+        raise _FileProblem(Problem(display, None, None, f"not a valid CSV file: {exc}", line=reader.line_num)) from None
     header = [h.strip() for h in table[0]]
     problems = _check_columns(header, display, 1)
     if problems:
@@ -842,8 +1119,14 @@ def read_csv(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]]
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):
-            yield Problem(display, None, None, f"row {number} has {len(cells)} cells but the header has "
-                          f"{len(header)} columns", line=number, hint="quote cells that contain commas")
+            yield Problem(
+                display,
+                None,
+                None,
+                f"row {number} has {len(cells)} cells but the header has {len(header)} columns",
+                line=number,
+                hint="quote cells that contain commas",
+            )
             continue
         rows.append((number, {h: c.strip() for h, c in zip(header, cells) if c.strip()}))
     yield from _rows_to_records(rows, display, "row")
@@ -857,34 +1140,61 @@ def read_xlsx(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]
     try:
         book = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
-        raise _FileProblem(Problem(display, None, None, f"not a readable XLSX workbook: {exc}",
-                                   hint="save the sheet as .xlsx (Excel 2007+) or as CSV")) from None
+        raise _FileProblem(
+            Problem(
+                display,
+                None,
+                None,
+                f"not a readable XLSX workbook: {exc}",
+                hint="save the sheet as .xlsx (Excel 2007+) or as CSV",
+            )
+        ) from None
     sheets = book.sheetnames
     if "studies" in sheets:  # the workbook of `ipvkg template`: one sheet per table
         try:
             yield from read_workbook(path, display)
         except IpvkgError as exc:
-            raise _FileProblem(Problem(display, None, None, str(exc).removeprefix(f"{display}: "),
-                                       hint="start from `ipvkg template --xlsx FILE`")) from None
+            raise _FileProblem(
+                Problem(
+                    display,
+                    None,
+                    None,
+                    str(exc).removeprefix(f"{display}: "),
+                    hint="start from `ipvkg template --xlsx FILE`",
+                )
+            ) from None
         return
     if "findings" in sheets:
         sheet = book["findings"]
     elif len(sheets) == 1:
         sheet = book[sheets[0]]
     else:
-        raise _FileProblem(Problem(display, None, None, f"workbook has sheets {', '.join(sheets)} and none is "
-                                   "named 'findings'", hint="name the extraction sheet 'findings' or remove the "
-                                   "other sheets"))
+        raise _FileProblem(
+            Problem(
+                display,
+                None,
+                None,
+                f"workbook has sheets {', '.join(sheets)} and none is named 'findings'",
+                hint="name the extraction sheet 'findings' or remove the other sheets",
+            )
+        )
     merged = list(sheet.merged_cells.ranges)
     if merged:
-        raise _FileProblem(Problem(display, None, None, f"sheet {sheet.title!r} has merged cells "
-                                   f"({', '.join(str(m) for m in merged[:3])})",
-                                   hint="unmerge them and repeat the value on every row",
-                                   line=merged[0].min_row))
+        raise _FileProblem(
+            Problem(
+                display,
+                None,
+                None,
+                f"sheet {sheet.title!r} has merged cells ({', '.join(str(m) for m in merged[:3])})",
+                hint="unmerge them and repeat the value on every row",
+                line=merged[0].min_row,
+            )
+        )
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
     if not table or not any(c is not None for c in table[0]):
-        raise _FileProblem(Problem(display, None, None, f"sheet {sheet.title!r} is empty",
-                                   hint="the first row must name the columns"))
+        raise _FileProblem(
+            Problem(display, None, None, f"sheet {sheet.title!r} is empty", hint="the first row must name the columns")
+        )
     header = [str(h).strip() if h is not None else "" for h in table[0]]
     problems = _check_columns(header, display, 1)
     if problems:
@@ -892,8 +1202,11 @@ def read_xlsx(path: Path, display: str) -> Iterator[tuple[dict, dict[Path_, int]
         return
     rows = []
     for number, cells in enumerate(table[1:], start=2):
-        values = {h: (c.strip() if isinstance(c, str) else c) for h, c in zip(header, cells)
-                  if h and c is not None and c != ""}
+        values = {
+            h: (c.strip() if isinstance(c, str) else c)
+            for h, c in zip(header, cells)
+            if h and c is not None and c != ""
+        }
         if values:
             rows.append((number, values))
     yield from _rows_to_records(rows, display, "row")
@@ -914,16 +1227,30 @@ def find_record_files(paths: Iterable[Path | str], base: Path | None = None) -> 
     for p in map(Path, paths):
         if p.is_dir():
             seen: set[tuple[int, int]] = set()
+
             def unreadable(exc: OSError) -> None:
-                problems.append(Problem(_display(Path(exc.filename or p), base), None, None,
-                                        f"cannot list the folder: {exc.strerror or exc}",
-                                        hint="make it readable, or move it out of the data folder"))
+                problems.append(
+                    Problem(
+                        _display(Path(exc.filename or p), base),
+                        None,
+                        None,
+                        f"cannot list the folder: {exc.strerror or exc}",
+                        hint="make it readable, or move it out of the data folder",
+                    )
+                )
 
             for root, dirs, names in os.walk(p, followlinks=True, onerror=unreadable):
                 st = os.stat(root)
                 if (st.st_dev, st.st_ino) in seen:
-                    problems.append(Problem(_display(Path(root), base), None, None,
-                                            "directory link loop", hint="remove the symbolic link that points back up"))
+                    problems.append(
+                        Problem(
+                            _display(Path(root), base),
+                            None,
+                            None,
+                            "directory link loop",
+                            hint="remove the symbolic link that points back up",
+                        )
+                    )
                     dirs[:] = []
                     continue
                 seen.add((st.st_dev, st.st_ino))
@@ -933,8 +1260,15 @@ def find_record_files(paths: Iterable[Path | str], base: Path | None = None) -> 
                 dirs[:] = [d for d in dirs if d not in named]
                 files.extend(Path(root) / name for name in sorted(named + [n for n in names if _looks_like_record(n)]))
         elif p.is_symlink() and not p.exists():
-            problems.append(Problem(_display(p, base), None, None, "broken or looping symbolic link",
-                                    hint="point it at a record file or remove it"))
+            problems.append(
+                Problem(
+                    _display(p, base),
+                    None,
+                    None,
+                    "broken or looping symbolic link",
+                    hint="point it at a record file or remove it",
+                )
+            )
         elif p.exists():
             files.append(p)
         else:
@@ -953,8 +1287,9 @@ def _display(path: Path, base: Path | None) -> str:
         return str(path)
 
 
-def load_studies(paths: Iterable[Path | str], base: Path | None = None, vocab: Vocabulary | None = None,
-                 partial: bool = False) -> tuple[list[StudyRecord], list[Problem]]:
+def load_studies(
+    paths: Iterable[Path | str], base: Path | None = None, vocab: Vocabulary | None = None, partial: bool = False
+) -> tuple[list[StudyRecord], list[Problem]]:
     """Read every study record under ``paths``; return the valid records and all problems found.
 
     Cross-record checks run here too: duplicate record keys, and a PMID or DOI claimed by two studies
@@ -967,8 +1302,15 @@ def load_studies(paths: Iterable[Path | str], base: Path | None = None, vocab: V
     paths = list(paths)
     files, problems = find_record_files(paths, base)
     if not files and not problems:
-        problems.append(Problem(", ".join(str(p) for p in paths), None, None, "no study records found",
-                                hint="add YAML files (data/TEMPLATE.yaml), or CSV/XLSX extraction sheets"))
+        problems.append(
+            Problem(
+                ", ".join(str(p) for p in paths),
+                None,
+                None,
+                "no study records found",
+                hint="add YAML files (data/TEMPLATE.yaml), or CSV/XLSX extraction sheets",
+            )
+        )
     records, found = read_record_files(files, base, vocab, partial)
     problems.extend(found)
     crossed = _cross_record_problems(records)
@@ -977,8 +1319,9 @@ def load_studies(paths: Iterable[Path | str], base: Path | None = None, vocab: V
     return [r for r in records if r.id not in bad], problems
 
 
-def read_record_files(files: Iterable[Path], base: Path | None, vocab: Vocabulary, partial: bool = False
-                      ) -> tuple[list[StudyRecord], list[Problem]]:
+def read_record_files(
+    files: Iterable[Path], base: Path | None, vocab: Vocabulary, partial: bool = False
+) -> tuple[list[StudyRecord], list[Problem]]:
     """Parse the given record files (no cross-record checks): the records that parsed, and the problems.
 
     :func:`load_studies` runs this over every file; a parallel build runs it on batches of files in
@@ -1006,8 +1349,15 @@ def read_record_files(files: Iterable[Path], base: Path | None, vocab: Vocabular
         except _FileProblem as exc:
             problems.append(exc.problem)
         except OSError as exc:
-            problems.append(Problem(display, None, None, f"cannot read the file: {exc.strerror or exc}",
-                                    hint="check that it exists and is readable"))
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    None,
+                    f"cannot read the file: {exc.strerror or exc}",
+                    hint="check that it exists and is readable",
+                )
+            )
     return records, problems
 
 
@@ -1016,9 +1366,16 @@ def _name_problem(raw: Any, path: Path, display: str, lines: dict[Path_, int]) -
     key = raw.get("id") if isinstance(raw, dict) else None
     if not isinstance(key, (str, int)) or str(key) == path.stem:
         return []
-    return [Problem(display, str(key), "id", f"record key {str(key)!r} differs from the file name {path.name!r}",
-                    hint=f"rename the file to {str(key)}{path.suffix} or set id: {path.stem}",
-                    line=lines.get(("id",)))]
+    return [
+        Problem(
+            display,
+            str(key),
+            "id",
+            f"record key {str(key)!r} differs from the file name {path.name!r}",
+            hint=f"rename the file to {str(key)}{path.suffix} or set id: {path.stem}",
+            line=lines.get(("id",)),
+        )
+    ]
 
 
 def record_lines(path: Path, display: str, records: set[str]) -> dict[str, tuple[dict, dict[Path_, int]]]:
@@ -1053,16 +1410,30 @@ def _cross_record_problems(records: Sequence[StudyRecord | RecordKey]) -> list[P
     for rec in records:
         if rec.id in first_by_key:
             other = first_by_key[rec.id]
-            problems.append(Problem(rec.location.file, rec.id, "id", f"record key {rec.id!r} is also used in "
-                                    f"{other.location.file}", hint="give each study its own key",
-                                    line=rec.location.line))
+            problems.append(
+                Problem(
+                    rec.location.file,
+                    rec.id,
+                    "id",
+                    f"record key {rec.id!r} is also used in {other.location.file}",
+                    hint="give each study its own key",
+                    line=rec.location.line,
+                )
+            )
         else:
             same_label = first_by_label.get(rec.label)
             if same_label is not None:
-                problems.append(Problem(
-                    rec.location.file, rec.id, "id", f"study label {rec.label!r} is also the label of {same_label.id} "
-                    f"({same_label.location.file})", line=rec.location.line,
-                    hint="end one record key with a letter after the year (e.g. smith2010b) so that the labels differ"))
+                problems.append(
+                    Problem(
+                        rec.location.file,
+                        rec.id,
+                        "id",
+                        f"study label {rec.label!r} is also the label of {same_label.id} ({same_label.location.file})",
+                        line=rec.location.line,
+                        hint="end one record key with a letter after the year (e.g. smith2010b) "
+                        "so that the labels differ",
+                    )
+                )
             first_by_label.setdefault(rec.label, rec)
         first_by_key.setdefault(rec.id, rec)
         for rep in rec.reports:
@@ -1072,9 +1443,15 @@ def _cross_record_problems(records: Sequence[StudyRecord | RecordKey]) -> list[P
                 ident = f"{kind}:{str(value).lower()}"
                 if ident in owner and owner[ident] is not rec:
                     other = owner[ident]
-                    problems.append(Problem(rec.location.file, rec.id, f"reports.{kind}",
-                                            f"{kind.upper()} {value} is also a report of {other.id} "
-                                            f"({other.location.file})", line=rep.line,
-                                            hint="several reports of one trial belong in one record's `reports`"))
+                    problems.append(
+                        Problem(
+                            rec.location.file,
+                            rec.id,
+                            f"reports.{kind}",
+                            f"{kind.upper()} {value} is also a report of {other.id} ({other.location.file})",
+                            line=rep.line,
+                            hint="several reports of one trial belong in one record's `reports`",
+                        )
+                    )
                 owner.setdefault(ident, rec)
     return problems

@@ -9,8 +9,24 @@ from typing import Any
 from ..base.errors import Problem
 from .records import _display, _FileProblem, _read_text, yaml_with_lines
 
-REVIEW_FIELDS = {"id", "title", "authors", "year", "journal", "citation", "pmid", "pmcid", "doi", "source_url",
-                 "screened_full_texts", "included_studies", "search", "groups", "conclusion", "curation"}
+REVIEW_FIELDS = {
+    "id",
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "citation",
+    "pmid",
+    "pmcid",
+    "doi",
+    "source_url",
+    "screened_full_texts",
+    "included_studies",
+    "search",
+    "groups",
+    "conclusion",
+    "curation",
+}
 
 
 @dataclass
@@ -63,39 +79,87 @@ def load_reviews(directory: Path, base: Path | None = None) -> tuple[list[Review
             problems.append(exc.problem)
             continue
         except OSError as exc:
-            problems.append(Problem(display, None, None, f"cannot read the file: {exc.strerror or exc}",
-                                    hint="check that it exists and is readable"))
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    None,
+                    f"cannot read the file: {exc.strerror or exc}",
+                    hint="check that it exists and is readable",
+                )
+            )
             continue
         if raw is None:
-            problems.append(Problem(display, None, None, "the file holds no record",
-                                    hint="fill it in (see data/reviews/ogbe2020.yaml), or remove it"))
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    None,
+                    "the file holds no record",
+                    hint="fill it in (see data/reviews/ogbe2020.yaml), or remove it",
+                )
+            )
             continue
         if not isinstance(raw, dict) or not raw.get("id"):
-            problems.append(Problem(display, None, "id", "a review record must be a mapping with an id",
-                                    hint="see data/reviews/ogbe2020.yaml"))
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    "id",
+                    "a review record must be a mapping with an id",
+                    hint="see data/reviews/ogbe2020.yaml",
+                )
+            )
             continue
         rid = str(raw["id"])
         for key in raw:
             if key not in REVIEW_FIELDS:
-                problems.append(Problem(display, rid, str(key), f"unknown field {key!r}", line=lines.get((key,)),
-                                        hint="see data/reviews/ogbe2020.yaml for the fields a review has"))
+                problems.append(
+                    Problem(
+                        display,
+                        rid,
+                        str(key),
+                        f"unknown field {key!r}",
+                        line=lines.get((key,)),
+                        hint="see data/reviews/ogbe2020.yaml for the fields a review has",
+                    )
+                )
         search = raw.get("search") or {}
         curation = raw.get("curation") or {}
         rev = ReviewRecord(
-            id=rid, file=display, title=raw.get("title"), authors=tuple(raw.get("authors") or ()),
-            year=raw.get("year"), journal=raw.get("journal"),
-            pmid=str(raw["pmid"]) if raw.get("pmid") else None, pmcid=raw.get("pmcid"),
-            doi=str(raw["doi"]) if raw.get("doi") else None, source_url=raw.get("source_url"),
-            screened_full_texts=raw.get("screened_full_texts"), included_studies=raw.get("included_studies"),
-            search_start_year=search.get("start_year"), search_end_year=search.get("end_year"),
-            databases=tuple(search.get("databases") or ()), conclusion=raw.get("conclusion"),
-            curator=curation.get("curator"), curation_date=curation.get("date"))
+            id=rid,
+            file=display,
+            title=raw.get("title"),
+            authors=tuple(raw.get("authors") or ()),
+            year=raw.get("year"),
+            journal=raw.get("journal"),
+            pmid=str(raw["pmid"]) if raw.get("pmid") else None,
+            pmcid=raw.get("pmcid"),
+            doi=str(raw["doi"]) if raw.get("doi") else None,
+            source_url=raw.get("source_url"),
+            screened_full_texts=raw.get("screened_full_texts"),
+            included_studies=raw.get("included_studies"),
+            search_start_year=search.get("start_year"),
+            search_end_year=search.get("end_year"),
+            databases=tuple(search.get("databases") or ()),
+            conclusion=raw.get("conclusion"),
+            curator=curation.get("curator"),
+            curation_date=curation.get("date"),
+        )
         for i, g in enumerate(raw.get("groups") or []):
             if not isinstance(g, dict) or "number" not in g or "label" not in g:
-                problems.append(Problem(display, rid, "groups", f"group {i + 1} needs a number and a label",
-                                        line=lines.get(("groups", i))))
+                problems.append(
+                    Problem(
+                        display,
+                        rid,
+                        "groups",
+                        f"group {i + 1} needs a number and a label",
+                        line=lines.get(("groups", i)),
+                    )
+                )
                 continue
-            rev.groups.append(ReviewGroup(int(g["number"]), str(g["label"]), g.get("included_studies"),
-                                          g.get("description")))
+            rev.groups.append(
+                ReviewGroup(int(g["number"]), str(g["label"]), g.get("included_studies"), g.get("description"))
+            )
         reviews.append(rev)
     return reviews, problems

@@ -41,11 +41,19 @@ def _template_yaml() -> Path:
 STUDY_SHEET = "studies"
 LIST_SHEET = "lists"
 #: Whole numbers and decimals the workbook checks, by column: (type, minimum, maximum).
-NUMBER_CHECKS = {"year": ("whole", 1900, 2100), "sample_size": ("whole", 1, 10_000_000),
-                 "curator_group": ("whole", 1, 4), "intensity_sessions": ("decimal", 0, 10_000),
-                 "intensity_hours": ("decimal", 0, 100_000), "intensity_weeks": ("decimal", 0, 10_000),
-                 "estimate": ("decimal", -1e12, 1e12), "ci_lower": ("decimal", -1e12, 1e12),
-                 "ci_upper": ("decimal", -1e12, 1e12), "ci_level": ("decimal", 0, 1), "p_value": ("decimal", 0, 1)}
+NUMBER_CHECKS = {
+    "year": ("whole", 1900, 2100),
+    "sample_size": ("whole", 1, 10_000_000),
+    "curator_group": ("whole", 1, 4),
+    "intensity_sessions": ("decimal", 0, 10_000),
+    "intensity_hours": ("decimal", 0, 100_000),
+    "intensity_weeks": ("decimal", 0, 10_000),
+    "estimate": ("decimal", -1e12, 1e12),
+    "ci_lower": ("decimal", -1e12, 1e12),
+    "ci_upper": ("decimal", -1e12, 1e12),
+    "ci_level": ("decimal", 0, 1),
+    "p_value": ("decimal", 0, 1),
+}
 #: Report year is a column of the reports sheet named "year" too.
 SEP = "; "
 
@@ -72,8 +80,7 @@ def tables() -> dict[str, list[tuple[str, tuple[str, ...], str, str | None]]]:
                     cols.append((k, (k,), k_kind, k_sub))
             out[key] = cols
         elif kind == "map":
-            out[STUDY_SHEET] += [(f"{key}_{s}", (key, s), s_kind, s_field)
-                                 for s, (s_kind, s_field) in sub.items()]
+            out[STUDY_SHEET] += [(f"{key}_{s}", (key, s), s_kind, s_field) for s, (s_kind, s_field) in sub.items()]
         else:
             out[STUDY_SHEET].append(("study_id" if key == "id" else key, (key,), kind, sub))
     return out
@@ -170,18 +177,30 @@ def write_xlsx(out: Path | str, records: Iterable[dict] = (), vocab: Vocabulary 
             ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(name) + 4))
             span = f"{get_column_letter(j)}2:{get_column_letter(j)}100000"
             if kind in ("label", "labels") and field in list_ranges:
-                dv = DataValidation(type="list", formula1=list_ranges[field], allow_blank=True,
-                                    errorStyle="stop" if kind == "label" else "warning",
-                                    error=f"not a label of the {field} vocabulary (see sheet {LIST_SHEET})",
-                                    errorTitle=name, showErrorMessage=True)
+                dv = DataValidation(
+                    type="list",
+                    formula1=list_ranges[field],
+                    allow_blank=True,
+                    errorStyle="stop" if kind == "label" else "warning",
+                    error=f"not a label of the {field} vocabulary (see sheet {LIST_SHEET})",
+                    errorTitle=name,
+                    showErrorMessage=True,
+                )
                 dv.add(span)
                 ws.add_data_validation(dv)
             check = NUMBER_CHECKS.get(name)
             if check and not (sheet == "reports" and name == "year"):
                 kind_, low, high = check
-                dv = DataValidation(type=kind_, operator="between", formula1=str(low), formula2=str(high),
-                                    allow_blank=True, error=f"{name} must be a number from {low} to {high}",
-                                    errorTitle=name, showErrorMessage=True)
+                dv = DataValidation(
+                    type=kind_,
+                    operator="between",
+                    formula1=str(low),
+                    formula2=str(high),
+                    allow_blank=True,
+                    error=f"{name} must be a number from {low} to {high}",
+                    errorTitle=name,
+                    showErrorMessage=True,
+                )
                 dv.add(span)
                 ws.add_data_validation(dv)
         for i, row in enumerate(rows[sheet], start=2):
@@ -206,8 +225,12 @@ def write_csv_dir(folder: Path | str, records: Iterable[dict] = ()) -> list[Path
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow([c[0] for c in columns])
-        w.writerows([["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row]
-                     for row in rows[sheet]])
+        w.writerows(
+            [
+                ["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row]
+                for row in rows[sheet]
+            ]
+        )
         write_atomic(folder / f"{sheet}.csv", buf.getvalue())
         written.append(folder / f"{sheet}.csv")
     return written
@@ -227,8 +250,9 @@ def _put(target: dict, path: tuple[str, ...], value: Any) -> None:
     target[path[-1]] = value
 
 
-def records_from_tables(sheets: dict[str, list[tuple[int, dict[str, Any]]]], display: str
-                        ) -> Iterator[tuple[dict, dict]]:
+def records_from_tables(
+    sheets: dict[str, list[tuple[int, dict[str, Any]]]], display: str
+) -> Iterator[tuple[dict, dict]]:
     """Raw study records (and their line maps) from the rows of each sheet: (row number, column -> value)."""
     cols = tables()
     studies: dict[str, dict] = {}
@@ -255,8 +279,10 @@ def records_from_tables(sheets: dict[str, list[tuple[int, dict[str, Any]]]], dis
             if sid is None or str(sid).startswith("#"):
                 continue
             if str(sid) not in studies:
-                raise IpvkgError(f"{display}: sheet {sheet}, row {number}: study_id {sid!r} is not on the "
-                                 f"{STUDY_SHEET} sheet; add the study there or correct the key")
+                raise IpvkgError(
+                    f"{display}: sheet {sheet}, row {number}: study_id {sid!r} is not on the "
+                    f"{STUDY_SHEET} sheet; add the study there or correct the key"
+                )
             item: dict[str, Any] = {}
             for name, path, _, _ in columns[1:]:
                 if row.get(name) is not None:
@@ -285,11 +311,15 @@ def read_workbook(path: Path | str, display: str | None = None) -> list[tuple[di
         expected = [c[0] for c in columns]
         unknown = [h for h in header if h and h not in expected]
         if unknown or "study_id" not in header or len(set(h for h in header if h)) != len([h for h in header if h]):
-            raise IpvkgError(f"{display}: sheet {sheet}, row 1: columns must be those of `ipvkg template` "
-                             f"({', '.join(expected)}); " + (f"unknown: {', '.join(unknown)}" if unknown else
-                                                             "study_id missing or a column twice"))
-        sheets[sheet] = [(n, {h: _cell(v) for h, v in zip(header, row) if h and _cell(v) is not None})
-                         for n, row in enumerate(table[1:], start=2)]
+            raise IpvkgError(
+                f"{display}: sheet {sheet}, row 1: columns must be those of `ipvkg template` "
+                f"({', '.join(expected)}); "
+                + (f"unknown: {', '.join(unknown)}" if unknown else "study_id missing or a column twice")
+            )
+        sheets[sheet] = [
+            (n, {h: _cell(v) for h, v in zip(header, row) if h and _cell(v) is not None})
+            for n, row in enumerate(table[1:], start=2)
+        ]
     return list(records_from_tables(sheets, display))
 
 
@@ -314,8 +344,10 @@ def read_csv_dir(folder: Path | str) -> list[tuple[dict, dict]]:
             with path.open(newline="", encoding="utf-8") as fh:
                 table = list(csv.reader(fh))
             header = table[0] if table else []
-            sheets[sheet] = [(n, {h: _text_value(h, v.strip()) for h, v in zip(header, row) if v.strip()})
-                             for n, row in enumerate(table[1:], start=2)]
+            sheets[sheet] = [
+                (n, {h: _text_value(h, v.strip()) for h, v in zip(header, row) if v.strip()})
+                for n, row in enumerate(table[1:], start=2)
+            ]
     return list(records_from_tables(sheets, str(folder)))
 
 

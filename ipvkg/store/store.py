@@ -43,8 +43,21 @@ if TYPE_CHECKING:
 
 Value = Any  # an IRI (str), a number, a bool or a string
 
-_NUMERIC = {ns.XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger",
-                                 "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong")}
+_NUMERIC = {
+    ns.XSD + t
+    for t in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+    )
+}
 _FLOAT = {ns.XSD + t for t in ("decimal", "double", "float")}
 
 
@@ -138,16 +151,18 @@ class GraphStore(ABC):
     selector: str
 
     @abstractmethod
-    def select(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
-               timeout: float | None = None) -> ResultTable:
+    def select(
+        self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None, timeout: float | None = None
+    ) -> ResultTable:
         """Run a SELECT query with variables bound to ``bindings``.
 
         Every backend binds through one mechanism, :func:`with_values` (a VALUES block of RDF terms
         serialised by pyoxigraph), so answers agree across stores and no value is pasted as text.
         """
 
-    def select_page(self, query: str, bindings=None, limit: int | None = None, offset: int = 0,
-                    timeout: float | None = None) -> ResultTable:
+    def select_page(
+        self, query: str, bindings=None, limit: int | None = None, offset: int = 0, timeout: float | None = None
+    ) -> ResultTable:
         """One page of a SELECT query's rows and, as ``total``, how many rows the whole query has.
 
         Two queries: the page (``LIMIT``/``OFFSET`` appended to the solution modifiers, from integers
@@ -173,8 +188,10 @@ class GraphStore(ABC):
         """Why this store answers nothing (it holds no ipvkg graph where it looks, and what to do), or None."""
         if self.holds_ipvkg_graph():
             return None
-        return (f"{self.selector} holds no ipvkg graph (no ipv:Study); run `ipvkg build` and ask "
-                "memory:BUILD_DIR, or give the path of a store that holds a built graph")
+        return (
+            f"{self.selector} holds no ipvkg graph (no ipv:Study); run `ipvkg build` and ask "
+            "memory:BUILD_DIR, or give the path of a store that holds a built graph"
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the store."""
@@ -344,8 +361,10 @@ class OxigraphStore(GraphStore):
     def missing_graph(self) -> str | None:
         if self.path is None or self.holds_ipvkg_graph():
             return super().missing_graph()
-        return (f"{self.selector} holds no ipvkg graph (no ipv:Study); give the path of a store that does, or "
-                f"load the built graph into it: `ipvkg serve --build build --location {self.path}`")
+        return (
+            f"{self.selector} holds no ipvkg graph (no ipv:Study); give the path of a store that does, or "
+            f"load the built graph into it: `ipvkg serve --build build --location {self.path}`"
+        )
 
     def __len__(self) -> int:
         return len(self.store)
@@ -381,7 +400,7 @@ class _LineReader(io.RawIOBase):
             self._buffer, self._pos = (text if self._first else "\n" + text).encode(), 0
             self._first = False
         n = min(len(target), len(self._buffer) - self._pos)
-        target[:n] = memoryview(self._buffer)[self._pos:self._pos + n]
+        target[:n] = memoryview(self._buffer)[self._pos : self._pos + n]
         self._pos += n
         return n
 
@@ -433,8 +452,9 @@ def _group_end(masked: str, at: int) -> int:
     raise StoreError("a group of the query is not closed")
 
 
-def virtuoso_service_form(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal], url: str = "Virtuoso"
-                          ) -> tuple[str, dict[str, ox.NamedNode | ox.Literal]]:
+def virtuoso_service_form(
+    query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal], url: str = "Virtuoso"
+) -> tuple[str, dict[str, ox.NamedNode | ox.Literal]]:
     r"""A SERVICE query in the form Virtuoso 7 answers as its SPARQL 1.1 text means (docs/large-servers.md), with
     the bindings left to bind.
 
@@ -465,11 +485,15 @@ def virtuoso_service_form(query: str, bindings: Mapping[str, ox.NamedNode | ox.L
             after = _group_end(masked, masked.find("{", service.end())) if service else close
             lone = service is not None and masked[after:close].strip() == ""
         if opening is None or not lone:
-            raise DialectError(f"{refuse}: it has no LATERAL; only a LATERAL that opens the WHERE group around "
-                               "one SERVICE can be left out")
+            raise DialectError(
+                f"{refuse}: it has no LATERAL; only a LATERAL that opens the WHERE group around "
+                "one SERVICE can be left out"
+            )
         # blanked, not removed: every other position stays where it was
-        query = "".join(" " if i in (opening.start(2), close) or opening.start(1) <= i < opening.end(1) else c
-                        for i, c in enumerate(query))
+        query = "".join(
+            " " if i in (opening.start(2), close) or opening.start(1) <= i < opening.end(1) else c
+            for i, c in enumerate(query)
+        )
         masked = mask_sparql(query)
     calls = []  # (start, end of the endpoint, '{' of the body, end of the body)
     for m in _SERVICE.finditer(masked):
@@ -486,8 +510,10 @@ def virtuoso_service_form(query: str, bindings: Mapping[str, ox.NamedNode | ox.L
         if name[:1] in "?$":
             term = bindings.get(name[1:])
             if not isinstance(term, ox.NamedNode):
-                raise DialectError(f"{refuse}: SERVICE {name} needs its endpoint bound to an IRI (--param "
-                                   f"{name[1:]}=URL); Virtuoso 7 takes no variable endpoint")
+                raise DialectError(
+                    f"{refuse}: SERVICE {name} needs its endpoint bound to an IRI (--param "
+                    f"{name[1:]}=URL); Virtuoso 7 takes no variable endpoint"
+                )
             endpoints[name[1:]] = str(term)
             rest.pop(name[1:], None)
     for name in endpoints:
@@ -495,8 +521,10 @@ def virtuoso_service_form(query: str, bindings: Mapping[str, ox.NamedNode | ox.L
         if len(re.findall(r"[?$]" + re.escape(name) + r"\b", masked)) != uses:
             raise DialectError(f"{refuse}: ?{name} is used beyond naming the SERVICE endpoint")
     if rest:
-        raise DialectError(f"{refuse}: it takes no VALUES beside a SERVICE (7.2.5 stopped answering), and "
-                           f"--param {', '.join(sorted(rest))} would be bound by one")
+        raise DialectError(
+            f"{refuse}: it takes no VALUES beside a SERVICE (7.2.5 stopped answering), and "
+            f"--param {', '.join(sorted(rest))} would be bound by one"
+        )
     out, last = [], 0
     for start, name_at, body, end in calls:
         name = query[name_at:body].strip()
@@ -518,6 +546,7 @@ def page_bounds(limit: object, offset: object = 0) -> tuple[int | None, int]:
     ...
     ipvkg.store.store.StoreError: --limit must be a whole number of at least 1, got 0
     """
+
     def whole(value: object, name: str, least: int) -> int:
         text = str(value).strip()
         if isinstance(value, bool) or not re.fullmatch(r"\d+", text) or int(text) < least:
@@ -546,7 +575,7 @@ def paged(query: str, limit: int | None, offset: int) -> str:
     'SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s # last\nLIMIT 20 OFFSET 40'
     """
     limit, offset = page_bounds(limit, offset)
-    tail = mask_sparql(query)[_where_end(query):]
+    tail = mask_sparql(query)[_where_end(query) :]
     if re.search(r"\b(LIMIT|OFFSET|VALUES)\b", tail, re.I):
         raise StoreError("a query with its own LIMIT, OFFSET or trailing VALUES cannot be paged")
     return query + "\n" + (f"LIMIT {limit} " if limit is not None else "") + f"OFFSET {offset}"
@@ -564,8 +593,8 @@ def counting(query: str) -> str:
         raise StoreError("only SELECT queries can be counted")
     end = _where_end(query)
     order = re.search(r"\bORDER\s+BY\b", masked[end:], re.I)
-    body = query[select.start():] if order is None else query[select.start():end + order.start()]
-    return query[:select.start()] + "SELECT (COUNT(*) AS ?total) WHERE { { " + body + " } }"
+    body = query[select.start() :] if order is None else query[select.start() : end + order.start()]
+    return query[: select.start()] + "SELECT (COUNT(*) AS ?total) WHERE { { " + body + " } }"
 
 
 class SparqlEndpointStore(GraphStore):
@@ -587,8 +616,9 @@ class SparqlEndpointStore(GraphStore):
                 self._software = ""
         return self._software
 
-    def _in_dialect(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
-                    ) -> tuple[str, Mapping[str, ox.NamedNode | ox.Literal]]:
+    def _in_dialect(
+        self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
+    ) -> tuple[str, Mapping[str, ox.NamedNode | ox.Literal]]:
         """The query and bindings in the form this server answers as the text means: a SERVICE query on
         Virtuoso 7 in :func:`virtuoso_service_form`; any other query as it is.
 
@@ -599,9 +629,11 @@ class SparqlEndpointStore(GraphStore):
         if not re.search(r"\bSERVICE\b", mask_sparql(query), re.I) or not self.software().startswith("Virtuoso/07."):
             return query, bindings
         if self.graph:
-            raise DialectError(f"{self.url} is Virtuoso 7, which sends --graph into the SERVICE call (the remote "
-                               "is asked for that graph and answers no rows; docs/large-servers.md): load the "
-                               "build with the bulk loader and ask without --graph, or ask the embedded store")
+            raise DialectError(
+                f"{self.url} is Virtuoso 7, which sends --graph into the SERVICE call (the remote "
+                "is asked for that graph and answers no rows; docs/large-servers.md): load the "
+                "build with the bulk loader and ask without --graph, or ask the embedded store"
+            )
         return virtuoso_service_form(query, bindings, self.url)
 
     def select_page(self, query, bindings=None, limit=None, offset=0, timeout=None) -> ResultTable:
@@ -631,15 +663,20 @@ class SparqlEndpointStore(GraphStore):
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise StoreError(f"{self.url} did not answer within {timeout or self.timeout:g} s "
-                                 "(raise --timeout, or check the server)") from None
+                raise StoreError(
+                    f"{self.url} did not answer within {timeout or self.timeout:g} s "
+                    "(raise --timeout, or check the server)"
+                ) from None
             raise StoreError(f"cannot reach {self.url}: {reason}") from None
         except (socket.timeout, TimeoutError):
-            raise StoreError(f"{self.url} did not answer within {timeout or self.timeout:g} s "
-                             "(raise --timeout, or check the server)") from None
+            raise StoreError(
+                f"{self.url} did not answer within {timeout or self.timeout:g} s (raise --timeout, or check the server)"
+            ) from None
         except json.JSONDecodeError as exc:
-            raise StoreError(f"{self.url} broke off its answer at character {exc.pos} (the query failed on the "
-                             "server while it sent the rows; its log says why)") from None
+            raise StoreError(
+                f"{self.url} broke off its answer at character {exc.pos} (the query failed on the "
+                "server while it sent the rows; its log says why)"
+            ) from None
         except (ConnectionError, ValueError) as exc:
             raise StoreError(f"{self.url} gave no usable SPARQL results: {exc}") from None
         if not isinstance(data, dict) or "head" not in data:
@@ -647,14 +684,21 @@ class SparqlEndpointStore(GraphStore):
         variables = data["head"].get("vars", [])
         rows = []
         for b in data.get("results", {}).get("bindings", []):
-            rows.append({v: (python_value(b[v]["type"], b[v]["value"], b[v].get("datatype")) if v in b else None)
-                         for v in variables})
+            rows.append(
+                {
+                    v: (python_value(b[v]["type"], b[v]["value"], b[v].get("datatype")) if v in b else None)
+                    for v in variables
+                }
+            )
         return ResultTable(variables, rows)
 
     def named_graphs(self, limit: int = 10) -> list[str]:
         # asked without --graph: a default-graph-uri leaves the request's dataset without named graphs
-        return SparqlEndpointStore(self.url, timeout=self.timeout).named_graphs_here(limit) if self.graph else \
-            self.named_graphs_here(limit)
+        return (
+            SparqlEndpointStore(self.url, timeout=self.timeout).named_graphs_here(limit)
+            if self.graph
+            else self.named_graphs_here(limit)
+        )
 
     def named_graphs_here(self, limit: int) -> list[str]:
         return GraphStore.named_graphs(self, limit)
@@ -667,18 +711,23 @@ class SparqlEndpointStore(GraphStore):
             return f"{self.selector} holds no ipvkg graph in {where}, but its default graph does: leave out --graph"
         graphs = self.named_graphs(11)
         if not graphs:
-            return (f"{self.selector} holds no ipvkg graph in {where}, and no named graphs; load the built "
-                    f"graph into it (`ipvkg publish --endpoint ...`) or give the right URL")
+            return (
+                f"{self.selector} holds no ipvkg graph in {where}, and no named graphs; load the built "
+                f"graph into it (`ipvkg publish --endpoint ...`) or give the right URL"
+            )
         more = ", ..." if len(graphs) > 10 else ""
-        return (f"{self.selector} holds no ipvkg graph in {where}; its named graphs: {', '.join(graphs[:10])}{more}; "
-                "ask the one that holds it with --graph IRI")
+        return (
+            f"{self.selector} holds no ipvkg graph in {where}; its named graphs: {', '.join(graphs[:10])}{more}; "
+            "ask the one that holds it with --graph IRI"
+        )
 
 
 DEFAULT_BUILD = Path("build")
 
 
-def open_store(selector: str | None = None, graph: str | None = None, timeout: float = 30.0,
-               create: bool = False) -> GraphStore:
+def open_store(
+    selector: str | None = None, graph: str | None = None, timeout: float = 30.0, create: bool = False
+) -> GraphStore:
     """Open the store a selector names (see the module docstring); default: the built graph in memory.
 
     :param create: for ``oxigraph:DIR``, create the store if it is missing and open it to write; otherwise

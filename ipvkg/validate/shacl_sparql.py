@@ -72,34 +72,124 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 INSTANCE_OF = f"<{RDF}type>/<{RDFS}subClassOf>*"  # SHACL instance: rdf:type/rdfs:subClassOf*
-NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
-                             "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
-                             "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+NUMERIC = {
+    XSD + t
+    for t in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+}
 
 # integer subtypes (Oxigraph stores them as xsd:integer): their ranges, checked on the data's own term
-INTEGER_RANGES = {XSD + k: r for k, r in {
-    "long": (-2**63, 2**63 - 1), "int": (-2**31, 2**31 - 1), "short": (-2**15, 2**15 - 1), "byte": (-128, 127),
-    "nonNegativeInteger": (0, None), "positiveInteger": (1, None), "negativeInteger": (None, -1),
-    "nonPositiveInteger": (None, 0), "unsignedLong": (0, 2**64 - 1), "unsignedInt": (0, 2**32 - 1),
-    "unsignedShort": (0, 65535), "unsignedByte": (0, 255)}.items()}
+INTEGER_RANGES = {
+    XSD + k: r
+    for k, r in {
+        "long": (-(2**63), 2**63 - 1),
+        "int": (-(2**31), 2**31 - 1),
+        "short": (-(2**15), 2**15 - 1),
+        "byte": (-128, 127),
+        "nonNegativeInteger": (0, None),
+        "positiveInteger": (1, None),
+        "negativeInteger": (None, -1),
+        "nonPositiveInteger": (None, 0),
+        "unsignedLong": (0, 2**64 - 1),
+        "unsignedInt": (0, 2**32 - 1),
+        "unsignedShort": (0, 65535),
+        "unsignedByte": (0, 255),
+    }.items()
+}
 # datatypes Oxigraph parses (and stores canonically when well-formed) and can cast a string to
-CASTABLE = {XSD + t for t in ("boolean", "integer", "decimal", "float", "double", "date", "dateTime", "time",
-                              "duration", "dayTimeDuration", "yearMonthDuration", "gYear", "gYearMonth",
-                              "gMonth", "gDay", "gMonthDay")}
+CASTABLE = {
+    XSD + t
+    for t in (
+        "boolean",
+        "integer",
+        "decimal",
+        "float",
+        "double",
+        "date",
+        "dateTime",
+        "time",
+        "duration",
+        "dayTimeDuration",
+        "yearMonthDuration",
+        "gYear",
+        "gYearMonth",
+        "gMonth",
+        "gDay",
+        "gMonthDay",
+    )
+}
 
 # Parameters of the constraint components this compiler knows; any other sh: predicate on a shape is an error.
-VALUE_COMPONENTS = ("datatype", "nodeKind", "pattern", "minLength", "maxLength", "languageIn", "in", "class",
-                    "node", "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "not", "and", "or",
-                    "xone")
+VALUE_COMPONENTS = (
+    "datatype",
+    "nodeKind",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "languageIn",
+    "in",
+    "class",
+    "node",
+    "minInclusive",
+    "maxInclusive",
+    "minExclusive",
+    "maxExclusive",
+    "not",
+    "and",
+    "or",
+    "xone",
+)
 # Components whose violations depend on the focus node as well as the value (:meth:`_Compiler.focus_violations`);
 # the last four exist on property shapes only (SHACL 4.4.3, 4.5.3, 4.5.4, 4.7.3)
 FOCUS_COMPONENTS = ("equals", "disjoint", "closed", "lessThan", "lessThanOrEquals", "uniqueLang", "qualifiedValueShape")
 PROPERTY_ONLY = ("lessThan", "lessThanOrEquals", "uniqueLang", "qualifiedValueShape")
-KNOWN = set(VALUE_COMPONENTS) | set(FOCUS_COMPONENTS) | {
-    "minCount", "maxCount", "hasValue", "sparql", "property", "path", "message", "severity", "deactivated",
-    "targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf", "flags", "name", "description", "order",
-    "group", "defaultValue", "declare", "prefixes", "ignoredProperties", "qualifiedMinCount", "qualifiedMaxCount",
-    "qualifiedValueShapesDisjoint"}
+KNOWN = (
+    set(VALUE_COMPONENTS)
+    | set(FOCUS_COMPONENTS)
+    | {
+        "minCount",
+        "maxCount",
+        "hasValue",
+        "sparql",
+        "property",
+        "path",
+        "message",
+        "severity",
+        "deactivated",
+        "targetClass",
+        "targetNode",
+        "targetSubjectsOf",
+        "targetObjectsOf",
+        "flags",
+        "name",
+        "description",
+        "order",
+        "group",
+        "defaultValue",
+        "declare",
+        "prefixes",
+        "ignoredProperties",
+        "qualifiedMinCount",
+        "qualifiedMaxCount",
+        "qualifiedValueShapesDisjoint",
+    }
+)
 
 
 class UnsupportedShape(IpvkgError):
@@ -170,8 +260,10 @@ class _Compiler:
         return node.n3(self.g.namespace_manager) if isinstance(node, rdflib.URIRef) else f"[{node}]"
 
     def fail(self, shape: rdflib.term.Node, what: str) -> UnsupportedShape:
-        return UnsupportedShape(f"shape {self.label(shape)}: {what} is not supported by the fast SHACL validator "
-                                "(ipvkg.validate.shacl_sparql); simplify the shape or validate with engine='pyshacl'")
+        return UnsupportedShape(
+            f"shape {self.label(shape)}: {what} is not supported by the fast SHACL validator "
+            "(ipvkg.validate.shacl_sparql); simplify the shape or validate with engine='pyshacl'"
+        )
 
     def one(self, shape: rdflib.term.Node, pred: rdflib.URIRef) -> rdflib.term.Node | None:
         values = list(self.g.objects(shape, pred))
@@ -191,8 +283,12 @@ class _Compiler:
             return sparql_term(p)
         if (self.g.value(p, rdflib.RDF.first)) is not None:
             return "(" + "/".join(self.path(shape, x) for x in self.items(shape, p)) + ")"
-        for pred, fmt in ((SH.inversePath, "^({})"), (SH.zeroOrMorePath, "({})*"), (SH.oneOrMorePath, "({})+"),
-                          (SH.zeroOrOnePath, "({})?")):
+        for pred, fmt in (
+            (SH.inversePath, "^({})"),
+            (SH.zeroOrMorePath, "({})*"),
+            (SH.oneOrMorePath, "({})+"),
+            (SH.zeroOrOnePath, "({})?"),
+        ):
             inner = self.g.value(p, pred)
             if inner is not None:
                 return fmt.format(self.path(shape, inner))
@@ -220,7 +316,7 @@ class _Compiler:
 
     def check_known(self, shape: rdflib.term.Node) -> None:
         for pred in set(self.g.predicates(shape)):
-            if str(pred).startswith(str(SH)) and str(pred)[len(str(SH)):] not in KNOWN:
+            if str(pred).startswith(str(SH)) and str(pred)[len(str(SH)) :] not in KNOWN:
                 raise self.fail(shape, f"the constraint {self.label(pred)}")
             if str(pred) == str(SH) + "target":
                 raise self.fail(shape, "SPARQL-based targets (sh:target)")
@@ -245,11 +341,15 @@ class _Compiler:
                 raise self.fail(shape, f"sh:datatype {self.label(param)} (Oxigraph cannot check its lexical form)")
             return f"!({cond})"
         if comp == "nodeKind":
-            kinds = {"IRI": "isIRI({v})", "BlankNode": "isBlank({v})", "Literal": "isLiteral({v})",
-                     "BlankNodeOrIRI": "(isBlank({v}) || isIRI({v}))",
-                     "BlankNodeOrLiteral": "(isBlank({v}) || isLiteral({v}))",
-                     "IRIOrLiteral": "(isIRI({v}) || isLiteral({v}))"}
-            kind = str(param)[len(str(SH)):] if str(param).startswith(str(SH)) else None
+            kinds = {
+                "IRI": "isIRI({v})",
+                "BlankNode": "isBlank({v})",
+                "Literal": "isLiteral({v})",
+                "BlankNodeOrIRI": "(isBlank({v}) || isIRI({v}))",
+                "BlankNodeOrLiteral": "(isBlank({v}) || isLiteral({v}))",
+                "IRIOrLiteral": "(isIRI({v}) || isLiteral({v}))",
+            }
+            kind = str(param)[len(str(SH)) :] if str(param).startswith(str(SH)) else None
             if kind not in kinds:
                 raise self.fail(shape, f"sh:nodeKind {param}")
             return "!" + kinds[kind].format(v=v)
@@ -258,8 +358,9 @@ class _Compiler:
             if re.search(r"\(\?[=!<]|\\[1-9]", pattern):
                 raise self.fail(shape, f"the regular expression {pattern!r} (look-around or back-references)")
             flags = self.g.value(shape, SH.flags)
-            args = sparql_term(rdflib.Literal(pattern)) + (f", {sparql_term(rdflib.Literal(str(flags)))}"
-                                                            if flags is not None else "")
+            args = sparql_term(rdflib.Literal(pattern)) + (
+                f", {sparql_term(rdflib.Literal(str(flags)))}" if flags is not None else ""
+            )
             return f"(isBlank({v}) || !REGEX(STR({v}), {args}))"
         if comp in ("minLength", "maxLength"):
             op = "<" if comp == "minLength" else ">"
@@ -330,8 +431,9 @@ class _Compiler:
                         parts.append(self.conforms(prop, v))
                     else:  # a property shape's own property shapes apply to its value nodes
                         x = self.var()
-                        parts.append(f"NOT EXISTS {{ {v} {self.path(shape, path)} {x} "
-                                     f"FILTER(!({self.conforms(prop, x)})) }}")
+                        parts.append(
+                            f"NOT EXISTS {{ {v} {self.path(shape, path)} {x} FILTER(!({self.conforms(prop, x)})) }}"
+                        )
             return " && ".join(f"({p})" for p in parts) or "true"
         finally:
             self.stack.pop()
@@ -347,8 +449,10 @@ class _Compiler:
             return f"EXISTS {{ {f} {p} {x}{keep} }}"
         count = self.var("n")
         # the sub-select projects f, so the count is joined to the focus node whether or not it is pre-bound
-        return (f"EXISTS {{ {{ SELECT {f} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {f} {p} {x}{keep} }} "
-                f"GROUP BY {f} }} FILTER({count} >= {n}) }}")
+        return (
+            f"EXISTS {{ {{ SELECT {f} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {f} {p} {x}{keep} }} "
+            f"GROUP BY {f} }} FILTER({count} >= {n}) }}"
+        )
 
     def focus_violations(self, shape: rdflib.term.Node, f: str) -> list[tuple[str, Any, str, tuple[str, ...]]]:
         """The constraints of ``shape`` whose violations depend on the focus node ``f`` (FOCUS_COMPONENTS).
@@ -385,14 +489,22 @@ class _Compiler:
                     out.append((comp, other, f"{nodes(value)} FILTER EXISTS {{ {f} {q} {value} }}", (value,)))
                 else:  # one result per pair; an incomparable pair (an IRI, a string and a number) violates too
                     op, o = ("<" if comp == "lessThan" else "<="), self.var()
-                    out.append((comp, other, f"{nodes(value)} {f} {q} {o} . FILTER(!COALESCE({value} {op} {o}, false))",
-                                (value, o)))
+                    out.append(
+                        (
+                            comp,
+                            other,
+                            f"{nodes(value)} {f} {q} {o} . FILTER(!COALESCE({value} {op} {o}, false))",
+                            (value, o),
+                        )
+                    )
         for flag in self.g.objects(shape, SH.uniqueLang):
             if _is_true(flag):
                 a, b, tag = self.var(), self.var(), self.var("lang")
                 # one result per language tag used twice; tags compare case-insensitively (BCP 47)
-                pattern = (f"{nodes(a)} {nodes(b)} FILTER(!sameTerm({a}, {b}) && lang({a}) != \"\" && "
-                           f"LCASE(lang({a})) = LCASE(lang({b}))) BIND(LCASE(lang({a})) AS {tag})")
+                pattern = (
+                    f'{nodes(a)} {nodes(b)} FILTER(!sameTerm({a}, {b}) && lang({a}) != "" && '
+                    f"LCASE(lang({a})) = LCASE(lang({b}))) BIND(LCASE(lang({a})) AS {tag})"
+                )
                 out.append(("uniqueLang", flag, pattern, (tag,)))
         for flag in self.g.objects(shape, SH.closed):
             if _is_true(flag):
@@ -406,13 +518,17 @@ class _Compiler:
     def closed(self, shape: rdflib.term.Node, nodes: Callable[[str], str]) -> tuple[str, tuple[str, ...]]:
         """sh:closed: a result for every triple of a value node whose predicate is neither the IRI path of
         one of the shape's property shapes nor in sh:ignoredProperties (reported as path and value)."""
-        allowed: set[rdflib.term.Node] = {path for prop in self.g.objects(shape, SH.property)
-                                          if isinstance(path := self.g.value(prop, SH.path), rdflib.URIRef)}
+        allowed: set[rdflib.term.Node] = {
+            path
+            for prop in self.g.objects(shape, SH.property)
+            if isinstance(path := self.g.value(prop, SH.path), rdflib.URIRef)
+        }
         for head in self.g.objects(shape, SH.ignoredProperties):
             allowed |= set(self.items(shape, head))
         x, pred, value = self.var(), self.var("path"), self.var("value")
-        outside = (f"{pred} NOT IN ({', '.join(sparql_term(a) for a in sorted(allowed, key=str))})"
-                   if allowed else "true")
+        outside = (
+            f"{pred} NOT IN ({', '.join(sparql_term(a) for a in sorted(allowed, key=str))})" if allowed else "true"
+        )
         return f"{nodes(x)} {x} {pred} {value} . FILTER({outside})", (pred, value)
 
     def qualified(self, shape: rdflib.term.Node, p: str, f: str) -> list[tuple[str, Any, str, tuple[str, ...]]]:
@@ -471,12 +587,23 @@ class _Compiler:
             for param in self.g.objects(node_shape, SH[comp]):
                 cond = self.violates(node_shape, comp, param, "?value")
                 q = f"SELECT DISTINCT ?this ?value WHERE {{ {target} BIND(?this AS ?value) FILTER({cond}) }}"
-                lookup = (f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} {target} "
-                          "FILTER(sameTerm(?this, ?value)) }")
-                checks.append(Check(q, self.message(comp, param, node_shape), sev, str(node_shape), None, comp,
-                                    datatype=str(param) if comp == "datatype" else None,
-                                    lookup=lookup if comp == "datatype" else None, direct=q if comp == "datatype"
-                                    else None))
+                lookup = (
+                    f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} {target} "
+                    "FILTER(sameTerm(?this, ?value)) }"
+                )
+                checks.append(
+                    Check(
+                        q,
+                        self.message(comp, param, node_shape),
+                        sev,
+                        str(node_shape),
+                        None,
+                        comp,
+                        datatype=str(param) if comp == "datatype" else None,
+                        lookup=lookup if comp == "datatype" else None,
+                        direct=q if comp == "datatype" else None,
+                    )
+                )
         for hv in self.g.objects(node_shape, SH.hasValue):
             q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER(!sameTerm(?this, {sparql_term(hv)})) }}"
             checks.append(Check(q, self.message("hasValue", hv, node_shape), sev, str(node_shape), None, "hasValue"))
@@ -489,8 +616,13 @@ class _Compiler:
                 checks += self.property_checks(prop, target, node_shape)
         return checks
 
-    def property_checks(self, prop: rdflib.term.Node, target: str, parent: rdflib.term.Node,
-                        chain: tuple[str, tuple[str, ...]] | None = None) -> list[Check]:
+    def property_checks(
+        self,
+        prop: rdflib.term.Node,
+        target: str,
+        parent: rdflib.term.Node,
+        chain: tuple[str, tuple[str, ...]] | None = None,
+    ) -> list[Check]:
         """The checks of property shape ``prop`` on the focus nodes ``target`` binds to ``?this``.
 
         ``chain`` (for a property shape inside property shapes) is a pattern binding ``?this`` with the
@@ -515,8 +647,10 @@ class _Compiler:
             if n == 1:
                 q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} ?_v }} }}"
             elif n > 1:
-                q = (f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?_v }} }} GROUP BY ?this "
-                     f"HAVING (COUNT(DISTINCT ?_v) < {n})")
+                q = (
+                    f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?_v }} }} GROUP BY ?this "
+                    f"HAVING (COUNT(DISTINCT ?_v) < {n})"
+                )
             else:
                 continue
             out.append(Check(q, msg("minCount", n), sev, shape, path, "minCount"))
@@ -526,13 +660,14 @@ class _Compiler:
             if n == 0:
                 q = f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?_v }}"
             elif n == 1:
-                q = (f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?_a . ?this {p} ?_b "
-                     f"FILTER(!sameTerm(?_a, ?_b)) }}")
+                q = (
+                    f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?_a . ?this {p} ?_b "
+                    f"FILTER(!sameTerm(?_a, ?_b)) }}"
+                )
                 if isinstance(path_node, rdflib.URIRef):
                     prefilter = f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?_s) AS ?d) WHERE {{ ?_s {p} ?_o }}"
             else:
-                q = (f"SELECT ?this WHERE {{ {target} ?this {p} ?_v }} GROUP BY ?this "
-                     f"HAVING (COUNT(DISTINCT ?_v) > {n})")
+                q = f"SELECT ?this WHERE {{ {target} ?this {p} ?_v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})"
             out.append(Check(q, msg("maxCount", n), sev, shape, path, "maxCount", prefilter=prefilter))
         for hv in self.g.objects(prop, SH.hasValue):
             q = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} {sparql_term(hv)} }} }}"
@@ -545,17 +680,34 @@ class _Compiler:
                 # depends on the value alone); class membership is subtracted in one pass (MINUS),
                 # conditions with EXISTS are evaluated once per distinct value
                 if comp == "class":
-                    values = (f"SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value "
-                              f"MINUS {{ ?value {INSTANCE_OF} {sparql_term(param)} }} }}")
+                    values = (
+                        f"SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value "
+                        f"MINUS {{ ?value {INSTANCE_OF} {sparql_term(param)} }} }}"
+                    )
                 elif "EXISTS" in cond:
-                    values = (f"SELECT ?value WHERE {{ {{ SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value }} }} "
-                              f"FILTER({cond}) }}")
+                    values = (
+                        f"SELECT ?value WHERE {{ {{ SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value }} }} "
+                        f"FILTER({cond}) }}"
+                    )
                 else:
                     values = f"SELECT DISTINCT ?value WHERE {{ ?_x {p} ?value . FILTER({cond}) }}"
-                lookup = (f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} "
-                          f"?this {p} ?value . {target} }}")
-                out.append(Check(values, msg(comp, param), sev, shape, path, comp, lookup=lookup, direct=direct,
-                                 datatype=str(param) if comp == "datatype" else None))
+                lookup = (
+                    f"SELECT DISTINCT ?this ?value WHERE {{ VALUES ?value {{ {{values}} }} "
+                    f"?this {p} ?value . {target} }}"
+                )
+                out.append(
+                    Check(
+                        values,
+                        msg(comp, param),
+                        sev,
+                        shape,
+                        path,
+                        comp,
+                        lookup=lookup,
+                        direct=direct,
+                        datatype=str(param) if comp == "datatype" else None,
+                    )
+                )
         out += self.focus_checks(prop, target, path, sev)
         for sparql in self.g.objects(prop, SH.sparql):
             if not self.deactivated(sparql):
@@ -564,13 +716,17 @@ class _Compiler:
         if inner_shapes:  # the value nodes are the focus nodes of the property shapes inside this one
             pattern, outer = chain or (f"{{ SELECT DISTINCT ?this WHERE {{ {target} }} }}", ())
             focus = self.var("focus")
-            pattern = (f"{{ SELECT DISTINCT {' '.join(outer + (focus,))} ?this WHERE {{ {{ SELECT {' '.join(outer)} "
-                       f"(?this AS {focus}) WHERE {{ {pattern} }} }} {focus} {p} ?this }} }}")
+            pattern = (
+                f"{{ SELECT DISTINCT {' '.join(outer + (focus,))} ?this WHERE {{ {{ SELECT {' '.join(outer)} "
+                f"(?this AS {focus}) WHERE {{ {pattern} }} }} {focus} {p} ?this }} }}"
+            )
             copies = f"SELECT ?this (COUNT(*) AS ?n) WHERE {{ {pattern} }} GROUP BY ?this"
             values = f"{{ SELECT DISTINCT ?this WHERE {{ {pattern} }} }}"
             for inner in inner_shapes:
-                out += [c if c.copies else replace(c, copies=copies)
-                        for c in self.property_checks(inner, values, prop, (pattern, outer + (focus,)))]
+                out += [
+                    c if c.copies else replace(c, copies=copies)
+                    for c in self.property_checks(inner, values, prop, (pattern, outer + (focus,)))
+                ]
         return out
 
     def focus_checks(self, shape: rdflib.term.Node, target: str, path: str | None, severity: str) -> list[Check]:
@@ -578,14 +734,22 @@ class _Compiler:
         checks = []
         for comp, param, pattern, reported in self.focus_violations(shape, "?this"):
             # the reported variables under the names run_check reads
-            shown = " ".join(f"({v} AS ?{name})" if (name := re.sub(r"^\?_([a-z]+)\d+$", r"\1", v)) in
-                             ("value", "path") else v for v in reported)
+            shown = " ".join(
+                f"({v} AS ?{name})" if (name := re.sub(r"^\?_([a-z]+)\d+$", r"\1", v)) in ("value", "path") else v
+                for v in reported
+            )
             query = f"SELECT DISTINCT ?this {shown} WHERE {{ {target} {pattern} }}"
             checks.append(Check(query, self.message(comp, param, shape), severity, str(shape), path, comp))
         return checks
 
-    def sparql_check(self, shape: rdflib.term.Node, constraint: rdflib.term.Node, target: str,
-                     path: tuple[str, str] | None, severity: str) -> Check:
+    def sparql_check(
+        self,
+        shape: rdflib.term.Node,
+        constraint: rdflib.term.Node,
+        target: str,
+        path: tuple[str, str] | None,
+        severity: str,
+    ) -> Check:
         select = self.one(constraint, SH.select)
         if select is None:
             raise self.fail(shape, "an sh:sparql constraint without sh:select (sh:ask validators)")
@@ -613,17 +777,32 @@ class _Compiler:
         at = _where_brace(text)
         if at is None:
             raise self.fail(shape, "a SPARQL constraint whose WHERE clause cannot be found")
-        variables = tuple(sorted(set(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", text))
-                                 - {"this", "value", "path"}))
+        variables = tuple(sorted(set(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", text)) - {"this", "value", "path"}))
         message = self.message("sparql", None, constraint, shape)
         if not _join_binds_this(_mask(text), at):
-            return Check(prefixes + text, message, severity, str(shape), path[1] if path else None, "sparql",
-                         value_is_focus=path is None, sparql_vars=variables,
-                         focus=f"SELECT DISTINCT ?this WHERE {{ {target} }}")
+            return Check(
+                prefixes + text,
+                message,
+                severity,
+                str(shape),
+                path[1] if path else None,
+                "sparql",
+                value_is_focus=path is None,
+                sparql_vars=variables,
+                focus=f"SELECT DISTINCT ?this WHERE {{ {target} }}",
+            )
         # bind $this to the focus nodes first, then the constraint's own pattern (pre-binding by join)
-        query = prefixes + text[:at + 1] + " { " + target + " } " + text[at + 1:]
-        return Check(query, message, severity, str(shape),
-                     path[1] if path else None, "sparql", value_is_focus=path is None, sparql_vars=variables)
+        query = prefixes + text[: at + 1] + " { " + target + " } " + text[at + 1 :]
+        return Check(
+            query,
+            message,
+            severity,
+            str(shape),
+            path[1] if path else None,
+            "sparql",
+            value_is_focus=path is None,
+            sparql_vars=variables,
+        )
 
     def prefixes(self, shape: rdflib.term.Node, constraint: rdflib.term.Node) -> str:
         lines = []
@@ -646,9 +825,9 @@ def _join_binds_this(masked: str, where: int) -> bool:
     """Whether joining the focus nodes into the WHERE group gives the pre-bound answer: every nested group
     (but EXISTS ones, which see the solution) that mentions $this binds it by a triple pattern of its own."""
     for m in re.finditer(r"\{", masked):
-        if m.start() <= where or re.search(r"\bEXISTS\s*$", masked[:m.start()], re.I):
+        if m.start() <= where or re.search(r"\bEXISTS\s*$", masked[: m.start()], re.I):
             continue
-        body = masked[m.start() + 1:_close(masked, m.start())]
+        body = masked[m.start() + 1 : _close(masked, m.start())]
         depth, flat = 0, []
         for ch in body:  # the group's own text, nested groups blanked
             depth += ch == "{"
@@ -715,12 +894,12 @@ def rewrite_not_exists(query: str) -> str:
         g_open = skip_before + m.end() - 1
         g_close = _close(masked, g_open)
         group = _enclosing(masked, start)
-        inner = masked[g_open:g_close + 1]
-        outer = masked[:start] + masked[g_close + 1:]
+        inner = masked[g_open : g_close + 1]
+        outer = masked[:start] + masked[g_close + 1 :]
         shared = set(_VAR.findall(inner)) & set(_VAR.findall(outer))
         eligible = shared == {"this"} and group >= 0
         if eligible and group != where:
-            top = masked[group + 1:_close(masked, group)]
+            top = masked[group + 1 : _close(masked, group)]
             depth, flat = 0, []
             for ch in top:  # the group's own text, nested groups blanked
                 depth += ch == "{"
@@ -731,8 +910,8 @@ def rewrite_not_exists(query: str) -> str:
             skip_before = g_close + 1
             continue
         end = _close(masked, group)
-        minus = " MINUS " + query[g_open:g_close + 1] + " "
-        query = query[:start] + query[g_close + 1:end] + minus + query[end:]
+        minus = " MINUS " + query[g_open : g_close + 1] + " "
+        query = query[:start] + query[g_close + 1 : end] + minus + query[end:]
         skip_before = start
 
 
@@ -746,8 +925,9 @@ def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
     """Every constraint of every targeted, active shape in ``shapes`` as a :class:`Check`."""
     c = _Compiler(shapes)
     checks: list[Check] = []
-    shape_nodes = set(shapes.subjects(rdflib.RDF.type, SH.NodeShape)) | set(shapes.subjects(rdflib.RDF.type,
-                                                                                              SH.PropertyShape))
+    shape_nodes = set(shapes.subjects(rdflib.RDF.type, SH.NodeShape)) | set(
+        shapes.subjects(rdflib.RDF.type, SH.PropertyShape)
+    )
     for pred in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target):
         shape_nodes |= set(shapes.subjects(pred, None))
     for component in sorted(set(shapes.subjects(SH.parameter, None)), key=str):  # declared components
@@ -795,12 +975,19 @@ class Terms:
 
 def original_terms(triples: Iterable[tuple[Any, Any, Any]]) -> Terms:
     """The :class:`Terms` of data ``triples`` (pyoxigraph terms as written) once loaded into a store."""
-    triples = [t for t in triples if isinstance(t[2], ox.Literal) and t[2].datatype.value.startswith(XSD)
-               and t[2].datatype.value != XSD + "string"]
+    triples = [
+        t
+        for t in triples
+        if isinstance(t[2], ox.Literal)
+        and t[2].datatype.value.startswith(XSD)
+        and t[2].datatype.value != XSD + "string"
+    ]
     distinct = list(dict.fromkeys(t[2] for t in triples))
     scratch = ox.Store()
-    scratch.extend(ox.Quad(ox.NamedNode(f"urn:ipvkg:term:{k}"), ox.NamedNode("urn:ipvkg:is"), lit)
-                   for k, lit in enumerate(distinct))
+    scratch.extend(
+        ox.Quad(ox.NamedNode(f"urn:ipvkg:term:{k}"), ox.NamedNode("urn:ipvkg:is"), lit)
+        for k, lit in enumerate(distinct)
+    )
     stored = {int(q.subject.value.rsplit(":", 1)[1]): q.object for q in scratch}
     changed = {lit: stored[k] for k, lit in enumerate(distinct) if stored[k] != lit}
     terms = Terms()
@@ -867,22 +1054,27 @@ def _solutions(store: ox.Store, query: str, check: Check, kwargs: dict[str, Any]
     try:
         return cast(ox.QuerySolutions, store.query(query, **kwargs))  # every check is a SELECT
     except SyntaxError as exc:  # a shape whose SPARQL does not parse: name it
-        raise UnsupportedShape(f"shape {check.shape}: its {check.component} constraint compiles to SPARQL that "
-                               f"Oxigraph rejects: {exc}") from None
+        raise UnsupportedShape(
+            f"shape {check.shape}: its {check.component} constraint compiles to SPARQL that Oxigraph rejects: {exc}"
+        ) from None
 
 
 LOOKUP_CHUNK = 500  # violating values per focus-node lookup query
 
 
-def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] | None = None,
-              cache: dict[str, Any] | None = None, terms: Terms | None = None) -> list[dict[str, str | None]]:
+def run_check(
+    store: ox.Store,
+    check: Check,
+    default_graph: list[ox.NamedNode] | None = None,
+    cache: dict[str, Any] | None = None,
+    terms: Terms | None = None,
+) -> list[dict[str, str | None]]:
     """Run one compiled check; return its results as dicts with the fields of ``shacl_results``.
 
     ``cache`` (query text -> answer) shares the first phases of checks that several shapes have in
     common (``ipv:title`` is checked on studies, reports and reviews alike).
     """
-    kwargs: dict[str, Any] = {"default_graph": default_graph} if default_graph else {
-        "use_default_graph_as_union": True}
+    kwargs: dict[str, Any] = {"default_graph": default_graph} if default_graph else {"use_default_graph_as_union": True}
     cache = cache if cache is not None else {}
     if check.prefilter:
         if check.prefilter not in cache:
@@ -900,8 +1092,10 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
         if any(isinstance(v, ox.BlankNode) for v in values):
             queries = [check.direct or ""]
         else:
-            queries = [check.lookup.replace("{values}", " ".join(str(v) for v in values[i:i + LOOKUP_CHUNK]))
-                       for i in range(0, len(values), LOOKUP_CHUNK)]
+            queries = [
+                check.lookup.replace("{values}", " ".join(str(v) for v in values[i : i + LOOKUP_CHUNK]))
+                for i in range(0, len(values), LOOKUP_CHUNK)
+            ]
     else:
         queries = [check.query]
     runs: list[tuple[str, dict[str, Any]]] = [(q, kwargs) for q in queries]
@@ -914,8 +1108,9 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
     copies: dict[Any, int] = {}
     if check.copies:
         if check.copies not in cache:
-            cache[check.copies] = {sol["this"]: int(sol["n"].value)
-                                   for sol in _solutions(store, check.copies, check, kwargs)}
+            cache[check.copies] = {
+                sol["this"]: int(sol["n"].value) for sol in _solutions(store, check.copies, check, kwargs)
+            }
         copies = cache[check.copies]
 
     def emit(this: Any, path: Any, value: Any, message: str) -> None:
@@ -926,9 +1121,20 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
             this = terms.original(this)
         if check.component == "sparql" and value is None and check.value_is_focus:
             value = this
-        out.extend({"focus": _plain(this), "path": path_iri, "value": rdflib_n3(value), "message": message,
-                    "severity": check.severity, "shape": check.shape, "focus_term": rdflib_n3(this),
-                    "path_term": _n3_of(path_iri), "shape_term": _n3_of(check.shape)} for _ in range(times))
+        out.extend(
+            {
+                "focus": _plain(this),
+                "path": path_iri,
+                "value": rdflib_n3(value),
+                "message": message,
+                "severity": check.severity,
+                "shape": check.shape,
+                "focus_term": rdflib_n3(this),
+                "path_term": _n3_of(path_iri),
+                "shape_term": _n3_of(check.shape),
+            }
+            for _ in range(times)
+        )
 
     # sh:datatype's verdict on the literals Oxigraph stores in another form is taken on the data's term
     rewritten = set(terms.value) if check.datatype and terms is not None and check.lookup else set()
@@ -955,7 +1161,7 @@ def run_check(store: ox.Store, check: Check, default_graph: list[ox.NamedNode] |
     if rewritten:
         affected = list(rewritten)
         for i in range(0, len(affected), LOOKUP_CHUNK):
-            query = (check.lookup or "").replace("{values}", " ".join(str(v) for v in affected[i:i + LOOKUP_CHUNK]))
+            query = (check.lookup or "").replace("{values}", " ".join(str(v) for v in affected[i : i + LOOKUP_CHUNK]))
             for sol in _solutions(store, query, check, kwargs):
                 original = _original(terms, check, sol["this"], sol["value"])
                 if original != sol["value"] and not _datatype_ok(original, check.datatype or ""):
@@ -971,9 +1177,11 @@ def _original(terms: Terms | None, check: Check, this: Any, value: Any) -> Any:
         return terms.original(value)
     predicate = ox.NamedNode(check.path) if check.path and _is_iri(check.path) else None
     if check.datatype and predicate is None and len(terms.value.get(value, ())) > 1:
-        raise UnsupportedShape(f"shape {check.shape}: sh:datatype on a complex path reaching a literal written in "
-                               "several forms is not supported by the fast SHACL validator; validate with "
-                               "engine='pyshacl'")
+        raise UnsupportedShape(
+            f"shape {check.shape}: sh:datatype on a complex path reaching a literal written in "
+            "several forms is not supported by the fast SHACL validator; validate with "
+            "engine='pyshacl'"
+        )
     return terms.original(value, this, predicate)
 
 
@@ -992,13 +1200,15 @@ def _prebind(check: Check, node: Any) -> str:
     """``check.query`` with every $this of its WHERE clause replaced by the focus node (SHACL pre-binding;
     Oxigraph's own substitutions join the value in, which FILTERs of nested groups do not see)."""
     if isinstance(node, ox.BlankNode):
-        raise UnsupportedShape(f"shape {check.shape}: a SPARQL constraint whose $this cannot be bound by a join "
-                               "is not supported by the fast SHACL validator for a blank focus node; "
-                               "validate with engine='pyshacl'")
+        raise UnsupportedShape(
+            f"shape {check.shape}: a SPARQL constraint whose $this cannot be bound by a join "
+            "is not supported by the fast SHACL validator for a blank focus node; "
+            "validate with engine='pyshacl'"
+        )
     at = _where_brace(check.query) or 0
     text = check.query
     for m in reversed(list(re.finditer(r"\bBOUND\s*\(\s*[?$]this\s*\)", _mask(text)[at:], re.I))):
-        text = text[:at + m.start()] + "(true)" + text[at + m.end():]  # $this is bound
+        text = text[: at + m.start()] + "(true)" + text[at + m.end() :]  # $this is bound
     masked = _mask(text)
     for m in reversed(list(re.finditer(r"[?$]this\b", masked[at:]))):
         start, end = at + m.start(), at + m.end()
@@ -1017,10 +1227,14 @@ def _n3_of(text: str | None) -> str | None:
     return f"<{text}>" if _is_iri(text) else f"_:{text}"
 
 
-def sparql_results(store: ox.Store | Any, shapes: rdflib.Graph, threads: int = 1,
-                   default_graph: Iterable[str] | None = None,
-                   progress: Callable[[int], None] | None = None, terms: Terms | None = None
-                   ) -> list[dict[str, str | None]]:
+def sparql_results(
+    store: ox.Store | Any,
+    shapes: rdflib.Graph,
+    threads: int = 1,
+    default_graph: Iterable[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    terms: Terms | None = None,
+) -> list[dict[str, str | None]]:
     """Validate everything in ``store`` against ``shapes``; results as :func:`ipvkg.validate.validate.shacl_results`.
 
     ``store`` is a ``pyoxigraph.Store`` (or an object with a ``.store`` attribute holding one). The data

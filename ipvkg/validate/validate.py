@@ -59,15 +59,17 @@ def user_shapes(directory: Path | str, only: bool = False) -> rdflib.Graph:
     return graph
 
 
-def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontology: rdflib.Graph | None = None
-                  ) -> list[dict[str, str | None]]:
+def shacl_results(
+    data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontology: rdflib.Graph | None = None
+) -> list[dict[str, str | None]]:
     """Run pyshacl over data + ontology; return each result as a plain dict of strings."""
     import pyshacl
 
     shapes = shapes if shapes is not None else load_shapes()
     ontology = ontology if ontology is not None else load_vocabulary().graph
-    conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
-                                            advanced=True, allow_warnings=True)
+    conforms, results, _ = pyshacl.validate(
+        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True
+    )
     # with allow_warnings, a graph with only warnings "conforms" but still has results. Only the report's
     # own results (sh:result): a failed sh:node also adds the nested shape's results, linked by sh:detail,
     # which explain that one result and are not results about the data graph.
@@ -77,10 +79,19 @@ def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph | None = None, ontolo
         def get(p: rdflib.URIRef) -> rdflib.term.Node | None:
             return results.value(r, p)
 
-        out.append({"focus": _s(get(SH.focusNode)), "path": _s(get(SH.resultPath)), "value": _term(get(SH.value)),
-                    "message": _s(get(SH.resultMessage)), "severity": _s(get(SH.resultSeverity)),
-                    "shape": _s(get(SH.sourceShape)), "focus_term": _term(get(SH.focusNode)),
-                    "path_term": _term(get(SH.resultPath)), "shape_term": _term(get(SH.sourceShape))})
+        out.append(
+            {
+                "focus": _s(get(SH.focusNode)),
+                "path": _s(get(SH.resultPath)),
+                "value": _term(get(SH.value)),
+                "message": _s(get(SH.resultMessage)),
+                "severity": _s(get(SH.resultSeverity)),
+                "shape": _s(get(SH.sourceShape)),
+                "focus_term": _term(get(SH.focusNode)),
+                "path_term": _term(get(SH.resultPath)),
+                "shape_term": _term(get(SH.sourceShape)),
+            }
+        )
     return out
 
 
@@ -94,8 +105,7 @@ def _term(node) -> str | None:
     return node.n3() if isinstance(node, rdflib.term.Node) else str(node)
 
 
-def result_to_problem(result: dict[str, str | None], origins: Mapping[str, Origin], vocab: Vocabulary
-                      ) -> Problem:
+def result_to_problem(result: dict[str, str | None], origins: Mapping[str, Origin], vocab: Vocabulary) -> Problem:
     """Translate one SHACL result into a :class:`Problem` naming file, record, place and field."""
     focus = result["focus"] or ""
     origin = origins.get(focus)
@@ -108,10 +118,24 @@ def result_to_problem(result: dict[str, str | None], origins: Mapping[str, Origi
         message += f" (value {_display_value(value, vocab)})"
     severity = "error" if (result["severity"] or "").endswith("Violation") else "warning"
     if origin is None:
-        return Problem(focus, None, field, message, severity=severity,
-                       hint="this subject did not come from a record; check the RDF that produced it")
-    return Problem(origin.file, origin.record, field, message, where=origin.where, line=origin.line,
-                   severity=severity, hint=_comma_hint(value, field) or _hint(field))
+        return Problem(
+            focus,
+            None,
+            field,
+            message,
+            severity=severity,
+            hint="this subject did not come from a record; check the RDF that produced it",
+        )
+    return Problem(
+        origin.file,
+        origin.record,
+        field,
+        message,
+        where=origin.where,
+        line=origin.line,
+        severity=severity,
+        hint=_comma_hint(value, field) or _hint(field),
+    )
 
 
 _INTEGER_FIELDS = {"year", "sample_size", "curator_group"}
@@ -153,12 +177,18 @@ _HINTS = {
     "source_url": "give the address of the page you read",
     "reports": "add a report with a PMID or DOI and the page you read",
     "countries": "use ISO 3166-1 alpha-2 codes, e.g. US, HK, AU",
-    "p_value": ("copy the p-value as reported (0 to 1; '<' in p_relation for 'p < .05'); if it is above 0.05, "
-                "check direction against the quote"),
-    "direction": ("the authors' conclusion as the quote gives it (improved, no difference, worsened, mixed); "
-                  "check it against the estimate, its interval and the p-value"),
-    "favours": ("the side the point estimate or reported difference lies on (intervention, comparator), unclear "
-                "when the source does not say; check it against direction and the estimate"),
+    "p_value": (
+        "copy the p-value as reported (0 to 1; '<' in p_relation for 'p < .05'); if it is above 0.05, "
+        "check direction against the quote"
+    ),
+    "direction": (
+        "the authors' conclusion as the quote gives it (improved, no difference, worsened, mixed); "
+        "check it against the estimate, its interval and the p-value"
+    ),
+    "favours": (
+        "the side the point estimate or reported difference lies on (intervention, comparator), unclear "
+        "when the source does not say; check it against direction and the estimate"
+    ),
     "estimate_type": "say what kind of estimate it is, e.g. odds ratio",
 }
 
@@ -182,8 +212,13 @@ def validation_store(lines: Iterable[str] | bytes, vocab: Vocabulary) -> ox.Stor
     return store
 
 
-def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, threads: int = 1,
-                 progress=None, graphs: list[str] | None = None) -> list[dict[str, str | None]]:
+def fast_results(
+    store: ox.Store,
+    shapes: rdflib.Graph | None = None,
+    threads: int = 1,
+    progress=None,
+    graphs: list[str] | None = None,
+) -> list[dict[str, str | None]]:
     """The SPARQL engine's results for a store holding the data and ontology graphs (see ``validation_store``).
 
     The union of all the store's graphs is validated (as pyshacl sees data + ontology), or only the
@@ -194,9 +229,16 @@ def fast_results(store: ox.Store, shapes: rdflib.Graph | None = None, threads: i
     return sparql_results(store, shapes, threads=threads, default_graph=graphs, progress=progress)
 
 
-def validate_lines(lines: Iterable[str], origins: Mapping[str, Origin], vocab: Vocabulary | None = None,
-                   shapes: rdflib.Graph | None = None, engine: str = "sparql", threads: int = 1,
-                   store: ox.Store | None = None, progress=None) -> list[Problem]:
+def validate_lines(
+    lines: Iterable[str],
+    origins: Mapping[str, Origin],
+    vocab: Vocabulary | None = None,
+    shapes: rdflib.Graph | None = None,
+    engine: str = "sparql",
+    threads: int = 1,
+    store: ox.Store | None = None,
+    progress=None,
+) -> list[Problem]:
     """Validate N-Triples lines with the shapes; return the problems in the record's own terms.
 
     ``engine="sparql"`` (default) runs the compiled shapes on Oxigraph (on ``threads`` threads); pass ``store``
@@ -206,8 +248,9 @@ def validate_lines(lines: Iterable[str], origins: Mapping[str, Origin], vocab: V
     """
     vocab = vocab or load_vocabulary()
     if engine == "sparql":
-        results = fast_results(store if store is not None else validation_store(lines, vocab), shapes, threads,
-                               progress)
+        results = fast_results(
+            store if store is not None else validation_store(lines, vocab), shapes, threads, progress
+        )
     elif engine == "pyshacl":
         data = rdflib.Graph()
         data.parse(data="\n".join(lines), format="nt")
@@ -215,8 +258,7 @@ def validate_lines(lines: Iterable[str], origins: Mapping[str, Origin], vocab: V
     else:
         raise IpvkgError(f"unknown validation engine {engine!r}; use {' or '.join(ENGINES)}")
     origins = origins_of(origins, {r["focus"] or "" for r in results})
-    return sorted({result_to_problem(r, origins, vocab) for r in results},
-                  key=lambda p: (p.file, p.line or 0, str(p)))
+    return sorted({result_to_problem(r, origins, vocab) for r in results}, key=lambda p: (p.file, p.line or 0, str(p)))
 
 
 def point_at_fields(problems: Sequence[Problem], base: Path | None = None) -> list[Problem]:
@@ -256,8 +298,11 @@ def _field_line(record: tuple[dict, dict] | None, where: str | None, field: str)
     if prefix + (name,) in lines:
         return lines[prefix + (name,)]
     # a field in a nested mapping of the part: intensity.sessions, curation.date
-    nested = [k for k in lines if len(k) == len(prefix) + 2 and k[:len(prefix)] == prefix and k[-1] == name
-              and not isinstance(k[-2], int)]
+    nested = [
+        k
+        for k in lines
+        if len(k) == len(prefix) + 2 and k[: len(prefix)] == prefix and k[-1] == name and not isinstance(k[-2], int)
+    ]
     return lines[nested[0]] if len(nested) == 1 else None
 
 
@@ -284,6 +329,7 @@ def without_repeats(shape_problems: Sequence[Problem], record_problems: Sequence
     A record with problems is still checked by the shapes (so that every problem shows in one run);
     a value the reader refused (an unknown label, a missing field) would otherwise be reported twice.
     """
+
     def about(p: Problem) -> tuple:
         part = re.match(r"^(finding|report) \d+", p.where or "")  # "finding 2 (depression)": its outcome may be gone
         return p.file, p.record, part.group(0) if part else p.where, (p.field or "").rsplit(".", 1)[-1]
