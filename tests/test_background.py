@@ -216,3 +216,23 @@ def test_the_cli_refuses_a_parallelism_that_cannot_be_in_one_line(tmp_path, args
     assert run.returncode == 2
     assert says in run.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "out").exists()
+
+
+def _refuse() -> None:
+    raise RuntimeError("this result cannot be read back")
+
+
+class _Unreadable:
+    def __reduce__(self):  # pickles in the child; reading it back in the parent raises
+        return (_refuse, ())
+
+
+def test_a_result_the_parent_cannot_read_back_is_an_error_not_a_wait():
+    with pytest.raises(RuntimeError, match="cannot be read back"):
+        in_child(_Unreadable).result(timeout=30)
+
+
+def test_a_fresh_interpreter_that_writes_no_json_is_an_error_not_a_wait(tmp_path, monkeypatch):
+    name = _module(tmp_path, monkeypatch, "no_json", "print('done, but not JSON')\n")
+    with pytest.raises(IpvkgError, match="not JSON"):
+        in_new_process(name, {}).result(timeout=30)

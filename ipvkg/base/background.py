@@ -169,6 +169,8 @@ def in_child(work: Callable[[], T]) -> Work[T]:
             kind, value = reader.recv()  # before join: a large result must not block the child on a full pipe
         except EOFError:
             kind, value = None, None
+        except BaseException as exc:  # noqa: BLE001 - a result this process cannot read back is the error
+            kind, value = "error", exc
         finally:
             reader.close()
         child.join()
@@ -227,7 +229,10 @@ def in_new_process(module: str, request: object) -> Work[Any]:
         out, err = process.communicate()
         code = process.returncode
         if code == 0:
-            running.set_result(json.loads(out))
+            try:
+                running.set_result(json.loads(out))
+            except ValueError as exc:  # never left waiting: output that is not JSON is the error
+                running.set_exception(IpvkgError(f"a worker process wrote something that is not JSON: {exc}"))
             return
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
         last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
