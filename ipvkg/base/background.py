@@ -136,15 +136,20 @@ def at_once(work: Callable[[], T]) -> Work[T]:
 
 def in_thread(work: Callable[[], T]) -> Work[T]:
     """Start ``work`` in a thread of this process; its result or error comes back through ``result()``."""
-    running: Work[T] = Work()
+    return _settled_in_thread(Work(), work, "ipvkg-beside")
+
+
+def _settled_in_thread(running: Work[T], produce: Callable[[], T], name: str) -> Work[T]:
+    """Run ``produce`` in a thread and settle ``running`` with its value or its error, whatever it raises
+    (so that no caller is left waiting for a future nothing will set)."""
 
     def run() -> None:
         try:
-            running.set_result(work())
+            running.set_result(produce())
         except BaseException as exc:  # noqa: BLE001 - raised again by result()
             running.set_exception(exc)
 
-    threading.Thread(target=run, name="ipvkg-beside", daemon=True).start()
+    threading.Thread(target=run, name=name, daemon=True).start()
     return running
 
 
@@ -162,31 +167,24 @@ def in_child(work: Callable[[], T]) -> Work[T]:
     child = context.Process(target=_run_child, args=(work, writer), name="ipvkg-beside", daemon=True)
     child.start()
     writer.close()
-    running: Work[T] = Work(kill=child.kill)
 
-    def collect() -> None:
+    def collect() -> T:
         try:
             kind, value = reader.recv()  # before join: a large result must not block the child on a full pipe
         except EOFError:
             kind, value = None, None
-        except BaseException as exc:  # noqa: BLE001 - a result this process cannot read back is the error
-            kind, value = "error", exc
         finally:
             reader.close()
         child.join()
         if kind == "ok":
-            running.set_result(value)
-        elif kind == "error":
-            running.set_exception(value)
-        else:
-            code = child.exitcode or 0
-            how = f"signal {-code}" if code < 0 else f"exit status {code}"
-            running.set_exception(
-                IpvkgError(f"a worker process died ({how}) before it finished; if it ran out of memory, try --jobs 1")
-            )
+            return value
+        if kind == "error":
+            raise value
+        code = child.exitcode or 0
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        raise IpvkgError(f"a worker process died ({how}) before it finished; if it ran out of memory, try --jobs 1")
 
-    threading.Thread(target=collect, name="ipvkg-collect", daemon=True).start()
-    return running
+    return _settled_in_thread(Work(kill=child.kill), collect, "ipvkg-collect")
 
 
 def _run_child(work: Callable[[], Any], writer: Connection) -> None:
@@ -223,23 +221,20 @@ def in_new_process(module: str, request: object) -> Work[Any]:
     assert stdin is not None
     with stdin:  # read at once by the child: no deadlock on a full pipe
         stdin.write(json.dumps(request).encode())
-    running: Work[Any] = Work(kill=process.kill)
 
-    def collect() -> None:
+    def collect() -> Any:
         out, err = process.communicate()
         code = process.returncode
         if code == 0:
             try:
-                running.set_result(json.loads(out))
-            except ValueError as exc:  # never left waiting: output that is not JSON is the error
-                running.set_exception(IpvkgError(f"a worker process wrote something that is not JSON: {exc}"))
-            return
+                return json.loads(out)
+            except ValueError as exc:
+                raise IpvkgError(f"a worker process wrote something that is not JSON: {exc}") from None
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
         last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-        running.set_exception(IpvkgError(f"a worker process died ({how}) before it finished: {last[0]}"))
+        raise IpvkgError(f"a worker process died ({how}) before it finished: {last[0]}")
 
-    threading.Thread(target=collect, name="ipvkg-collect", daemon=True).start()
-    return running
+    return _settled_in_thread(Work(kill=process.kill), collect, "ipvkg-collect")
 
 
 def die_with_parent() -> None:
