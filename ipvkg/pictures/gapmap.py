@@ -34,7 +34,7 @@ from .network import (
     share_colour,
     text_colour,
 )
-from .style import DPI, PNG_META, SVG_META, _n, empty_picture, share_colourbar, shorten, styled
+from .style import _n, empty_picture, save_figure, share_colourbar, shorten, styled
 
 
 @dataclass(frozen=True)
@@ -380,6 +380,4 @@ def draw_gapmap(gm: GapMap, outputs: dict[str, Path]) -> None:
             va="center",
             color="#555555",
         )
-        for fmt, path in outputs.items():
-            fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
-        plt.close(fig)
+        save_figure(fig, outputs)

@@ -52,7 +52,7 @@ from ..questions.kept import open_store  # noqa: E402
 from ..store.store import GraphStore, ResultTable, SparqlEndpointStore  # noqa: E402
 from .gapmap import draw_gapmap, gap_matrix, write_csv  # noqa: E402
 from .html import gapmap_page, network_page  # noqa: E402
-from .style import DPI, PNG_META, SVG_META, _n, empty_picture, share_colourbar, shorten, styled, text_width  # noqa: E402
+from .style import _n, empty_picture, save_figure, share_colourbar, shorten, styled, text_width  # noqa: E402
 
 NETWORK_FORMATS = ("graphml", "gexf", "json", "png", "svg", "html")
 GAPMAP_FORMATS = ("png", "svg", "html", "csv")
@@ -291,9 +291,7 @@ def draw_network(g, layout: Layout, outputs: dict[str, Path], note: str = "") ->
                 color="#8a1c1c",
                 style="italic",
             )
-        for fmt, target in outputs.items():
-            fig.savefig(target, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META)
-        plt.close(fig)
+        save_figure(fig, outputs)
 
 
 COLUMN_TITLES = {

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from .style import DPI, PNG_META, SVG_META, shorten, styled  # noqa: E402
+from .style import save_figure, shorten, styled  # noqa: E402
 from ..questions.synthesis import (
     RULES,
     PooledOutcome,
@@ -64,12 +64,6 @@ def marker_size(sample_size: int | None) -> float:
         if upper is None or sample_size < upper:
             return size
     return SIZE_BANDS[-1][1]
-
-
-def _save(fig, outputs: dict[str, Path]) -> None:
-    for fmt, path in outputs.items():
-        fig.savefig(path, format=fmt, dpi=DPI, metadata=PNG_META if fmt == "png" else SVG_META, bbox_inches="tight")
-    plt.close(fig)
 
 
 def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -> None:
@@ -202,7 +196,7 @@ def draw_effect_direction_plot(synthesis: Synthesis, outputs: dict[str, Path]) -
             title="study direction, 70 % rule",
             title_fontsize=7.5,
         )
-        _save(fig, outputs)
+        save_figure(fig, outputs, tight=True)
 
 
 def forest_name(row: SynthesisRow, pooled: PooledOutcome) -> str:
@@ -259,7 +253,7 @@ def draw_forest_plot(
             fontsize=9,
             loc="left",
         )
-        _save(fig, outputs)
+        save_figure(fig, outputs, tight=True)
 
 
 def write_synthesis_pictures(synthesis: Synthesis, path: Callable[[str], Path]) -> list[str]:
