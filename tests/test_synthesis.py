@@ -1,6 +1,7 @@
 """The synthesis rules (ipvkg/questions/synthesis.py): each on small inputs whose answer is derived by hand in the
 comments, and the DerSimonian-Laird pooling against published results of R metafor and R meta."""
 
+import json
 import math
 
 import pytest
@@ -9,6 +10,7 @@ from scipy.stats import norm
 from ipvkg.questions.synthesis import (
     DirectionCounts,
     count_directions,
+    json_text,
     pool_random_effects,
     pool_ratio_estimates,
     sign_test,
@@ -285,3 +287,20 @@ def test_mean_differences_are_pooled_only_on_one_instrument():
     (pooled,) = pool_estimates(same)
     # both SEs are 2 / 1.96 and Q = (1 / (2 * (2 / 1.96) ** 2)) ... = 0.48 < 1: tau^2 0, the mean of -2 and -1
     assert pooled.pooled.estimate == pytest.approx(-1.5) and pooled.pooled.tau2 == 0
+
+
+NESTED = {
+    "rules": "70 % ≥ one side",
+    "cells": [{"component": "advocacy", "studies": [{"study": "a", "rct": True, "n": None}, {"study": "b"}], "pooled": []}],
+    "empty": {},
+    "total": 2.5,
+}
+
+
+def test_synthesis_json_is_the_indented_layout_down_to_its_depth_and_one_line_below():
+    # deep enough, the layout is json.dumps(indent=2)'s exactly; shallower, the same value with the innermost
+    # entries each on one line
+    assert json_text(NESTED, depth=99) == json.dumps(NESTED, indent=2, ensure_ascii=False)
+    shallow = json_text(NESTED, depth=3)
+    assert json.loads(shallow) == NESTED
+    assert '      "studies": [{"study": "a", "rct": true, "n": null}, {"study": "b"}],' in shallow.splitlines()

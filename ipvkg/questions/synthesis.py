@@ -769,6 +769,36 @@ RULES = (
 )
 
 
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with arguments makes one a call
+
+
+def json_text(value: Any, depth: int, indent: int = 2, _level: int = 0) -> str:
+    """``value`` as JSON, laid out as ``json.dumps(value, indent=indent)`` down to ``depth`` levels of nesting and
+    on one line below it.
+
+    >>> print(json_text({"cells": [{"study": "a", "n": [1, 2]}], "total": 1}, depth=2))
+    {
+      "cells": [
+        {"study": "a", "n": [1, 2]}
+      ],
+      "total": 1
+    }
+    """
+    if _level >= depth or not isinstance(value, (dict, list)) or not value:
+        return _ONE_LINE.encode(value)
+    inner = "\n" + " " * (indent * (_level + 1))
+    if isinstance(value, dict):
+        items = [
+            f"{_ONE_LINE.encode(str(k))}: {json_text(v, depth, indent, _level + 1)}"
+            for k, v in value.items()
+        ]
+        first, last = "{", "}"
+    else:
+        items = [json_text(v, depth, indent, _level + 1) for v in value]
+        first, last = "[", "]"
+    return first + inner + ("," + inner).join(items) + "\n" + " " * (indent * _level) + last
+
+
 def format_synthesis(synthesis: Synthesis, fmt: str = "table") -> str:
     """The table as text (aligned, rounded, with the line saying how many studies it holds), CSV or JSON.
 
@@ -776,7 +806,9 @@ def format_synthesis(synthesis: Synthesis, fmt: str = "table") -> str:
     """
     records = synthesis_records(synthesis)
     if fmt == "json":
-        return json.dumps(synthesis_json(synthesis), indent=2, ensure_ascii=False)
+        # a study's or an estimate's entry on one line: the C encoder writes those (indent=2 throughout takes
+        # json's Python encoder, 4.5 times as long: 0.46 s at 10,000 studies, 4.6 s at 100,000)
+        return json_text(synthesis_json(synthesis), depth=4)
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, SYNTHESIS_COLUMNS, lineterminator="\n")
