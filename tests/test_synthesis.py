@@ -80,6 +80,19 @@ def test_wilson_interval_for_none_of_5_stays_within_0_and_1():
     assert high == pytest.approx(0.768292 / 1.768292, abs=1e-5)
 
 
+def test_wilson_interval_is_statsmodels_wilson_interval_for_every_count_up_to_200():
+    import numpy as np
+    from statsmodels.stats.proportion import proportion_confint
+
+    counts = [(favouring, total) for total in range(1, 201) for favouring in range(total + 1)] + [(7000, 9999)]
+    for level in (0.95, 0.9):
+        low, high = proportion_confint(*np.array(counts).T, alpha=1 - level, method="wilson")
+        wilson_interval.cache_clear()  # the counts, not a remembered interval, are compared
+        ours = np.array([wilson_interval(f, t, level) for f, t in counts])
+        np.testing.assert_allclose(ours[:, 0], low, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ours[:, 1], high, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("favouring,total", [(0, 0), (6, 5), (-1, 3)])
 def test_wilson_interval_refuses_impossible_counts(favouring, total):
     with pytest.raises(ValueError):
@@ -96,6 +109,16 @@ def test_wilson_interval_refuses_impossible_counts(favouring, total):
 ])
 def test_sign_test_two_sided(favouring, against, expected):
     assert sign_test(favouring, against) == pytest.approx(expected, rel=1e-12)
+
+
+def test_sign_test_is_scipy_binomtest_for_every_count_up_to_100_and_some_large_ones():
+    from scipy.stats import binomtest
+
+    counts = [(f, n) for n in range(1, 101) for f in range(n + 1)] + [(f, 5000) for f in (0, 2200, 2450, 2500, 4000)]
+    for favouring, n in counts:
+        expected = binomtest(favouring, n, p=0.5, alternative="two-sided").pvalue
+        # equal up to rounding: binomtest adds its two tails, each worked out on its own
+        assert sign_test(favouring, n - favouring) == pytest.approx(expected, rel=1e-9, abs=0), (favouring, n)
 
 
 def test_sign_test_refuses_no_study_with_a_direction():
@@ -291,7 +314,9 @@ def test_mean_differences_are_pooled_only_on_one_instrument():
 
 NESTED = {
     "rules": "70 % ≥ one side",
-    "cells": [{"component": "advocacy", "studies": [{"study": "a", "rct": True, "n": None}, {"study": "b"}], "pooled": []}],
+    "cells": [
+        {"component": "advocacy", "studies": [{"study": "a", "rct": True, "n": None}, {"study": "b"}], "pooled": []}
+    ],
     "empty": {},
     "total": 2.5,
 }

@@ -113,20 +113,28 @@ def wilson_interval(favouring: int, total: int, level: float = 0.95) -> tuple[fl
     """Wilson score interval for the proportion of studies favouring the intervention.
 
     Rule: Cochrane Handbook chapter 12 reports the proportion of studies whose effect favours the intervention with
-    a confidence interval; the Wilson interval (Wilson 1927; statsmodels ``proportion_confint(method="wilson")``)
-    keeps its coverage with few studies and never leaves [0, 1]. The denominator is the studies with a direction
-    (:attr:`DirectionCounts.with_direction`); conflicting and unclear studies are reported beside it, not in it.
+    a confidence interval; the Wilson interval (Wilson 1927) keeps its coverage with few studies and never leaves
+    [0, 1]. The denominator is the studies with a direction (:attr:`DirectionCounts.with_direction`); conflicting
+    and unclear studies are reported beside it, not in it. Worked out from its closed form, which gives what
+    statsmodels' ``proportion_confint(method="wilson")`` gives (a test compares every count up to 200 studies)
+    without importing statsmodels and scipy.stats in every build (1 s).
 
     :param favouring: studies favouring the intervention.
     :param total: studies favouring either side.
     :param level: the interval's coverage.
     :raises ValueError: when total is 0 or favouring is not within 0..total.
+
+    >>> [round(x, 4) for x in wilson_interval(8, 10)]
+    [0.4902, 0.9433]
     """
-    from statsmodels.stats.proportion import proportion_confint  # slow to import: only when a table is made
+    from scipy.special import ndtri  # the normal quantile; scipy.special is quick to import, scipy.stats is not
 
     _check_counts(favouring, total)
-    low, high = proportion_confint(favouring, total, alpha=1 - level, method="wilson")
-    return float(low), float(high)
+    z = float(ndtri(1 - (1 - level) / 2))
+    share, z2 = favouring / total, z * z / total
+    centre = (share + z2 / 2) / (1 + z2)
+    half = z / (1 + z2) * math.sqrt(share * (1 - share) / total + z2 / (4 * total))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @functools.lru_cache(maxsize=None)  # many cells share their counts: each test computed once
@@ -135,16 +143,22 @@ def sign_test(favouring: int, against: int) -> float:
 
     Rule: Cochrane Handbook chapter 12 (vote counting based on direction of effect): under no effect a study is as
     likely to favour either side, so the count favouring is Binomial(n, 0.5) with n the studies with a direction
-    (``scipy.stats.binomtest``, two-sided, exact). Conflicting and unclear studies are left out of n.
+    (two-sided, exact). Conflicting and unclear studies are left out of n. Under p = 0.5 the distribution is
+    symmetric, so the two-sided p-value is twice the smaller tail, at most 1: from scipy's binomial distribution
+    function (``scipy.special.bdtr``), which gives what ``scipy.stats.binomtest`` gives (a test compares every count
+    up to 200 studies) without importing scipy.stats in every build (0.8 s).
 
     :param favouring: studies favouring the intervention.
     :param against: studies favouring the comparator.
     :raises ValueError: when no study has a direction or a count is negative.
+
+    >>> round(sign_test(8, 2), 4), sign_test(5, 5)
+    (0.1094, 1.0)
     """
-    from scipy.stats import binomtest  # slow to import: only when a table is made
+    from scipy.special import bdtr  # P(X <= k) for X ~ Binomial(n, p)
 
     _check_counts(favouring, favouring + against)
-    return float(binomtest(favouring, favouring + against, p=0.5, alternative="two-sided").pvalue)
+    return min(1.0, 2 * float(bdtr(min(favouring, against), favouring + against, 0.5)))
 
 
 def _check_counts(successes: int, total: int) -> None:
@@ -788,10 +802,7 @@ def json_text(value: Any, depth: int, indent: int = 2, _level: int = 0) -> str:
         return _ONE_LINE.encode(value)
     inner = "\n" + " " * (indent * (_level + 1))
     if isinstance(value, dict):
-        items = [
-            f"{_ONE_LINE.encode(str(k))}: {json_text(v, depth, indent, _level + 1)}"
-            for k, v in value.items()
-        ]
+        items = [f"{_ONE_LINE.encode(str(k))}: {json_text(v, depth, indent, _level + 1)}" for k, v in value.items()]
         first, last = "{", "}"
     else:
         items = [json_text(v, depth, indent, _level + 1) for v in value]
