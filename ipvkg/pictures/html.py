@@ -256,61 +256,75 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     :param units_of: the units one fact counts in.
     """
     code = {d: i for i, d in enumerate(STUDY_DIRECTIONS)}
-    keys_of: dict[tuple[str, str], list[str]] = {}  # a fact's group and outcome -> the choices that keep it
+    keys_of: list[list[str]] = []  # a group and outcome's number -> the choices that keep its facts
+    combo_of: dict[tuple[str, str], int] = {}  # a fact's group and outcome -> its number
     n_studies = max(index["study"].values(), default=0) + 1
-    # unit * n_studies + study -> its findings by side under each group and outcome of its facts there
-    pairs: dict[int, dict[tuple[str, str], list[int]]] = {}
+    # ((unit * n_studies + study) * the number of combos + combo) -> findings by side, one flat table: most
+    # entries have one group and outcome, and one dict lookup a fact and unit is what this loop can afford
+    n_combos = (len(index["group"]) + 1) * max(len(index["outcome"]), 1)  # no group or one, times an outcome
+    sides_of: dict[int, list[int]] = {}
     for f in ev.facts:
         inv = ev.interventions.get(f.intervention)
         group = str(index["group"][inv.group]) if inv and inv.group is not None else "-1"
-        combo = (group, f.outcome)
-        if combo not in keys_of:
+        combo = combo_of.get((group, f.outcome))
+        if combo is None:
             outcome = ev.outcomes.get(f.outcome)
             outs = ["", f"o:{index['outcome'][f.outcome]}"] + [
                 f"d:{index['domain'][d]}" for d in (outcome.domains if outcome else ()) if d in index["domain"]
             ]
-            keys_of[combo] = [f"{g}|{o}" for g in ("", group) for o in outs]
-        s = index["study"][f.study]
+            combo = combo_of[(group, f.outcome)] = len(keys_of)
+            keys_of.append([f"{g}|{o}" for g in ("", group) for o in outs])
+        base = index["study"][f.study] * n_combos + combo
         side, n = f.favours, f.findings
         for u in units_of(f):
-            by = pairs.get(u * n_studies + s)
-            if by is None:
-                pairs[u * n_studies + s] = by = {}
-            sides = by.get(combo)
+            k = u * n_studies * n_combos + base
+            sides = sides_of.get(k)
             if sides is None:
-                sides = by[combo] = [0, 0, 0]
+                sides_of[k] = [0, 0, 0]
+                sides = sides_of[k]
             sides[side] += n
-    keys = sorted({k for ks in keys_of.values() for k in ks})
+    keys = sorted({k for ks in keys_of for k in ks})
     kidx = {k: i for i, k in enumerate(keys)}
-    combo_keys = {c: [kidx[k] for k in ks] for c, ks in keys_of.items()}
-    combo_member = {c: tuple(sorted(set(ks))) for c, ks in combo_keys.items()}
+    whole_key = kidx["|"]
+    combo_keys = [[kidx[k] for k in ks] for ks in keys_of]
+    combo_member = [tuple(sorted(set(ks))) for ks in combo_keys]
     runs: list[int] = []  # unit, how many entries, ...
     studies: list[int] = []  # each entry's study, less the one before it in the same unit
     directions: list[str] = []
     members: list[tuple[int, ...]] = []
     changed: dict[int, list[int]] = defaultdict(list)
     last: dict[int, int] = defaultdict(lambda: -1)  # choice -> its last changed entry
+    digit = {d: str(i) for d, i in code.items()}
+    ordered = sorted(sides_of)
     prev = 0
-    for p, pair in enumerate(sorted(pairs)):
-        by = pairs[pair]
+    i, end = 0, len(ordered)
+    p = 0
+    while i < end:
+        pair, combo = divmod(ordered[i], n_combos)
+        j = i + 1
+        while j < end and ordered[j] // n_combos == pair:
+            j += 1
         u, s = divmod(pair, n_studies)
-        if len(by) == 1:  # one group and outcome: every choice that keeps the entry keeps all its findings
-            ((combo, sides),) = by.items()
-            whole = code[direction_of_sides(*sides)]
+        if j == i + 1:  # one group and outcome: every choice that keeps the entry keeps all its findings
+            whole = direction_of_sides(*sides_of[ordered[i]])
             member = combo_member[combo]
         else:
             acc: dict[int, list[int]] = {}
-            for combo, sides in by.items():
-                for k in combo_keys[combo]:
-                    a = acc.setdefault(k, [0, 0, 0])
-                    a[0] += sides[0]
-                    a[1] += sides[1]
-                    a[2] += sides[2]
-            whole = code[direction_of_sides(*acc[kidx["|"]])]
+            for key in ordered[i:j]:
+                sides = sides_of[key]
+                for k in combo_keys[key % n_combos]:
+                    a = acc.get(k)
+                    if a is None:
+                        acc[k] = list(sides)
+                    else:
+                        a[0] += sides[0]
+                        a[1] += sides[1]
+                        a[2] += sides[2]
+            whole = direction_of_sides(*acc[whole_key])
             for k, a in sorted(acc.items()):
-                d = code[direction_of_sides(*a)]
+                d = direction_of_sides(*a)
                 if d != whole:
-                    changed[k] += (p - last[k], d)
+                    changed[k] += (p - last[k], code[d])
                     last[k] = p
             member = tuple(sorted(acc))
         if runs and runs[-2] == u:
@@ -320,8 +334,10 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
             runs += (u, 1)
             studies.append(s)
         prev = s
-        directions.append(str(whole))
+        directions.append(digit[whole])
         members.append(member)
+        p += 1
+        i = j
     # the commonest sets of choices get the shortest numbers
     ranked = {m: i for i, (m, _) in enumerate(Counter(members).most_common())}
     return {
