@@ -285,7 +285,7 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
             sides[side] += n
     keys = sorted({k for ks in keys_of for k in ks})
     kidx = {k: i for i, k in enumerate(keys)}
-    whole_key = kidx["|"]
+    whole_key = kidx.get("|", -1)  # every entry is in the whole slice (no entries: no key)
     combo_keys = [[kidx[k] for k in ks] for ks in keys_of]
     combo_member = [tuple(sorted(set(ks))) for ks in combo_keys]
     runs: list[int] = []  # unit, how many entries, ...
