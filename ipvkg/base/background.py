@@ -94,11 +94,12 @@ class Parallelism:
     def start(self) -> Callable[[Callable[[], T]], Work[T]]:
         """How to start a last stage: :func:`at_once`, :func:`in_child` or :func:`in_thread`.
 
-        ``"auto"`` decides when asked, by the memory free then: three copies (pictures, answers, synthesis).
+        ``"auto"`` decides when asked, by the memory free then: two copies (the pictures; the answers and the
+        synthesis).
         """
         if self.lanes == "serial":
             return at_once
-        if self.lanes == "fork" or (self.lanes == "auto" and room_to_fork(3)):
+        if self.lanes == "fork" or (self.lanes == "auto" and room_to_fork(2)):
             return in_child
         return in_thread
 
