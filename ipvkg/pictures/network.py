@@ -22,7 +22,6 @@ Three networks:
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -40,7 +39,7 @@ from ..base import namespaces as ns
 from ..base.errors import IpvkgError
 from ..records.records import MAIN_REPORT
 from ..questions.queries import run_question
-from ..questions.synthesis import FAVOURS_OF_IRI, DirectionCounts, count_directions, study_direction
+from ..questions.synthesis import FAVOURS_OF_IRI, DirectionCounts, count_directions, direction_of_counts
 from ..store.store import GraphStore, ResultTable
 
 #: Draw the intervention layer (in the PNG/SVG/HTML network) only up to this many interventions.
@@ -805,15 +804,8 @@ def write_node_link(g: nx.Graph, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------- colours
-@functools.lru_cache(maxsize=None)
-def direction_of_sides(intervention: int, comparator: int, unclear: int) -> str:
-    """One study's direction from how many of its findings favour each side (the synthesis's rule, remembered:
-    the same few counts come back for most studies).
-
-    >>> direction_of_sides(0, 0, 5), direction_of_sides(1, 0, 0), direction_of_sides(2, 1, 0)
-    ('unclear', 'intervention', 'conflicting')
-    """
-    return study_direction(["intervention"] * intervention + ["comparator"] * comparator + ["unclear"] * unclear)
+#: one study's direction from how many of its findings favour each side: the synthesis's rule, one cache
+direction_of_sides = direction_of_counts
 
 
 def share_colour(share: float | None) -> str:

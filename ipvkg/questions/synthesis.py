@@ -44,6 +44,7 @@ AGREEMENT_THRESHOLD = 0.7
 Z_95 = 1.96
 
 _FAVOURS = ("intervention", "comparator", "unclear")
+_SIDE = {side: i for i, side in enumerate(_FAVOURS)}  # a favours value -> its place in direction_of_counts
 
 
 def study_direction(favours: Iterable[str], threshold: float = AGREEMENT_THRESHOLD) -> StudyDirection:
@@ -75,6 +76,17 @@ def study_direction(favours: Iterable[str], threshold: float = AGREEMENT_THRESHO
     if against / len(values) >= threshold:
         return "comparator"
     return "conflicting" if favouring and against else "unclear"
+
+
+@functools.lru_cache(maxsize=None)
+def direction_of_counts(intervention: int, comparator: int, unclear: int) -> StudyDirection:
+    """:func:`study_direction` of findings counted by the side they favour (remembered: the same few counts come
+    back for most studies).
+
+    >>> direction_of_counts(0, 0, 5), direction_of_counts(1, 0, 0), direction_of_counts(2, 1, 0)
+    ('unclear', 'intervention', 'conflicting')
+    """
+    return study_direction(["intervention"] * intervention + ["comparator"] * comparator + ["unclear"] * unclear)
 
 
 @dataclass(frozen=True)
@@ -426,17 +438,23 @@ def _table(
     """
     rows = []
     for (component, domain), by_finding in sorted(cells.items()):
-        per_study: dict[str, list[str]] = {}
+        per_study: dict[str, list[int]] = {}  # findings favouring the intervention, the comparator, unclear
         for study, favours in by_finding.values():
-            per_study.setdefault(study, []).append(favours)
+            side = _SIDE.get(favours)
+            if side is None:
+                raise ValueError(f"favours {favours!r} of {study} is not one of {', '.join(_FAVOURS)}")
+            sides = per_study.get(study)
+            if sides is None:
+                sides = per_study[study] = [0, 0, 0]
+            sides[side] += 1
         studies = tuple(
             StudyInCell(
                 key,
                 s.label,
                 component,
                 domain,
-                study_direction(fs),
-                len(fs),
+                direction_of_counts(*fs),
+                sum(fs),
                 s.rct,
                 s.design,
                 s.risk_of_bias,
