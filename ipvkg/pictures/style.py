@@ -35,8 +35,8 @@ RC: dict[RcKeyType, Any] = {
 PNG_META = {"Software": None}
 SVG_META = {"Date": None, "Creator": None}
 DPI = 200
-#: zlib level of the PNG files: 3 writes them in about two thirds of the time of Pillow's default (6), for files
-#: about 12 % larger (bench/README, Decisions)
+#: zlib level of the PNG files: faster to write than Pillow's default (6) for slightly larger files (bench/README,
+#: Decisions)
 PNG_COMPRESSION = 3
 
 # matplotlib's rcParams and pyplot's figure list are process-wide: two lanes drawing at once (a threaded build)

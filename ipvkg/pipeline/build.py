@@ -462,7 +462,7 @@ def _build(
         background = parallel.start
         drawn = background(functools.partial(_draw, store, staging)) if pictures else None
         # the synthesis (its files and pictures included) shares the answers' lane, which is short: one fork fewer
-        # copies fewer pages (at 10,000 studies 0.6 s less system time, about 1 s less in all; bench/README)
+        # copies fewer pages (bench/README, Decisions)
         answered = background(functools.partial(_answer, store, staging, load, classification, pictures))
         try:
             t = time.perf_counter()

@@ -129,7 +129,7 @@ def wilson_interval(favouring: int, total: int, level: float = 0.95) -> tuple[fl
     [0, 1]. The denominator is the studies with a direction (:attr:`DirectionCounts.with_direction`); conflicting
     and unclear studies are reported beside it, not in it. Worked out from its closed form, which gives what
     statsmodels' ``proportion_confint(method="wilson")`` gives (a test compares every count up to 200 studies)
-    without importing statsmodels and scipy.stats in every build (1 s).
+    without importing statsmodels and scipy.stats in every build (bench/README, Decisions).
 
     :param favouring: studies favouring the intervention.
     :param total: studies favouring either side.
@@ -158,7 +158,7 @@ def sign_test(favouring: int, against: int) -> float:
     (two-sided, exact). Conflicting and unclear studies are left out of n. Under p = 0.5 the distribution is
     symmetric, so the two-sided p-value is twice the smaller tail, at most 1: from scipy's binomial distribution
     function (``scipy.special.bdtr``), which gives what ``scipy.stats.binomtest`` gives (a test compares every count
-    up to 200 studies) without importing scipy.stats in every build (0.8 s).
+    up to 100 studies) without importing scipy.stats in every build (bench/README, Decisions).
 
     :param favouring: studies favouring the intervention.
     :param against: studies favouring the comparator.
@@ -835,8 +835,8 @@ def format_synthesis(synthesis: Synthesis, fmt: str = "table") -> str:
     """
     records = synthesis_records(synthesis)
     if fmt == "json":
-        # a study's or an estimate's entry on one line: the C encoder writes those (indent=2 throughout takes
-        # json's Python encoder, 4.5 times as long: 0.46 s at 10,000 studies, 4.6 s at 100,000)
+        # a study's or an estimate's entry on one line, by json's C encoder (indent=2 throughout would take its
+        # Python encoder; bench/README, Decisions)
         return json_text(synthesis_json(synthesis), depth=4)
     if fmt == "csv":
         buf = io.StringIO()
