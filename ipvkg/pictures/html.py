@@ -280,8 +280,7 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
             k = u * n_studies * n_combos + base
             sides = sides_of.get(k)
             if sides is None:
-                sides_of[k] = [0, 0, 0]
-                sides = sides_of[k]
+                sides = sides_of[k] = [0, 0, 0]
             sides[side] += n
     keys = sorted({k for ks in keys_of for k in ks})
     kidx = {k: i for i, k in enumerate(keys)}
@@ -298,8 +297,8 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
     ordered = sorted(sides_of)
     prev = 0
     i, end = 0, len(ordered)
-    p = 0
     while i < end:
+        p = len(members)  # this entry's number
         pair, combo = divmod(ordered[i], n_combos)
         j = i + 1
         while j < end and ordered[j] // n_combos == pair:
@@ -336,7 +335,6 @@ def study_slices(ev: Evidence, index: dict[str, dict], units_of: Callable[[Fact]
         prev = s
         directions.append(digit[whole])
         members.append(member)
-        p += 1
         i = j
     # the commonest sets of choices get the shortest numbers
     ranked = {m: i for i, (m, _) in enumerate(Counter(members).most_common())}
